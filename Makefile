@@ -1,0 +1,49 @@
+# Station: the two commands a newcomer needs are `make demo` and `make test`.
+# Each one sets up what it needs (virtualenv, pip packages, Debian packages when root).
+
+PYTHON ?= python3
+VENV   ?= .venv
+PY      = $(VENV)/bin/python
+STAMP   = $(VENV)/.installed
+
+.DEFAULT_GOAL := help
+.PHONY: help demo test check lint typecheck imports bench vm-test system-deps clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | expand -t 16
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e '.[server,dev]'
+	touch $@
+
+system-deps: ## install Debian packages (root only; otherwise says what is missing)
+	@scripts/install-system-deps.sh
+
+demo: $(STAMP) system-deps ## run Station on a simulated bench (never a real disk)
+	@scripts/demo.sh
+
+test: $(STAMP) system-deps ## run every test tier this machine supports
+	$(PY) -m pytest
+
+check: lint typecheck imports test ## ruff + mypy + import-linter + tests
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check station tests bench scripts
+	$(VENV)/bin/ruff format --check station tests bench scripts
+
+typecheck: $(STAMP)
+	$(VENV)/bin/mypy
+
+imports: $(STAMP)
+	$(VENV)/bin/lint-imports
+
+bench: $(STAMP) system-deps ## measure Station against dd and nwipe; writes docs/performance.md
+	$(PY) bench/wipe.py --write-doc docs/performance.md
+
+vm-test: $(STAMP) system-deps ## the VM tier alone (QEMU with emulated drives)
+	$(PY) -m pytest tests/vm
+
+clean: ## remove the virtualenv and caches
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Installs the Debian packages Station's tests, demo and benchmarks use, when run as root
+# on Debian. Elsewhere it says what is missing and carries on: the tiers that need a
+# missing tool skip with a visible reason.
+set -euo pipefail
+
+packages=(
+  # block tier and demo
+  util-linux e2fsprogs dosfstools
+  # device tools Station drives
+  smartmontools hdparm nvme-cli
+  # imaging
+  zstd partclone gdisk fdisk
+  # benchmarks: the reference tools
+  nwipe
+  # VM tier: emulated drives, a kernel and a root filesystem built from Debian
+  qemu-system-x86 qemu-utils mmdebstrap cpio
+  # server tier: a real PostgreSQL
+  postgresql
+)
+
+missing=()
+for pkg in "${packages[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$pkg")
+  fi
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+if [ "$(id -u)" -ne 0 ] || ! command -v apt-get >/dev/null; then
+  echo "note: not root or not Debian; not installing: ${missing[*]} (tiers that need them will skip)" >&2
+  exit 0
+fi
+echo "installing Debian packages: ${missing[*]}" >&2
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq >/dev/null
+apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

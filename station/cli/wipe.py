@@ -1,0 +1,119 @@
+"""`station wipe DEVICE --profile NAME`: the headless wipe, with progress and a JSON result."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import signal
+import sys
+import threading
+from pathlib import Path
+from types import FrameType
+from typing import Any
+
+from station.cli.progress_line import ProgressPrinter, human_bytes
+from station.devices.safety import inspect_target
+from station.domain.results import Result
+from station.domain.wipe_report import WipeReport
+from station.errors import UsageError
+from station.jobs.profiles import load_wipe_profile
+from station.jobs.wipe import WipeRequest, ensure_eligible, run_wipe
+from station.wiring import build_services
+
+EXIT_BY_RESULT = {
+    Result.PURGED: 0,
+    Result.CLEARED: 0,
+    Result.CLEARED_WITH_WARNINGS: 3,
+    Result.FAILED: 4,
+}
+
+
+def register(subparsers: Any) -> None:
+    parser = subparsers.add_parser(
+        "wipe",
+        help="erase a disk with a wipe profile, verify it, and write the result",
+        description="Overwrite DEVICE (a block device or a disk image file) with the passes "
+        "of a wipe profile, read it back, and report purged, cleared, "
+        "cleared_with_warnings or failed. Exit codes: 0 cleared/purged, 3 "
+        "cleared_with_warnings, 4 failed, 5 refused, 130 cancelled.",
+    )
+    parser.add_argument("device", help="the disk to erase, e.g. /dev/sdb, or an image file")
+    parser.add_argument("--profile", default="nist-clear", help="profile name or YAML file")
+    parser.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+    parser.add_argument("--json", metavar="FILE", help="write the result as JSON to FILE")
+    parser.add_argument("--operator", help="pseudonymous id of the person at the bench")
+    parser.add_argument(
+        "--fresh", action="store_true", help="start over even if an interrupted wipe can resume"
+    )
+    parser.add_argument("--no-checkpoint", action="store_true", help="do not keep resume points")
+    parser.set_defaults(func=handle)
+
+
+def handle(args: argparse.Namespace) -> int:
+    profile = load_wipe_profile(args.profile)
+    inspection = ensure_eligible(args.device, inspect_target)
+    ident = inspection.identity
+    label = f"{ident.model or 'unknown model'}, serial {ident.serial or 'unknown'}"
+    print(
+        f"target: {args.device} ({label}, {human_bytes(ident.size_bytes)})\n"
+        f"profile: {profile.name}: {profile.title.en}",
+        file=sys.stderr,
+    )
+    if not args.yes:
+        _confirm(args.device, ident.serial)
+    cancel = threading.Event()
+
+    def stop(signum: int, frame: FrameType | None) -> None:
+        print("\nstopping after the current chunk…", file=sys.stderr)
+        cancel.set()
+
+    previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        store = None if args.no_checkpoint else build_services().checkpoints
+        request = WipeRequest(
+            args.device, profile, checkpoints=store, operator=args.operator, fresh=args.fresh
+        )
+        report = run_wipe(request, on_event=ProgressPrinter(), cancel=cancel)
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    if args.json:
+        _write_json(Path(args.json), report)
+    _summary(report)
+    if report.stopped == "cancelled":
+        return 130
+    return EXIT_BY_RESULT[report.result]
+
+
+def _confirm(device: str, serial: str | None) -> None:
+    if not sys.stdin.isatty():
+        raise UsageError("not on a terminal: add --yes to confirm the erasure non-interactively")
+    expected = (serial or Path(device).name)[-4:].upper()
+    hint = "serial number, as printed on the drive label" if serial else f"name ({expected})"
+    answer = input(
+        f"Everything on {device} will be erased. "
+        f"Type the last 4 characters of its {hint} to go on: "
+    )
+    if answer.strip().upper() != expected:
+        raise UsageError("confirmation did not match: nothing was written")
+
+
+def _write_json(path: Path, report: WipeReport) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(json.dumps(report.model_dump(mode="json"), indent=2) + "\n", encoding="utf-8")
+    tmp.replace(path)
+
+
+def _summary(report: WipeReport) -> None:
+    lines = [f"result: {report.result.value}" + (" (resumed)" if report.resumed else "")]
+    verification = report.verification
+    if verification is not None:
+        lines.append(
+            f"verification: {verification.mode}, {verification.coverage_percent:.1f}% read, "
+            f"{len(verification.mismatches)} mismatching ranges, "
+            f"{len(verification.unreadable)} unreadable ranges"
+            + (f", seed {verification.seed_hex}" if verification.seed_hex else "")
+        )
+    lines.extend(f"  - {reason}" for reason in report.reasons)
+    print("\n".join(lines), file=sys.stderr)

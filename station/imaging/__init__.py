@@ -1,0 +1,1 @@
+"""imaging layer (see docs/architecture.md)."""

@@ -1,0 +1,345 @@
+"""The overwrite wipe job: safety check, passes, verification, result, with checkpoints.
+
+Runs the same behind the CLI, the TUI and the VM tests. Once the target is open, every
+outcome (done, cancelled, disk gone, too many bad sectors) comes back as a WipeReport
+whose `result` says what really happened; only refusals and open failures raise.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+from station import __version__
+from station.devices.blockio import BlockTarget
+from station.devices.safety import TargetInspection, inspect_target
+from station.domain.profiles import PassSpec, WipeProfile
+from station.domain.progress import Phase, ProgressEvent, ProgressSink, RateMeter
+from station.domain.wipe_outcome import decide
+from station.domain.wipe_report import (
+    PassReport,
+    TargetFacts,
+    VerificationReport,
+    WipeReport,
+)
+from station.errors import JobCancelled, MediaError, TargetGone, TargetRefused
+from station.jobs.checkpoint import Checkpoint, CheckpointStore, profile_digest
+from station.jobs.overwrite import DEFAULT_CHUNK, write_pass
+from station.jobs.patterns import PatternSource, source_for
+from station.jobs.verify import plan_extents, read_back
+
+MIB = 1024 * 1024
+
+
+@dataclass
+class WipeRequest:
+    target: str
+    profile: WipeProfile
+    checkpoints: CheckpointStore | None = None
+    operator: str | None = None
+    fresh: bool = False  # ignore (and replace) a checkpoint left by an earlier run
+    chunk: int = DEFAULT_CHUNK
+    inspect: Callable[[str], TargetInspection] = field(default=inspect_target)
+    # Opens the target for writing; tests of the retry logic substitute a failing target.
+    open_target: Callable[[str], BlockTarget] = field(
+        default=lambda path: BlockTarget.open(path, write=True)
+    )
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+def ensure_eligible(path: str, inspect: Callable[[str], TargetInspection]) -> TargetInspection:
+    inspection = inspect(path)
+    if not inspection.eligibility.eligible:
+        raise TargetRefused(path, inspection.eligibility.reason_texts("en"))
+    return inspection
+
+
+def fingerprint(target: BlockTarget, inspection: TargetInspection) -> str:
+    """Names the physical target for resume: the drive's own serial/WWN, never /dev/sdX."""
+    ident = inspection.identity
+    if target.is_block_device and (ident.serial or ident.wwn):
+        return f"disk:{ident.serial}:{ident.wwn}:{ident.model}:{target.size}"
+    backing = Path(f"/sys/block/{Path(target.path).name}/loop/backing_file")
+    real = backing.read_text().strip() if backing.exists() else os.path.realpath(target.path)
+    try:
+        inode = Path(real).stat().st_ino
+    except OSError:
+        inode = 0
+    return f"file:{real}:{inode}:{target.size}"
+
+
+def target_facts(target: BlockTarget, inspection: TargetInspection) -> TargetFacts:
+    ident = inspection.identity
+    return TargetFacts(
+        path=target.path,
+        kind="block_device" if target.is_block_device else "file",
+        size_bytes=target.size,
+        logical_block_size=target.logical_block_size,
+        physical_block_size=target.physical_block_size,
+        direct_io=target.direct_io,
+        model=ident.model,
+        serial=ident.serial,
+        wwn=ident.wwn,
+        vendor=ident.vendor,
+        rotational=ident.rotational,
+        removable=ident.removable,
+    )
+
+
+class _Progress:
+    """Turns byte counts into throttled ProgressEvents (at most ~4 a second)."""
+
+    def __init__(self, sink: ProgressSink | None, target: str, clock: Callable[[], float]) -> None:
+        self.sink, self.target, self.clock = sink, target, clock
+        self.meter = RateMeter(clock)
+        self.last = 0.0
+
+    def start(self) -> None:
+        self.meter = RateMeter(self.clock)
+        self.last = 0.0
+
+    def ticker(self, phase: Phase, total: int, index: int, count: int) -> Callable[[int], None]:
+        def tick(done: int) -> None:
+            rate, elapsed = self.meter.update(done)
+            if self.sink is None or (done < total and self.clock() - self.last < 0.25):
+                return
+            self.last = self.clock()
+            eta = RateMeter.eta(done, total, rate)
+            self.sink(
+                ProgressEvent(phase, done, total, rate, eta, elapsed, index, count, self.target)
+            )
+
+        return tick
+
+
+def run_wipe(
+    request: WipeRequest,
+    *,
+    on_event: ProgressSink | None = None,
+    cancel: threading.Event | None = None,
+    clock: Callable[[], float] = time.monotonic,
+) -> WipeReport:
+    profile = request.profile
+    inspection = ensure_eligible(request.target, request.inspect)
+    with request.open_target(request.target) as target:
+        key = fingerprint(target, inspection)
+        digest = profile_digest(profile.model_dump(mode="json"))
+        store = request.checkpoints
+        resume = None
+        if store is not None and not request.fresh:
+            found = store.load(key)
+            resume = found if found is not None and found.profile_digest == digest else None
+        report = (
+            resume.report.model_copy(deep=True)
+            if resume
+            else WipeReport(
+                tool="station",
+                tool_version=__version__,
+                target=target_facts(target, inspection),
+                profile=profile.name,
+                method=profile.method,
+                started_at=now(),
+                operator=request.operator,
+            )
+        )
+        if resume is not None:
+            report.resumed = True
+        job = _Job(request, target, report, key, digest, on_event, cancel, clock)
+        try:
+            job.run(resume)
+        except JobCancelled:
+            report.stopped = "cancelled"
+        except TargetGone as exc:
+            report.stopped = "target_gone"
+            report.reasons.append(exc.one_line())
+        except MediaError:
+            report.stopped = "media_errors"
+        finished = report.stopped is None
+        report.ended_at = now()
+        report.duration_s = round((report.ended_at - report.started_at).total_seconds(), 3)
+        result, reasons = decide(report, profile.io_errors, len(profile.passes))
+        report.result = result
+        report.reasons = [*report.reasons, *reasons]
+        if store is not None and (finished or report.stopped == "media_errors"):
+            store.clear(key)
+        return report
+
+
+class _Job:
+    def __init__(
+        self,
+        request: WipeRequest,
+        target: BlockTarget,
+        report: WipeReport,
+        key: str,
+        digest: str,
+        sink: ProgressSink | None,
+        cancel: threading.Event | None,
+        clock: Callable[[], float],
+    ) -> None:
+        self.request, self.target, self.report = request, target, report
+        self.key, self.digest, self.cancel = key, digest, cancel
+        self.progress = _Progress(sink, target.path, clock)
+        every = request.profile.checkpoint_every_mib * MIB
+        self.checkpoint_every = every
+
+    def save(self, pass_index: int, offset: int) -> None:
+        if self.request.checkpoints is None:
+            return
+        self.request.checkpoints.save(
+            Checkpoint(
+                fingerprint=self.key,
+                profile_digest=self.digest,
+                pass_index=pass_index,
+                offset=offset,
+                report=self.report,
+            )
+        )
+
+    def run(self, resume: Checkpoint | None) -> None:
+        profile = self.request.profile
+        first_pass = resume.pass_index if resume else 1
+        previous: PatternSource | None = None
+        count = len(profile.passes)
+        for index, spec in enumerate(profile.passes, start=1):
+            if index < first_pass:
+                recorded = self.report.passes[index - 1]
+                key = bytes.fromhex(recorded.random_key_hex) if recorded.random_key_hex else None
+                previous = source_for(spec, previous, key)
+                continue
+            start = resume.offset if resume and index == first_pass else 0
+            source, pass_report = self._pass_source(index, spec, previous, start)
+            self.progress.start()
+            write_pass(
+                self.target,
+                source,
+                pass_report,
+                start=start,
+                policy=profile.io_errors,
+                tick=self.progress.ticker("overwrite", self.target.size, index, count),
+                checkpoint=functools.partial(self.save, index),
+                checkpoint_every=self.checkpoint_every,
+                cancel=self.cancel,
+                chunk=self.request.chunk,
+            )
+            pass_report.completed = True
+            pass_report.ended_at = now()
+            seconds = (pass_report.ended_at - pass_report.started_at).total_seconds()
+            if seconds > 0 and start == 0:
+                pass_report.rate_bps = round(self.target.size / seconds)
+            self.save(index + 1, 0)
+            previous = source
+        assert previous is not None
+        self._verify(previous)
+
+    def _pass_source(
+        self, index: int, spec: PassSpec, previous: PatternSource | None, start: int
+    ) -> tuple[PatternSource, PassReport]:
+        if start and len(self.report.passes) >= index:
+            pass_report = self.report.passes[index - 1]
+            pass_report.resumed_from = start
+            key = bytes.fromhex(pass_report.random_key_hex) if pass_report.random_key_hex else None
+            return source_for(spec, previous, key), pass_report
+        del self.report.passes[index - 1 :]
+        source = source_for(spec, previous)
+        pass_report = PassReport(
+            index=index,
+            pattern=spec.pattern,
+            pattern_hex=None if source.is_random else source.period.hex(),
+            random_key_hex=source.key.hex() if source.key else None,
+            started_at=now(),
+        )
+        self.report.passes.append(pass_report)
+        return source, pass_report
+
+    def _verify(self, source: PatternSource) -> None:
+        spec = self.request.profile.verification
+        extents, mode, seed, why = plan_extents(
+            self.target,
+            spec.mode,
+            subsections=spec.subsections,
+            percent=spec.extent_percent,
+            full_below=spec.full_below_mib * MIB,
+        )
+        report = VerificationReport(
+            mode="full" if mode == "full" else "sampled",
+            reason=why,
+            seed_hex=seed.hex() if seed else None,
+            subsections=spec.subsections if mode == "sampled" else None,
+            extent_percent=spec.extent_percent if mode == "sampled" else None,
+            expected=source.describe(),
+            started_at=now(),
+        )
+        self.report.verification = report
+        total = sum(extent.length for extent in extents)
+        self.progress.start()
+        count = len(self.request.profile.passes)
+        read_back(
+            self.target,
+            source,
+            extents,
+            report,
+            retries=self.request.profile.io_errors.retries,
+            max_bad_sectors=self.request.profile.io_errors.max_bad_sectors,
+            tick=self.progress.ticker("verify", total, count, count),
+            cancel=self.cancel,
+            chunk=self.request.chunk,
+        )
+        report.ended_at = now()
+
+
+def reverify(
+    path: str, report: WipeReport, *, cancel: threading.Event | None = None
+) -> VerificationReport:
+    """Re-run the verification a report describes (same seed, same expected bytes), read-only.
+
+    Lets an auditor, or a test, check later that the media still reads as the wipe left it.
+    """
+    if report.verification is None or not report.passes:
+        raise ValueError("the report has no verification to repeat")
+    last = report.passes[-1]
+    if last.random_key_hex:
+        source = PatternSource(last.pattern, key=bytes.fromhex(last.random_key_hex))
+    else:
+        source = PatternSource(last.pattern, bytes.fromhex(last.pattern_hex or "00"))
+    recorded = report.verification
+    with BlockTarget.open(path, write=False) as target:
+        seed = bytes.fromhex(recorded.seed_hex) if recorded.seed_hex else None
+        extents, mode, seed, why = plan_extents(
+            target,
+            recorded.mode,
+            subsections=recorded.subsections or 1000,
+            percent=recorded.extent_percent or 5.0,
+            full_below=0,
+            seed=seed,
+        )
+        again = VerificationReport(
+            mode="full" if mode == "full" else "sampled",
+            reason=why,
+            seed_hex=seed.hex() if seed else None,
+            subsections=recorded.subsections,
+            extent_percent=recorded.extent_percent,
+            expected=source.describe(),
+            started_at=now(),
+        )
+        read_back(
+            target,
+            source,
+            extents,
+            again,
+            retries=1,
+            max_bad_sectors=1 << 40,
+            tick=lambda done: None,
+            cancel=cancel,
+        )
+        again.ended_at = now()
+        return again
