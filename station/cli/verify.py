@@ -1,0 +1,58 @@
+"""`station verify FILE`: check a signed record, an exported chain or a certificate
+offline, against one or more bench public keys. Exit 0 when valid; otherwise one line
+saying exactly what is wrong and the RecordError exit code (8)."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+from station.errors import UsageError
+from station.journal.documents import load_document, verify_document
+from station.journal.envelope import key_id
+from station.journal.keys import KEY_DIR_NAME, PUBLIC_KEY_FILE, load_public_key
+from station.paths import data_dir
+
+
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = subparsers.add_parser(
+        "verify",
+        help="check signed records, a chain or a certificate offline",
+        description="Check a signed record (one envelope), an exported chain (JSON list or "
+        "JSON lines) or a certificate against bench public keys. Without --key, this "
+        "bench's own public key is used.",
+    )
+    parser.add_argument("file", type=Path, metavar="FILE")
+    parser.add_argument(
+        "--key",
+        type=Path,
+        action="append",
+        default=[],
+        metavar="PUBKEY_PEM",
+        help="a bench public key (PEM, as printed by `station journal key`); repeatable",
+    )
+    parser.add_argument(
+        "--partial",
+        action="store_true",
+        help="accept a chain that starts after seq 1 (e.g. one day's records)",
+    )
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    keys = _public_keys(args.key)
+    verified = verify_document(load_document(args.file), keys, from_start=not args.partial)
+    print(verified.summary())
+    return 0
+
+
+def _public_keys(paths: list[Path]) -> dict[str, Ed25519PublicKey]:
+    if not paths:
+        own = data_dir() / KEY_DIR_NAME / PUBLIC_KEY_FILE
+        if not own.is_file():
+            raise UsageError("no public key: give the bench's key with --key BENCH_PUB.pem")
+        paths = [own]
+    keys = [load_public_key(path) for path in paths]
+    return {key_id(key): key for key in keys}

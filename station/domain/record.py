@@ -1,0 +1,368 @@
+"""Step records: what each signed record body says (records.md, "What a record is").
+
+One model per step kind, all sharing a header (who, when, which bench, where in the
+chain) and, where a tool ran, the `CommandEvidence` of each command. `StepBody` is the
+union discriminated by `kind`; `parse_body` turns a JSON object into one or raises a
+RecordError naming the field. The bench journal assigns `bench_id`, `seq`, `prev` and
+`record_id` when it signs, so callers leave them out; a *sealed* body (one read back from
+an envelope) must carry them.
+
+Personal data never goes in here: `operator` is a pseudonymous id (pattern enforced, no
+spaces or '@'), hosts are identified by hardware serials, licences by a digest.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from typing import Annotated, Any, Literal, Self
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    TypeAdapter,
+    ValidationError,
+    model_validator,
+)
+
+from station.domain.profiles import Pattern
+from station.domain.results import Result
+from station.errors import RecordError
+
+SCHEMA_VERSION: Literal[1] = 1
+# Canonical JSON (RFC 8785) carries integers only up to 2**53 - 1: a larger seed could not
+# be signed, so it is refused here with a clear message.
+JSON_SAFE_INT = 2**53 - 1
+
+
+def _utc(value: datetime) -> datetime:
+    if value.tzinfo is None or value.utcoffset() != UTC.utcoffset(None):
+        raise ValueError("expected a UTC time, e.g. 2026-11-22T09:30:00Z")
+    return value.astimezone(UTC)
+
+
+UtcTime = Annotated[datetime, AfterValidator(_utc)]
+Sha256Hex = Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")]
+PseudonymousId = Annotated[
+    str,
+    Field(
+        pattern=r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$",
+        description="a pseudonymous id (badge number, 'op-17'), never a name or an e-mail",
+    ),
+]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class ToolRef(_Strict):
+    name: str = Field(min_length=1)
+    version: str | None = None
+
+
+class CommandEvidence(_Strict):
+    """One external command as it really ran: a failure or a timeout is kept as such."""
+
+    tool: ToolRef
+    argv: list[str] = Field(min_length=1)
+    exit_code: int | None = Field(description="None when the command never finished")
+    timed_out: bool = False
+    stdout_sha256: Sha256Hex
+    stderr_sha256: Sha256Hex
+    excerpt: str | None = Field(
+        default=None, max_length=4000, description="the output itself when it is small"
+    )
+    started_at: UtcTime
+    ended_at: UtcTime
+
+    @model_validator(mode="after")
+    def _ends_after_start(self) -> Self:
+        if self.ended_at < self.started_at:
+            raise ValueError("ended_at is before started_at")
+        return self
+
+
+class ByteRange(_Strict):
+    offset: int = Field(ge=0)
+    length: int = Field(ge=1)
+
+
+class DiskRef(_Strict):
+    """Which physical disk: what survives moving it to another bench or slot."""
+
+    serial: str | None = None
+    wwn: str | None = None
+    model: str | None = None
+    size_bytes: int = Field(ge=0)
+    path: str | None = Field(default=None, description="where it was seen, e.g. /dev/sdb")
+
+
+class HostRef(_Strict):
+    """Which computer: SMBIOS identity, never its owner."""
+
+    manufacturer: str | None = None
+    product: str | None = None
+    serial: str | None = None
+    uuid: str | None = None
+    asset_tag: str | None = None
+
+
+class RecordHeader(_Strict):
+    schema_version: Literal[1] = SCHEMA_VERSION
+    bench_id: str | None = Field(default=None, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+    seq: int | None = Field(default=None, ge=1)
+    prev: Sha256Hex | None = None
+    record_id: Sha256Hex | None = None
+    created_at: UtcTime
+    operator: PseudonymousId
+    profile: str | None = None
+
+
+class _DiskStep(RecordHeader):
+    disk: DiskRef
+
+
+class DiskSeen(_DiskStep):
+    kind: Literal["disk_seen"] = "disk_seen"
+    slot: str | None = None
+    bus: str | None = None
+    media_kind: str | None = None
+    eligible: bool
+    refusals: list[str] = Field(default_factory=list, description="refusal codes")
+
+
+class SmartAssessment(_DiskStep):
+    kind: Literal["smart_assessment"] = "smart_assessment"
+    verdict: Literal["healthy", "worn", "failing", "unknown"]
+    overall_health: Literal["passed", "failed", "unknown"]
+    power_on_hours: int | None = Field(default=None, ge=0)
+    reallocated_sectors: int | None = Field(default=None, ge=0)
+    pending_sectors: int | None = Field(default=None, ge=0)
+    media_errors: int | None = Field(default=None, ge=0)
+    percentage_used: int | None = Field(default=None, ge=0)
+    temperature_c: int | None = None
+    findings: list[str] = Field(default_factory=list)
+    commands: list[CommandEvidence] = Field(default_factory=list)
+
+
+class SelfTest(_DiskStep):
+    kind: Literal["self_test"] = "self_test"
+    test: Literal["short", "extended", "conveyance"]
+    status: Literal["passed", "failed", "aborted", "interrupted", "not_supported", "timed_out"]
+    first_error_lba: int | None = Field(default=None, ge=0)
+    commands: list[CommandEvidence] = Field(default_factory=list)
+
+
+class HpaDcoChange(_DiskStep):
+    kind: Literal["hpa_dco_change"] = "hpa_dco_change"
+    feature: Literal["hpa", "dco"]
+    action: Literal["detected", "removed", "left_in_place", "not_supported", "failed"]
+    native_max_sectors: int | None = Field(default=None, ge=0)
+    max_sectors_before: int | None = Field(default=None, ge=0)
+    max_sectors_after: int | None = Field(default=None, ge=0)
+    commands: list[CommandEvidence] = Field(default_factory=list)
+
+
+class PurgeCommand(_DiskStep):
+    kind: Literal["purge_command"] = "purge_command"
+    technique: str = Field(min_length=1, description="e.g. nvme_sanitize_crypto, ata_secure_erase")
+    method: Literal["clear", "purge"]
+    supported: bool
+    accepted: bool
+    completed: bool
+    result: Result
+    commands: list[CommandEvidence] = Field(default_factory=list)
+    notes: list[str] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _nothing_claimed_that_did_not_happen(self) -> Self:
+        if self.result is not Result.FAILED and not (self.supported and self.completed):
+            raise ValueError("a purge that was not supported or not completed has result 'failed'")
+        return self
+
+
+class OverwritePass(_DiskStep):
+    kind: Literal["overwrite_pass"] = "overwrite_pass"
+    pass_index: int = Field(ge=1)
+    pass_count: int = Field(ge=1)
+    pattern: Pattern
+    pattern_hex: str | None = Field(default=None, pattern=r"^(?:[0-9a-f]{2})+$")
+    key_hex: str | None = Field(
+        default=None,
+        pattern=r"^(?:[0-9a-f]{2})+$",
+        description="for 'random': the stream key, so verification can regenerate it",
+    )
+    bytes_total: int = Field(ge=0)
+    bytes_written: int = Field(ge=0)
+    bad_ranges: list[ByteRange] = Field(default_factory=list)
+    resumed: bool = False
+    resumed_from: int | None = Field(default=None, ge=0)
+    completed: bool
+    started_at: UtcTime
+    ended_at: UtcTime
+    rate_bps: float | None = Field(default=None, ge=0)
+    throughput_mbps: list[float] = Field(
+        default_factory=list,
+        max_length=200,
+        description="average MB/s over each successive slice of the disk, for the curve",
+    )
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Self:
+        if self.pass_index > self.pass_count:
+            raise ValueError("pass_index is greater than pass_count")
+        if self.pattern is Pattern.RANDOM and self.key_hex is None:
+            raise ValueError("a 'random' pass records its key_hex")
+        if self.pattern is Pattern.FIXED and self.pattern_hex is None:
+            raise ValueError("a 'fixed' pass records its pattern_hex")
+        if self.completed and self.bytes_written < self.bytes_total:
+            raise ValueError("a completed pass wrote bytes_total bytes")
+        return self
+
+
+class Verification(_DiskStep):
+    kind: Literal["verification"] = "verification"
+    mode: Literal["full", "sampled"]
+    seed_hex: str | None = Field(
+        default=None,
+        pattern=r"^(?:[0-9a-f]{2})+$",
+        description="seed of the sampled extents (station.domain.sampling), to repeat the check",
+    )
+    subsections: int | None = Field(default=None, ge=1)
+    extent_percent: float | None = Field(default=None, gt=0, le=50)
+    expected: str = Field(min_length=1, description="what was expected: zeros, pattern, ...")
+    coverage_percent: float = Field(ge=0, le=100)
+    bytes_checked: int = Field(ge=0)
+    mismatched_ranges: list[ByteRange] = Field(default_factory=list)
+    unreadable_ranges: list[ByteRange] = Field(default_factory=list)
+    result: Result
+
+    @model_validator(mode="after")
+    def _sampled_has_seed(self) -> Self:
+        if self.mode == "sampled" and self.seed_hex is None:
+            raise ValueError("a sampled verification records its seed")
+        if self.mismatched_ranges and self.result is not Result.FAILED:
+            raise ValueError("a verification with mismatches has result 'failed'")
+        return self
+
+
+class ImageDeploy(_DiskStep):
+    kind: Literal["image_deploy"] = "image_deploy"
+    host: HostRef | None = None
+    image_name: str = Field(min_length=1)
+    image_sha256: Sha256Hex
+    bytes_written: int = Field(ge=0)
+    verified: bool
+    post_deploy: list[str] = Field(default_factory=list)
+    outcome: Literal["deployed", "failed"]
+    commands: list[CommandEvidence] = Field(default_factory=list)
+
+
+class _HostStep(RecordHeader):
+    host: HostRef
+
+
+class LicenceAssignment(_HostStep):
+    kind: Literal["licence_assignment"] = "licence_assignment"
+    product: str = Field(min_length=1)
+    pool: str = Field(min_length=1)
+    licence_sha256: Sha256Hex = Field(description="digest of the key, never the key itself")
+    activated: bool | None = None
+
+
+class HostInventory(_HostStep):
+    kind: Literal["host_inventory"] = "host_inventory"
+    cpu: str | None = None
+    ram_bytes: int | None = Field(default=None, ge=0)
+    disks: list[DiskRef] = Field(default_factory=list)
+    battery_health_percent: float | None = Field(default=None, ge=0, le=200)
+    notes: list[str] = Field(default_factory=list)
+
+
+class SupervisorSignoff(RecordHeader):
+    kind: Literal["supervisor_signoff"] = "supervisor_signoff"
+    supervisor: PseudonymousId
+    day: date
+    first_seq: int = Field(ge=1)
+    last_seq: int = Field(ge=1)
+    last_record_id: Sha256Hex
+    decision: Literal["approved", "rejected"]
+    comment: str | None = Field(default=None, max_length=2000)
+
+
+class DailyCheckpoint(RecordHeader):
+    kind: Literal["daily_checkpoint"] = "daily_checkpoint"
+    day: date
+    first_seq: int | None = Field(default=None, ge=1)
+    last_seq: int | None = Field(default=None, ge=1)
+    record_count: int = Field(ge=0)
+    last_record_id: Sha256Hex | None = None
+    results: dict[Result, int] = Field(default_factory=dict)
+
+
+StepBody = Annotated[
+    DiskSeen
+    | SmartAssessment
+    | SelfTest
+    | HpaDcoChange
+    | PurgeCommand
+    | OverwritePass
+    | Verification
+    | ImageDeploy
+    | LicenceAssignment
+    | HostInventory
+    | SupervisorSignoff
+    | DailyCheckpoint,
+    Field(discriminator="kind"),
+]
+STEP_KINDS = (
+    "disk_seen", "smart_assessment", "self_test", "hpa_dco_change", "purge_command",
+    "overwrite_pass", "verification", "image_deploy", "licence_assignment",
+    "host_inventory", "supervisor_signoff", "daily_checkpoint",
+)  # fmt: skip
+SEALED_FIELDS = ("bench_id", "seq", "record_id")
+
+_ADAPTER: TypeAdapter[StepBody] = TypeAdapter(StepBody)
+
+
+def parse_body(data: Any, *, sealed: bool = False) -> StepBody:
+    """A validated step body, or RecordError naming every field that is wrong.
+
+    `sealed=True` also requires what signing adds (bench_id, seq, record_id, and prev
+    after seq 1): use it on bodies read back from envelopes.
+    """
+    if not isinstance(data, dict):
+        raise RecordError(f"a record body is a JSON object, not {type(data).__name__}")
+    kind = data.get("kind")
+    if kind not in STEP_KINDS:
+        raise RecordError(
+            f"kind: {kind!r} is not a step kind (expected one of {', '.join(STEP_KINDS)})"
+        )
+    try:
+        body = _ADAPTER.validate_python(data)
+    except ValidationError as exc:
+        raise RecordError(f"invalid {kind} record: {_describe(exc)}") from exc
+    if sealed:
+        missing = [name for name in SEALED_FIELDS if getattr(body, name) is None]
+        if body.seq is not None and body.seq > 1 and body.prev is None:
+            missing.append("prev")
+        if missing:
+            names = ", ".join(missing)
+            raise RecordError(f"invalid {kind} record: a signed record needs {names}")
+    return body
+
+
+def body_to_json(body: StepBody) -> dict[str, Any]:
+    """The JSON object that gets signed (record_id is left to the signer)."""
+    return body.model_dump(mode="json", exclude={"record_id"})
+
+
+def _describe(exc: ValidationError) -> str:
+    problems = []
+    for error in exc.errors(include_url=False):
+        # The first location element is the discriminator tag; the kind is already named.
+        location = ".".join(str(part) for part in error["loc"][1:]) or "body"
+        problems.append(f"{location}: {error['msg'].removeprefix('Value error, ')}")
+    return "; ".join(problems)
