@@ -42,7 +42,9 @@ def register(subparsers: Any) -> None:
     parser.add_argument("--profile", default="nist-clear", help="profile name or YAML file")
     parser.add_argument("--yes", action="store_true", help="do not ask for confirmation")
     parser.add_argument("--json", metavar="FILE", help="write the result as JSON to FILE")
-    parser.add_argument("--operator", help="pseudonymous id of the person at the bench")
+    parser.add_argument(
+        "--operator", default="bench", help="pseudonymous id of the person at the bench"
+    )
     parser.add_argument(
         "--fresh", action="store_true", help="start over even if an interrupted wipe can resume"
     )
@@ -70,9 +72,14 @@ def handle(args: argparse.Namespace) -> int:
 
     previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
-        store = None if args.no_checkpoint else build_services().checkpoints
+        services = build_services()
         request = WipeRequest(
-            args.device, profile, checkpoints=store, operator=args.operator, fresh=args.fresh
+            args.device,
+            profile,
+            checkpoints=None if args.no_checkpoint else services.checkpoints,
+            operator=args.operator,
+            fresh=args.fresh,
+            journal=services.journal,
         )
         report = run_wipe(request, on_event=ProgressPrinter(), cancel=cancel)
     finally:
@@ -107,6 +114,8 @@ def _write_json(path: Path, report: WipeReport) -> None:
 
 def _summary(report: WipeReport) -> None:
     lines = [f"result: {report.result.value}" + (" (resumed)" if report.resumed else "")]
+    if report.record_ids:
+        lines.append(f"journal: {len(report.record_ids)} signed records")
     verification = report.verification
     if verification is not None:
         lines.append(

@@ -58,3 +58,31 @@ class RateMeter:
         if rate <= 0:
             return None
         return (bytes_total - bytes_done) / rate
+
+
+class ThroughputTrace:
+    """Average MB/s over each successive slice of a pass: the curve on a certificate,
+    where a dip shows a slow region of the disk."""
+
+    def __init__(self, total: int, clock: Callable[[], float], slices: int = 100) -> None:
+        self._total = total
+        self._slices = slices
+        self._clock = clock
+        self._mark = (clock(), 0)
+        self.samples: list[float] = []
+
+    def update(self, done: int) -> None:
+        boundary = self._total * (len(self.samples) + 1) // self._slices
+        if done < boundary and done < self._total:
+            return
+        now = self._clock()
+        then, before = self._mark
+        seconds = now - then
+        rate = (done - before) / seconds / 1e6 if seconds > 0 else 0.0
+        # One chunk may cross several slice boundaries on a small disk: give each the rate.
+        while (
+            len(self.samples) < self._slices
+            and done >= self._total * (len(self.samples) + 1) // self._slices
+        ):
+            self.samples.append(round(rate, 1))
+        self._mark = (now, done)

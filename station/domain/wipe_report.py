@@ -59,6 +59,9 @@ class PassReport(BaseModel):
     )
     bad_ranges: list[ByteRange] = Field(default_factory=list)
     rate_bps: float | None = None
+    throughput_mbps: list[float] = Field(
+        default_factory=list, description="average MB/s over each 1 % slice of the disk"
+    )
 
 
 class VerificationReport(BaseModel):
@@ -100,3 +103,6 @@ class WipeReport(BaseModel):
     result: Result = Result.FAILED
     reasons: list[str] = Field(default_factory=list, description="why the result is what it is")
     operator: str | None = None
+    record_ids: list[str] = Field(
+        default_factory=list, description="the signed journal records of this wipe"
+    )

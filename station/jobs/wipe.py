@@ -20,7 +20,13 @@ from station import __version__
 from station.devices.blockio import BlockTarget
 from station.devices.safety import TargetInspection, inspect_target
 from station.domain.profiles import PassSpec, WipeProfile
-from station.domain.progress import Phase, ProgressEvent, ProgressSink, RateMeter
+from station.domain.progress import (
+    Phase,
+    ProgressEvent,
+    ProgressSink,
+    RateMeter,
+    ThroughputTrace,
+)
 from station.domain.wipe_outcome import decide
 from station.domain.wipe_report import (
     PassReport,
@@ -33,6 +39,7 @@ from station.jobs.checkpoint import Checkpoint, CheckpointStore, profile_digest
 from station.jobs.overwrite import DEFAULT_CHUNK, write_pass
 from station.jobs.patterns import PatternSource, source_for
 from station.jobs.verify import plan_extents, read_back
+from station.jobs.wipe_records import RecordSink, records_for
 
 MIB = 1024 * 1024
 
@@ -46,6 +53,8 @@ class WipeRequest:
     fresh: bool = False  # ignore (and replace) a checkpoint left by an earlier run
     chunk: int = DEFAULT_CHUNK
     inspect: Callable[[str], TargetInspection] = field(default=inspect_target)
+    # Where the signed step records go (the bench journal); None keeps no records.
+    journal: RecordSink | None = None
     # Opens the target for writing; tests of the retry logic substitute a failing target.
     open_target: Callable[[str], BlockTarget] = field(
         default=lambda path: BlockTarget.open(path, write=True)
@@ -107,8 +116,17 @@ class _Progress:
         self.meter = RateMeter(self.clock)
         self.last = 0.0
 
-    def ticker(self, phase: Phase, total: int, index: int, count: int) -> Callable[[int], None]:
+    def ticker(
+        self,
+        phase: Phase,
+        total: int,
+        index: int,
+        count: int,
+        trace: ThroughputTrace | None = None,
+    ) -> Callable[[int], None]:
         def tick(done: int) -> None:
+            if trace is not None:
+                trace.update(done)
             rate, elapsed = self.meter.update(done)
             if self.sink is None or (done < total and self.clock() - self.last < 0.25):
                 return
@@ -169,6 +187,12 @@ def run_wipe(
         result, reasons = decide(report, profile.io_errors, len(profile.passes))
         report.result = result
         report.reasons = [*report.reasons, *reasons]
+        if request.journal is not None:
+            bodies = records_for(
+                report, inspection.identity, request.operator or "bench", len(profile.passes)
+            )
+            stored = request.journal.append_many(bodies)
+            report.record_ids = [item.record_id for item in stored]
         if store is not None and (finished or report.stopped == "media_errors"):
             store.clear(key)
         return report
@@ -219,13 +243,14 @@ class _Job:
             start = resume.offset if resume and index == first_pass else 0
             source, pass_report = self._pass_source(index, spec, previous, start)
             self.progress.start()
+            trace = ThroughputTrace(self.target.size, self.progress.clock)
             write_pass(
                 self.target,
                 source,
                 pass_report,
                 start=start,
                 policy=profile.io_errors,
-                tick=self.progress.ticker("overwrite", self.target.size, index, count),
+                tick=self.progress.ticker("overwrite", self.target.size, index, count, trace),
                 checkpoint=functools.partial(self.save, index),
                 checkpoint_every=self.checkpoint_every,
                 cancel=self.cancel,
@@ -233,6 +258,8 @@ class _Job:
             )
             pass_report.completed = True
             pass_report.ended_at = now()
+            if start == 0:  # a resumed pass has no curve for the part written before the crash
+                pass_report.throughput_mbps = trace.samples
             seconds = (pass_report.ended_at - pass_report.started_at).total_seconds()
             if seconds > 0 and start == 0:
                 pass_report.rate_bps = round(self.target.size / seconds)

@@ -69,6 +69,9 @@ def test_cli_wipe_writes_a_json_result(make_loop: LoopFactory, tmp_path: Path) -
     assert report.result is Result.CLEARED
     assert report.verification is not None and report.verification.coverage_percent == 100.0
     assert "result: cleared" in done.stderr and "pass 1/1" in done.stderr
+    assert len(report.record_ids) == 3 and "journal: 3 signed records" in done.stderr
+    check = station("journal", "check", env=env)
+    assert check.returncode == 0, check.stdout + check.stderr
     assert read_all(backing_file(device)) == bytes(SIZE)
 
 

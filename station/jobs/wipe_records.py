@@ -1,0 +1,115 @@
+"""The signed step records a wipe leaves in the journal: the disk as seen, each overwrite
+pass, and the verification that judged the whole wipe.
+
+They are appended in one transaction when the job ends (done, cancelled or failed), from
+the final report, so a job killed mid-way leaves no half story: its resumed run records
+every pass, with `resumed` and `resumed_from` saying what happened.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Protocol
+
+from station.domain.disk import DiskIdentity
+from station.domain.record import (
+    ByteRange,
+    DiskRef,
+    DiskSeen,
+    OverwritePass,
+    StepBody,
+    Verification,
+)
+from station.domain.wipe_report import WipeReport
+
+
+class Stored(Protocol):
+    @property
+    def record_id(self) -> str: ...
+
+
+class RecordSink(Protocol):
+    """What a wipe needs of the journal (station.journal.store.Journal has it)."""
+
+    def append_many(self, bodies: Sequence[StepBody]) -> Sequence[Stored]: ...
+
+
+def _range(offset: int, length: int) -> ByteRange:
+    return ByteRange(offset=offset, length=length)
+
+
+def disk_ref(report: WipeReport) -> DiskRef:
+    target = report.target
+    return DiskRef(
+        serial=target.serial,
+        wwn=target.wwn,
+        model=target.model,
+        size_bytes=target.size_bytes,
+        path=target.path,
+    )
+
+
+def records_for(
+    report: WipeReport, identity: DiskIdentity, operator: str, pass_count: int
+) -> list[StepBody]:
+    disk = disk_ref(report)
+    bodies: list[StepBody] = [
+        DiskSeen(
+            created_at=report.started_at,
+            slot=None if identity.slot is None else str(identity.slot),
+            bus=identity.bus.value,
+            media_kind=identity.media_kind.value,
+            eligible=True,
+            operator=operator,
+            profile=report.profile,
+            disk=disk,
+        )
+    ]
+    for done in report.passes:
+        ended = done.ended_at or report.ended_at or report.started_at
+        bodies.append(
+            OverwritePass(
+                created_at=ended,
+                pass_index=done.index,
+                pass_count=pass_count,
+                pattern=done.pattern,
+                pattern_hex=done.pattern_hex,
+                key_hex=done.random_key_hex,
+                bytes_total=report.target.size_bytes,
+                bytes_written=done.bytes_written,
+                bad_ranges=[_range(r.offset, r.length) for r in done.bad_ranges],
+                resumed=done.resumed_from is not None,
+                resumed_from=done.resumed_from,
+                completed=done.completed,
+                started_at=done.started_at,
+                ended_at=ended,
+                rate_bps=done.rate_bps,
+                throughput_mbps=done.throughput_mbps,
+                operator=operator,
+                profile=report.profile,
+                disk=disk,
+            )
+        )
+    check = report.verification
+    if check is not None:
+        bodies.append(
+            Verification(
+                created_at=check.ended_at or report.ended_at or report.started_at,
+                mode=check.mode,
+                seed_hex=check.seed_hex,
+                subsections=check.subsections,
+                extent_percent=check.extent_percent,
+                expected=check.expected,
+                coverage_percent=min(100.0, check.coverage_percent),
+                bytes_checked=check.bytes_read,
+                mismatched_ranges=[_range(r.offset, r.length) for r in check.mismatches],
+                unreadable_ranges=[_range(r.offset, r.length) for r in check.unreadable],
+                # The verification record carries the wipe's overall result: it is the
+                # step that judges the passes before it (bad sectors, cancellation...).
+                result=report.result,
+                operator=operator,
+                profile=report.profile,
+                disk=disk,
+            )
+        )
+    return bodies
