@@ -18,8 +18,6 @@ COMMANDS = [
     "station.cli.disks",
     "station.cli.verify",
     "station.cli.journal",
-    "station.cli.sync",
-    "station.cli.enrol",
 ]
 
 
