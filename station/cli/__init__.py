@@ -16,6 +16,7 @@ COMMANDS = [
     "station.cli.wipe",
     "station.cli.profiles",
     "station.cli.disks",
+    "station.cli.smart",
     "station.cli.verify",
     "station.cli.journal",
 ]

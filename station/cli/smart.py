@@ -1,0 +1,65 @@
+"""`station smart DEVICE [--test short|long] [--json]`: the health verdict of one disk,
+and optionally a self-test with its progress. Exit codes: 0 PASS, 3 WARN, 4 FAIL,
+6 NOT_SUPPORTED (the drive cannot say), like the wipe's results."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import Any
+
+from station.devices.runner import SubprocessRunner
+from station.devices.safety import inspect_target
+from station.devices.smart import SMARTCTL_TYPE, read_smart, run_self_test
+from station.domain.smart_verdict import Verdict
+
+EXIT_BY_VERDICT = {Verdict.PASS: 0, Verdict.WARN: 3, Verdict.FAIL: 4, Verdict.NOT_SUPPORTED: 6}
+
+
+def register(subparsers: Any) -> None:
+    parser = subparsers.add_parser(
+        "smart",
+        help="check a disk's health (SMART) and optionally run a self-test",
+        description="Read SMART through smartctl and give a verdict: PASS, WARN (reuse "
+        "after a human looked), FAIL (do not reuse) or NOT_SUPPORTED (the drive cannot "
+        "tell). Exit codes: 0 PASS, 3 WARN, 4 FAIL, 6 NOT_SUPPORTED.",
+    )
+    parser.add_argument("device", help="the disk, e.g. /dev/sdb or /dev/nvme0n1")
+    parser.add_argument("--test", choices=["short", "long"], help="also run a self-test")
+    parser.add_argument("--json", action="store_true", help="print the result as JSON")
+    parser.add_argument("--lang", choices=["fr", "en"], default="fr", help="language of reasons")
+    parser.set_defaults(func=handle)
+
+
+def handle(args: argparse.Namespace) -> int:
+    identity = inspect_target(args.device).identity
+    interface = SMARTCTL_TYPE.get(identity.bus.value)
+    runner = SubprocessRunner()
+    report = read_smart(args.device, runner=runner, interface=interface)
+    result: dict[str, Any] = report.to_record()
+    verdict = report.verdict.verdict
+    if args.test and interface is not None and verdict is not Verdict.NOT_SUPPORTED:
+
+        def show(remaining: int | None) -> None:
+            if not args.json:
+                left = "?" if remaining is None else f"{remaining}%"
+                print(f"\rself-test {args.test}: {left} remaining ", end="", flush=True)
+
+        outcome = run_self_test(
+            args.device, args.test, runner=runner, interface=interface, on_progress=show
+        )
+        result["self_test"] = {"status": outcome.status.value, "detail": outcome.detail}
+        if not args.json:
+            print()
+    if args.json:
+        json.dump(result, sys.stdout, indent=2, ensure_ascii=False, default=str)
+        print()
+    else:
+        print(f"{args.device}: {verdict.value}")
+        for reason in report.verdict.reasons:
+            print(f"  - {reason.message.get(args.lang)}")
+        if "self_test" in result:
+            test = result["self_test"]
+            print(f"self-test {args.test}: {test['status']} ({test['detail']})")
+    return EXIT_BY_VERDICT[verdict]

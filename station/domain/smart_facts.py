@@ -1,0 +1,269 @@
+"""The SMART facts a health verdict needs, read from smartctl's text or JSON output.
+
+Two sources give the same `SmartFacts`: `smartctl -x --json` (what Station keeps as
+evidence; smartctl >= 7.0) and smartctl's text (`-a` or `-x`, any smartctl version, and
+the form most public recordings of real drives exist in). Pure functions, no I/O.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict
+
+Protocol = Literal["ata", "nvme", "scsi", "unknown"]
+
+# ATA attribute ids the verdict looks at.
+REALLOCATED, PENDING, OFFLINE_UNCORRECTABLE = 5, 197, 198
+
+
+class SelfTestEntry(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    kind: str
+    status: str
+    passed: bool
+
+
+class SmartFacts(BaseModel):
+    """What the drive says about its health; None means "not reported", never zero."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    supported: bool = True
+    unsupported_reason: str | None = None
+    protocol: Protocol = "unknown"
+    model: str | None = None
+    serial: str | None = None
+    firmware: str | None = None
+    overall_passed: bool | None = None
+    exit_status: int | None = None
+    reallocated_sectors: int | None = None
+    pending_sectors: int | None = None
+    offline_uncorrectable: int | None = None
+    failing_now: tuple[str, ...] = ()
+    failed_in_past: tuple[str, ...] = ()
+    nvme_critical_warning: int | None = None
+    percentage_used: int | None = None
+    available_spare: int | None = None
+    available_spare_threshold: int | None = None
+    media_errors: int | None = None
+    grown_defects: int | None = None
+    self_tests: tuple[SelfTestEntry, ...] = ()  # newest first
+    self_test_running: bool = False
+    self_test_remaining_percent: int | None = None
+
+
+def _first_int(text: str) -> int | None:
+    match = re.search(r"\d[\d,]*", text)
+    return int(match.group().replace(",", "")) if match else None
+
+
+def _field(text: str, label: str) -> str | None:
+    match = re.search(rf"^{re.escape(label)}\s*:?\s*(.+?)\s*$", text, re.MULTILINE)
+    return match.group(1) if match else None
+
+
+def _hex_or_int(value: str | None) -> int | None:
+    if value is None:
+        return None
+    value = value.strip().split()[0]
+    try:
+        return int(value, 16) if value.lower().startswith("0x") else int(value.rstrip("%"))
+    except ValueError:
+        return None
+
+
+_UNSUPPORTED_TEXT = (
+    ("Unknown USB bridge", "unknown USB bridge: no ATA/NVMe pass-through"),
+    ("Please specify device type", "smartctl cannot talk to this device type"),
+    ("SMART support is: Unavailable", "the device has no SMART"),
+    ("Device does not support SMART", "the device has no SMART"),
+)
+
+# `-a`:  5 Reallocated_Sector_Ct 0x0033 100 100 010 Pre-fail Always - 0
+# `-x`:  5 Reallocated_Sector_Ct PO--CK 001 001 005 NOW  1303
+_ATTR = re.compile(
+    r"^\s*(\d{1,3})\s+(\S+)\s+(0x[0-9a-fA-F]{4}|[-A-Z]{6})\s+\d+\s+\d+\s+\S+\s+(.+)$"
+)
+_SELF_TEST = re.compile(r"^#\s*\d+\s+(.+?)\s{2,}(.+?)\s{2,}\d+%")
+_NVME_SELF_TEST = re.compile(r"^\s*\d+\s+(Short|Extended|Vendor specific)\s+(.+?)\s{2,}\d")
+
+
+def facts_from_text(text: str, *, exit_status: int | None = None) -> SmartFacts:
+    """Facts from smartctl's human-readable output (`-a` or `-x`)."""
+    for marker, reason in _UNSUPPORTED_TEXT:
+        if marker in text:
+            return SmartFacts(supported=False, unsupported_reason=reason, exit_status=exit_status)
+    facts: dict[str, Any] = {"exit_status": exit_status}
+    if "Critical Warning:" in text or "NVMe Version" in text or "NVMe Log" in text:
+        facts["protocol"] = "nvme"
+    elif "SMART Health Status:" in text or "Transport protocol" in text:
+        facts["protocol"] = "scsi"
+    elif "ATA Version is" in text or "Device Model:" in text or "ID# ATTRIBUTE_NAME" in text:
+        facts["protocol"] = "ata"
+    facts["model"] = (
+        _field(text, "Device Model") or _field(text, "Model Number") or _field(text, "Product")
+    )
+    facts["serial"] = _field(text, "Serial Number") or _field(text, "Serial number")
+    facts["firmware"] = _field(text, "Firmware Version") or _field(text, "Revision")
+    health = _field(text, "SMART overall-health self-assessment test result")
+    scsi_health = _field(text, "SMART Health Status")
+    if health is not None:
+        facts["overall_passed"] = health.startswith("PASSED")
+    elif scsi_health is not None:
+        facts["overall_passed"] = scsi_health.startswith("OK")
+    _attributes_from_text(text, facts)
+    for key, label in (
+        ("percentage_used", "Percentage Used"),
+        ("available_spare", "Available Spare"),
+        ("available_spare_threshold", "Available Spare Threshold"),
+        ("media_errors", "Media and Data Integrity Errors"),
+        ("grown_defects", "Elements in grown defect list"),
+    ):
+        facts[key] = _hex_or_int(_field(text, label))
+    facts["nvme_critical_warning"] = _hex_or_int(_field(text, "Critical Warning"))
+    facts["self_tests"] = tuple(_self_tests_from_text(text))
+    running = re.search(r"(\d+)% of test remaining", text)
+    nvme_running = re.search(r"self-test in progress \((\d+)% completed\)", text)
+    if running and "in progress" in text:
+        facts["self_test_running"] = True
+        facts["self_test_remaining_percent"] = int(running.group(1))
+    elif nvme_running:
+        facts["self_test_running"] = True
+        facts["self_test_remaining_percent"] = 100 - int(nvme_running.group(1))
+    return SmartFacts(**facts)
+
+
+def _attributes_from_text(text: str, facts: dict[str, Any]) -> None:
+    failing_now: list[str] = []
+    failed_past: list[str] = []
+    targets = {
+        REALLOCATED: "reallocated_sectors",
+        PENDING: "pending_sectors",
+        OFFLINE_UNCORRECTABLE: "offline_uncorrectable",
+    }
+    for line in text.splitlines():
+        match = _ATTR.match(line)
+        if not match:
+            continue
+        attr_id, name, flags, rest = int(match[1]), match[2], match[3], match[4].split()
+        # `-a` has TYPE and UPDATED columns before WHEN_FAILED; `-x` does not.
+        when_index = 2 if flags.startswith("0x") else 0
+        if len(rest) <= when_index:
+            continue
+        when_failed, raw = rest[when_index], " ".join(rest[when_index + 1 :])
+        if when_failed in ("NOW", "FAILING_NOW"):
+            failing_now.append(name)
+        elif when_failed in ("Past", "In_the_past"):
+            failed_past.append(name)
+        if attr_id in targets:
+            facts[targets[attr_id]] = _first_int(raw)
+    facts["failing_now"] = tuple(failing_now)
+    facts["failed_in_past"] = tuple(failed_past)
+
+
+def _self_tests_from_text(text: str) -> list[SelfTestEntry]:
+    entries = []
+    for line in text.splitlines():
+        match = _SELF_TEST.match(line) or _NVME_SELF_TEST.match(line)
+        if match:
+            status = match[2].strip()
+            entries.append(
+                SelfTestEntry(
+                    kind=match[1].strip(), status=status, passed=_self_test_passed(status)
+                )
+            )
+    return entries
+
+
+def _self_test_passed(status: str) -> bool:
+    lowered = status.lower()
+    if "without error" in lowered or "in progress" in lowered:
+        return True
+    # Aborted or interrupted by the host says nothing bad about the drive.
+    if "aborted by host" in lowered or "interrupted" in lowered:
+        return True
+    return not ("fail" in lowered or "error" in lowered)
+
+
+def facts_from_json(doc: dict[str, Any]) -> SmartFacts:
+    """Facts from `smartctl --json` output (`-a` or `-x`)."""
+    smartctl = doc.get("smartctl", {})
+    exit_status = smartctl.get("exit_status")
+    messages = " ".join(m.get("string", "") for m in smartctl.get("messages", []))
+    for marker, reason in _UNSUPPORTED_TEXT:
+        if marker in messages:
+            return SmartFacts(supported=False, unsupported_reason=reason, exit_status=exit_status)
+    if doc.get("smart_support", {}).get("available") is False:
+        return SmartFacts(
+            supported=False, unsupported_reason="the device has no SMART", exit_status=exit_status
+        )
+    protocol = str(doc.get("device", {}).get("protocol", "")).lower()
+    facts: dict[str, Any] = {
+        "exit_status": exit_status,
+        "protocol": protocol if protocol in ("ata", "nvme", "scsi") else "unknown",
+        "model": doc.get("model_name") or doc.get("scsi_model_name"),
+        "serial": doc.get("serial_number"),
+        "firmware": doc.get("firmware_version"),
+        "overall_passed": doc.get("smart_status", {}).get("passed"),
+    }
+    failing_now, failed_past = [], []
+    targets = {
+        REALLOCATED: "reallocated_sectors",
+        PENDING: "pending_sectors",
+        OFFLINE_UNCORRECTABLE: "offline_uncorrectable",
+    }
+    for attr in doc.get("ata_smart_attributes", {}).get("table", []):
+        when = attr.get("when_failed", "")
+        if when == "now":
+            failing_now.append(attr["name"])
+        elif when == "past":
+            failed_past.append(attr["name"])
+        if attr.get("id") in targets:
+            facts[targets[attr["id"]]] = attr.get("raw", {}).get("value")
+    facts["failing_now"], facts["failed_in_past"] = tuple(failing_now), tuple(failed_past)
+    health = doc.get("nvme_smart_health_information_log")
+    if health:
+        for key in (
+            "percentage_used",
+            "available_spare",
+            "available_spare_threshold",
+            "media_errors",
+        ):
+            facts[key] = health.get(key)
+        facts["nvme_critical_warning"] = health.get("critical_warning")
+    facts["grown_defects"] = doc.get("scsi_grown_defect_list")
+    facts["self_tests"] = tuple(_self_tests_from_json(doc))
+    status = doc.get("ata_smart_data", {}).get("self_test", {}).get("status", {})
+    if "remaining_percent" in status:
+        facts["self_test_running"] = True
+        facts["self_test_remaining_percent"] = status["remaining_percent"]
+    return SmartFacts(**facts)
+
+
+def _self_tests_from_json(doc: dict[str, Any]) -> list[SelfTestEntry]:
+    log = doc.get("ata_smart_self_test_log", {})
+    table = (log.get("extended") or log.get("standard") or {}).get("table", [])
+    nvme = doc.get("nvme_self_test_log", {}).get("table", [])
+    entries = []
+    for row in table:
+        status = row.get("status", {})
+        entries.append(
+            SelfTestEntry(
+                kind=row.get("type", {}).get("string", "?"),
+                status=status.get("string", "?"),
+                passed=bool(status.get("passed", _self_test_passed(status.get("string", "")))),
+            )
+        )
+    for row in nvme:
+        result = row.get("self_test_result", {}).get("string", "?")
+        entries.append(
+            SelfTestEntry(
+                kind=row.get("self_test_code", {}).get("string", "?"),
+                status=result,
+                passed=_self_test_passed(result),
+            )
+        )
+    return entries

@@ -1,0 +1,299 @@
+"""A drive's health verdict from its SMART facts: PASS, WARN, FAIL or NOT_SUPPORTED.
+
+The verdict is what a trainee acts on: PASS reuse, WARN reuse only after a human looked
+at the reasons, FAIL do not reuse, NOT_SUPPORTED the drive cannot tell (virtio, USB
+bridges without pass-through): say so, never guess. Every verdict other than PASS
+carries its reasons, in French and English.
+"""
+
+from __future__ import annotations
+
+from enum import IntFlag, StrEnum
+
+from pydantic import BaseModel, ConfigDict
+
+from station.domain.smart_facts import SmartFacts
+from station.domain.text import LocalizedText
+
+PERCENT_USED_WARN = 80
+PERCENT_USED_FAIL = 100
+
+
+class SmartctlExit(IntFlag):
+    """smartctl's exit status is a bit mask (smartctl(8), "RETURN VALUES")."""
+
+    COMMAND_LINE = 1 << 0  # the command line did not parse
+    OPEN_FAILED = 1 << 1  # device open failed, or device in a low-power mode
+    COMMAND_FAILED = 1 << 2  # some SMART or ATA command failed, or a checksum error
+    DISK_FAILING = 1 << 3  # SMART status check returned "DISK FAILING"
+    PREFAIL_NOW = 1 << 4  # a prefail attribute is at or below its threshold
+    USAGE_PAST = 1 << 5  # an attribute was at or below its threshold in the past
+    ERROR_LOG = 1 << 6  # the device error log has entries
+    SELF_TEST_LOG = 1 << 7  # the self-test log has errors
+
+
+def decode_exit_status(status: int) -> list[SmartctlExit]:
+    return [bit for bit in SmartctlExit if status & bit]
+
+
+class Verdict(StrEnum):
+    PASS = "PASS"  # noqa: S105 (a verdict, not a password)
+    WARN = "WARN"
+    FAIL = "FAIL"
+    NOT_SUPPORTED = "NOT_SUPPORTED"
+
+
+class VerdictReason(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    code: str
+    severity: Verdict
+    message: LocalizedText
+
+
+class SmartVerdict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    verdict: Verdict
+    reasons: tuple[VerdictReason, ...] = ()
+
+
+def _reason(code: str, severity: Verdict, fr: str, en: str) -> VerdictReason:
+    return VerdictReason(code=code, severity=severity, message=LocalizedText(fr=fr, en=en))
+
+
+# NVMe Critical Warning bits (NVMe base spec, SMART / Health log byte 0).
+_NVME_WARNING_BITS = (
+    (
+        0,
+        "nvme_spare_low",
+        Verdict.FAIL,
+        "réserve de secours sous le seuil",
+        "available spare below threshold",
+    ),
+    (
+        1,
+        "nvme_temperature",
+        Verdict.WARN,
+        "température hors limites",
+        "temperature outside its limits",
+    ),
+    (
+        2,
+        "nvme_reliability",
+        Verdict.FAIL,
+        "fiabilité dégradée (erreurs du support)",
+        "reliability degraded by media errors",
+    ),
+    (
+        3,
+        "nvme_read_only",
+        Verdict.FAIL,
+        "le disque s'est mis en lecture seule",
+        "media placed in read-only mode",
+    ),
+    (
+        4,
+        "nvme_volatile_backup",
+        Verdict.WARN,
+        "sauvegarde de la mémoire volatile en échec",
+        "volatile memory backup failed",
+    ),
+    (
+        5,
+        "nvme_pmr_read_only",
+        Verdict.FAIL,
+        "mémoire persistante en lecture seule",
+        "persistent memory region read-only",
+    ),
+)
+
+
+def judge(facts: SmartFacts) -> SmartVerdict:
+    """The verdict and every reason for it; the worst reason decides."""
+    if not facts.supported:
+        why = facts.unsupported_reason or "no SMART"
+        return SmartVerdict(
+            verdict=Verdict.NOT_SUPPORTED,
+            reasons=(
+                _reason(
+                    "not_supported",
+                    Verdict.NOT_SUPPORTED,
+                    f"santé non lisible : {why}",
+                    f"health not readable: {why}",
+                ),
+            ),
+        )
+    reasons = [*_health_reasons(facts), *_ata_reasons(facts), *_nvme_reasons(facts)]
+    reasons += _self_test_reasons(facts)
+    if facts.grown_defects:
+        reasons.append(
+            _reason(
+                "grown_defects",
+                Verdict.WARN,
+                f"{facts.grown_defects} défauts apparus (SCSI)",
+                f"{facts.grown_defects} grown defects (SCSI)",
+            )
+        )
+    if any(r.severity is Verdict.FAIL for r in reasons):
+        verdict = Verdict.FAIL
+    elif reasons:
+        verdict = Verdict.WARN
+    elif facts.overall_passed is None:
+        # No health status and nothing wrong found means nothing was read, not PASS
+        # (e.g. smartctl could not open the device: exit bits 0/1).
+        return SmartVerdict(
+            verdict=Verdict.NOT_SUPPORTED,
+            reasons=(
+                _reason(
+                    "no_health",
+                    Verdict.NOT_SUPPORTED,
+                    "le disque ne donne pas d'état de santé",
+                    "the drive reports no health status",
+                ),
+            ),
+        )
+    else:
+        verdict = Verdict.PASS
+    return SmartVerdict(verdict=verdict, reasons=tuple(_unique(reasons)))
+
+
+def _unique(reasons: list[VerdictReason]) -> list[VerdictReason]:
+    seen: set[str] = set()
+    return [r for r in reasons if not (r.code in seen or seen.add(r.code))]  # type: ignore[func-returns-value]
+
+
+def _health_reasons(facts: SmartFacts) -> list[VerdictReason]:
+    reasons = []
+    bits = decode_exit_status(facts.exit_status or 0)
+    if facts.overall_passed is False or SmartctlExit.DISK_FAILING in bits:
+        reasons.append(
+            _reason(
+                "overall_failed",
+                Verdict.FAIL,
+                "le disque se déclare défaillant (auto-évaluation SMART)",
+                "the drive reports itself failing (SMART overall health)",
+            )
+        )
+    if facts.failing_now or SmartctlExit.PREFAIL_NOW in bits:
+        names = ", ".join(facts.failing_now) or "?"
+        reasons.append(
+            _reason(
+                "attribute_failing_now",
+                Verdict.FAIL,
+                f"attribut sous son seuil maintenant : {names}",
+                f"attribute below its threshold now: {names}",
+            )
+        )
+    if facts.failed_in_past or SmartctlExit.USAGE_PAST in bits:
+        names = ", ".join(facts.failed_in_past) or "?"
+        reasons.append(
+            _reason(
+                "attribute_failed_past",
+                Verdict.WARN,
+                f"attribut passé sous son seuil autrefois : {names}",
+                f"attribute was below its threshold in the past: {names}",
+            )
+        )
+    if SmartctlExit.SELF_TEST_LOG in bits:
+        reasons.append(
+            _reason(
+                "self_test_log_errors",
+                Verdict.WARN,
+                "le journal des autotests contient des erreurs",
+                "the self-test log has errors",
+            )
+        )
+    return reasons
+
+
+def _ata_reasons(facts: SmartFacts) -> list[VerdictReason]:
+    reasons = []
+    for value, code, fr, en in (
+        (facts.reallocated_sectors, "reallocated", "secteurs réalloués", "reallocated sectors"),
+        (
+            facts.pending_sectors,
+            "pending",
+            "secteurs en attente de réallocation",
+            "sectors pending reallocation",
+        ),
+        (
+            facts.offline_uncorrectable,
+            "offline_uncorrectable",
+            "secteurs illisibles",
+            "offline uncorrectable sectors",
+        ),
+    ):
+        if value:
+            reasons.append(_reason(code, Verdict.WARN, f"{value} {fr}", f"{value} {en}"))
+    return reasons
+
+
+def _nvme_reasons(facts: SmartFacts) -> list[VerdictReason]:
+    reasons = []
+    warning = facts.nvme_critical_warning or 0
+    for bit, code, severity, fr, en in _NVME_WARNING_BITS:
+        if warning & (1 << bit):
+            reasons.append(
+                _reason(
+                    code, severity, f"alerte critique NVMe : {fr}", f"NVMe critical warning: {en}"
+                )
+            )
+    used = facts.percentage_used
+    if used is not None and used >= PERCENT_USED_FAIL:
+        reasons.append(
+            _reason(
+                "worn_out",
+                Verdict.FAIL,
+                f"usure {used} % (fin de vie)",
+                f"{used}% used (end of rated life)",
+            )
+        )
+    elif used is not None and used >= PERCENT_USED_WARN:
+        reasons.append(_reason("worn", Verdict.WARN, f"usure {used} %", f"{used}% used"))
+    spare, threshold = facts.available_spare, facts.available_spare_threshold
+    if spare is not None and threshold is not None and spare < threshold:
+        reasons.append(
+            _reason(
+                "nvme_spare_low",
+                Verdict.FAIL,
+                f"réserve {spare} % sous le seuil {threshold} %",
+                f"available spare {spare}% below threshold {threshold}%",
+            )
+        )
+    if facts.media_errors:
+        reasons.append(
+            _reason(
+                "media_errors",
+                Verdict.WARN,
+                f"{facts.media_errors} erreurs du support",
+                f"{facts.media_errors} media and data integrity errors",
+            )
+        )
+    return reasons
+
+
+def _self_test_reasons(facts: SmartFacts) -> list[VerdictReason]:
+    if not facts.self_tests:
+        return []
+    latest, older = facts.self_tests[0], facts.self_tests[1:]
+    if not latest.passed:
+        return [
+            _reason(
+                "self_test_failed",
+                Verdict.FAIL,
+                f"dernier autotest en échec : {latest.status}",
+                f"latest self-test failed: {latest.status}",
+            )
+        ]
+    failed = [entry for entry in older if not entry.passed]
+    if failed:
+        return [
+            _reason(
+                "earlier_self_test_failed",
+                Verdict.WARN,
+                f"un autotest précédent a échoué : {failed[0].status}",
+                f"an earlier self-test failed: {failed[0].status}",
+            )
+        ]
+    return []
