@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import signal
 import sys
 import threading
@@ -13,12 +12,13 @@ from types import FrameType
 from typing import Any
 
 from station.cli.progress_line import ProgressPrinter, human_bytes
+from station.devices.runner import SubprocessRunner
 from station.devices.safety import inspect_target
 from station.domain.results import Result
-from station.domain.wipe_report import WipeReport
 from station.errors import UsageError
 from station.jobs.profiles import load_wipe_profile
-from station.jobs.wipe import WipeRequest, ensure_eligible, run_wipe
+from station.jobs.sanitize import SanitizeOutcome, outcome_json, run_sanitize
+from station.jobs.wipe import WipeRequest, ensure_eligible
 from station.wiring import build_services
 
 EXIT_BY_RESULT = {
@@ -81,16 +81,18 @@ def handle(args: argparse.Namespace) -> int:
             fresh=args.fresh,
             journal=services.journal,
         )
-        report = run_wipe(request, on_event=ProgressPrinter(), cancel=cancel)
+        outcome = run_sanitize(
+            request, SubprocessRunner(), on_event=ProgressPrinter(), cancel=cancel
+        )
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
     if args.json:
-        _write_json(Path(args.json), report)
-    _summary(report)
-    if report.stopped == "cancelled":
+        _write_json(Path(args.json), outcome, profile.name)
+    _summary(outcome)
+    if outcome.wipe is not None and outcome.wipe.stopped == "cancelled":
         return 130
-    return EXIT_BY_RESULT[report.result]
+    return EXIT_BY_RESULT[outcome.result]
 
 
 def _confirm(device: str, serial: str | None) -> None:
@@ -106,16 +108,29 @@ def _confirm(device: str, serial: str | None) -> None:
         raise UsageError("confirmation did not match: nothing was written")
 
 
-def _write_json(path: Path, report: WipeReport) -> None:
+def _write_json(path: Path, outcome: SanitizeOutcome, profile: str) -> None:
+    """A Clear profile writes its WipeReport; a purge profile the sanitize report."""
+    if outcome.plan is None and outcome.wipe is not None:
+        data: dict[str, object] = outcome.wipe.model_dump(mode="json")
+    else:
+        data = outcome_json(outcome, profile)
     tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(report.model_dump(mode="json"), indent=2) + "\n", encoding="utf-8")
+    tmp.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
     tmp.replace(path)
 
 
-def _summary(report: WipeReport) -> None:
-    lines = [f"result: {report.result.value}" + (" (resumed)" if report.resumed else "")]
-    if report.record_ids:
-        lines.append(f"journal: {len(report.record_ids)} signed records")
+def _summary(outcome: SanitizeOutcome) -> None:
+    report = outcome.wipe
+    resumed = report is not None and report.resumed
+    lines = [f"result: {outcome.result.value}" + (" (resumed)" if resumed else "")]
+    if outcome.plan is not None:
+        lines.append(f"plan: {outcome.plan.label.en}")
+    if outcome.record_ids:
+        lines.append(f"journal: {len(outcome.record_ids)} signed records")
+    lines.extend(f"  - {reason}" for reason in outcome.reasons)
+    if report is None:
+        print("\n".join(lines), file=sys.stderr)
+        return
     verification = report.verification
     if verification is not None:
         lines.append(
@@ -124,5 +139,4 @@ def _summary(report: WipeReport) -> None:
             f"{len(verification.unreadable)} unreadable ranges"
             + (f", seed {verification.seed_hex}" if verification.seed_hex else "")
         )
-    lines.extend(f"  - {reason}" for reason in report.reasons)
     print("\n".join(lines), file=sys.stderr)

@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict
 
 from station.devices import mounts, sysfs
 from station.devices.boot_signals import entry_disks, gather_boot_signals
+from station.devices.sanitize_state import sanitize_running
 from station.domain.boot_medium import BootMedium, judge_boot_medium
 from station.domain.disk import Bus, DiskIdentity, MediaKind, SlotMap, build_identity
 from station.domain.eligibility import DiskFacts, Eligibility, decide
@@ -148,6 +149,7 @@ def inspect_block(
         mounts=mounts_on(name, mounts.read_mountinfo(proc_root), sys_root),
         swaps=swaps_on(name, mounts.read_swaps(proc_root), sys_root),
         holders=holders_in_use(name, sys_root),
+        sanitize_in_progress=sanitize_running(identity) if sys_root == sysfs.SYS else False,
         boot=boot,
     )
     return TargetInspection(identity=identity, eligibility=decide(facts), facts=facts)

@@ -1,0 +1,209 @@
+"""Sanitize one disk the way its profile and the drive allow: firmware Purge where the
+drive can (profile method "purge"), else the overwrite Clear, with the reason recorded.
+
+This is what `station wipe` and the bench run. Clear profiles go straight to run_wipe;
+purge profiles read the drive's capabilities, plan (station.domain.purge_plan), run the
+purge with its proofs (station.jobs.purge), and fall back to the profile's passes when
+the purge is impossible or not done. Every step lands in the journal.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from station.devices.runner import CommandEvidence, Runner
+from station.domain.progress import ProgressSink
+from station.domain.purge_plan import PurgePlan, plan_for
+from station.domain.record import CommandEvidence as EvidenceRecord
+from station.domain.record import DiskRef, PurgeCommand, ToolRef, Verification
+from station.domain.results import Result
+from station.domain.wipe_report import WipeReport
+from station.errors import TargetRefused
+from station.jobs.purge import PurgeContext, PurgeReport, gather_firmware_facts, run_purge
+from station.jobs.wipe import WipeRequest, ensure_eligible, now, run_wipe
+
+
+@dataclass
+class SanitizeOutcome:
+    result: Result
+    plan: PurgePlan | None = None  # None for a Clear profile
+    purge: PurgeReport | None = None  # when a firmware purge was attempted
+    wipe: WipeReport | None = None  # when overwrite passes ran (Clear, or the fallback)
+    record_ids: list[str] = field(default_factory=list)
+    reasons: list[str] = field(default_factory=list)
+
+
+def run_sanitize(
+    request: WipeRequest,
+    runner: Runner,
+    *,
+    on_event: ProgressSink | None = None,
+    cancel: threading.Event | None = None,
+    unfreeze: Callable[[], bool] | None = None,
+) -> SanitizeOutcome:
+    profile = request.profile
+    if profile.method == "clear":
+        wipe = run_wipe(request, on_event=on_event, cancel=cancel)
+        return SanitizeOutcome(wipe.result, wipe=wipe, reasons=list(wipe.reasons))
+    inspection = ensure_eligible(request.target, request.inspect)
+    identity = inspection.identity
+    facts = gather_firmware_facts(identity, runner)
+    if facts.sanitize_in_progress:
+        raise TargetRefused(request.target, ["a sanitize is already in progress on this drive"])
+    plan = plan_for(identity, facts.capabilities, profile, hpa=facts.hpa)
+    if plan.method == "clear":
+        wipe = run_wipe(request, on_event=on_event, cancel=cancel)
+        why = plan.reason.en if plan.reason else "the drive offers no purge"
+        return SanitizeOutcome(
+            wipe.result,
+            plan=plan,
+            wipe=wipe,
+            record_ids=wipe.record_ids,
+            reasons=[f"Purge not possible: {why}; Clear instead", *wipe.reasons],
+        )
+    wipes: list[WipeReport] = []
+
+    def clear() -> Result:
+        wipe = run_wipe(request, on_event=on_event, cancel=cancel)
+        wipes.append(wipe)
+        return wipe.result
+
+    fallback = profile.purge is None or profile.purge.fallback == "clear"
+    purge = run_purge(
+        request.target,
+        plan,
+        PurgeContext(
+            runner=runner,
+            inspect=request.inspect,
+            unfreeze=unfreeze,
+            clear=clear if fallback else None,
+        ),
+        watermark_subsections=profile.purge.watermark_subsections if profile.purge else 1000,
+    )
+    purge.evidence[:0] = facts.evidence
+    outcome = SanitizeOutcome(
+        purge.result, plan=plan, purge=purge, wipe=wipes[-1] if wipes else None
+    )
+    outcome.reasons = [*purge.warnings]
+    if purge.purged:
+        outcome.reasons.append(f"purged: {plan.label.en}")
+    if request.journal is not None:
+        disk = DiskRef(
+            serial=identity.serial,
+            wwn=identity.wwn,
+            model=identity.model,
+            size_bytes=identity.size_bytes,
+            path=request.target,
+        )
+        stored = request.journal.append_many(
+            purge_records(
+                purge, disk, request.operator or "bench", profile.name, identity.logical_block_size
+            )
+        )
+        outcome.record_ids = [s.record_id for s in stored]
+    if outcome.wipe is not None:
+        outcome.record_ids += outcome.wipe.record_ids
+        outcome.reasons += outcome.wipe.reasons
+    return outcome
+
+
+def evidence_record(evidence: CommandEvidence) -> EvidenceRecord:
+    text = evidence.stdout if len(evidence.stdout) <= 4000 else None
+    return EvidenceRecord(
+        tool=ToolRef(name=evidence.argv[0].rsplit("/", 1)[-1], version=evidence.tool_version),
+        argv=list(evidence.argv),
+        exit_code=evidence.returncode,
+        timed_out=evidence.timed_out,
+        stdout_sha256=evidence.stdout_sha256,
+        stderr_sha256=evidence.stderr_sha256,
+        excerpt=text,
+        started_at=evidence.started_at,
+        ended_at=evidence.ended_at,
+    )
+
+
+# argv words of the commands that ask a drive to erase itself (hdparm, nvme-cli).
+FIRMWARE_WORDS = frozenset(
+    {
+        "--security-erase",
+        "--security-erase-enhanced",
+        "--sanitize-block-erase",
+        "--sanitize-crypto-scramble",
+        "--sanitize-overwrite",
+        "sanitize",
+        "format",
+    }
+)
+
+
+def purge_records(
+    purge: PurgeReport, disk: DiskRef, operator: str, profile: str, block_size: int
+) -> list[PurgeCommand | Verification]:
+    """The purge step as the drive really did it; a purge not done is recorded `failed`
+    (the Clear that followed has its own records). `accepted` means the erase command
+    exited 0, which is no proof: `completed` is what the drive's status and the data say."""
+    firmware = purge.plan.firmware_step
+    accepted = any(e.ok for e in purge.evidence if FIRMWARE_WORDS & set(e.argv))
+    notes = [*purge.warnings, purge.firmware_detail]
+    if purge.password_used:
+        notes.append(f"ATA password used: {purge.password_used}")
+    bodies: list[PurgeCommand | Verification] = [
+        PurgeCommand(
+            created_at=now(),
+            operator=operator,
+            profile=profile,
+            disk=disk,
+            technique=purge.plan.technique.value,
+            method="purge",
+            supported=firmware is not None,
+            accepted=accepted or purge.firmware_done,
+            completed=purge.firmware_done,
+            result=purge.result if purge.purged else Result.FAILED,
+            commands=[evidence_record(e) for e in purge.evidence],
+            notes=[n for n in notes if n],
+        )
+    ]
+    back = purge.read_back
+    if purge.purged and back is not None:
+        bodies.append(
+            Verification(
+                created_at=now(),
+                operator=operator,
+                profile=profile,
+                disk=disk,
+                mode="full" if back.mode == "full" else "sampled",
+                seed_hex=back.seed_hex or None,
+                subsections=1000 if back.mode == "sampled" else None,
+                extent_percent=5.0 if back.mode == "sampled" else None,
+                expected="erased: uniform blocks"
+                + (" or noise (crypto erase)" if back.accept_noise else ""),
+                coverage_percent=min(100.0, back.coverage_percent),
+                bytes_checked=back.blocks_read * block_size,
+                result=purge.result,
+            )
+        )
+    return bodies
+
+
+def outcome_json(outcome: SanitizeOutcome, profile: str) -> dict[str, object]:
+    """`station wipe --json` for a purge profile (a Clear profile writes its WipeReport)."""
+    plan = outcome.plan
+    return {
+        "schema_id": "station.sanitize-report/1",
+        "profile": profile,
+        "result": outcome.result.value,
+        "reasons": outcome.reasons,
+        "plan": None
+        if plan is None
+        else {
+            "method": plan.method,
+            "technique": plan.technique.value,
+            "label": plan.label.model_dump(),
+            "reason": plan.reason.model_dump() if plan.reason else None,
+        },
+        "purge": outcome.purge.to_record() if outcome.purge else None,
+        "wipe": outcome.wipe.model_dump(mode="json") if outcome.wipe else None,
+        "record_ids": outcome.record_ids,
+    }

@@ -1,0 +1,51 @@
+"""`station wipe` with a purge profile on a target that cannot purge: the Clear runs and
+the reason is said and recorded (the purge paths themselves: test_purge_job, VM tier)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from station.cli import main
+from station.devices.runner import SubprocessRunner
+from station.domain.results import Result
+from station.jobs.profiles import load_wipe_profile
+from station.jobs.sanitize import run_sanitize
+from station.jobs.wipe import WipeRequest
+from tests.wipe_helpers import MIB, fill_random, read_all
+
+
+def image(tmp_path: Path) -> Path:
+    path = tmp_path / "disk.img"
+    with path.open("wb") as handle:
+        handle.truncate(80 * MIB)
+    fill_random(path, 80 * MIB)
+    return path
+
+
+def test_a_disk_image_cannot_purge_so_it_is_cleared_with_the_reason(tmp_path: Path) -> None:
+    disk = image(tmp_path)
+    outcome = run_sanitize(WipeRequest(str(disk), load_wipe_profile("nist-purge")), SubprocessRunner())
+    assert outcome.plan is not None and outcome.plan.method == "clear"
+    assert outcome.purge is None and outcome.wipe is not None
+    assert outcome.result is Result.CLEARED
+    assert any(reason.startswith("Purge not possible") for reason in outcome.reasons)
+    assert read_all(disk) != bytes(80 * MIB)  # random-data Clear, not zeros
+
+
+def test_cli_writes_the_sanitize_report_for_a_purge_profile(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("STATION_DATA_DIR", str(tmp_path / "data"))
+    disk, out = image(tmp_path), tmp_path / "r.json"
+    code = main(["wipe", str(disk), "--profile", "nist-purge", "--yes", "--json", str(out)])
+    assert code == 0
+    data = json.loads(out.read_text())
+    assert data["schema_id"] == "station.sanitize-report/1"
+    assert data["result"] == "cleared" and data["plan"]["method"] == "clear"
+    assert data["plan"]["reason"]["fr"] and data["plan"]["reason"]["en"]
+    assert data["wipe"]["verification"]["mode"] == "sampled"
+    assert len(data["record_ids"]) == 3
+    assert "plan:" in capsys.readouterr().err
