@@ -10,13 +10,14 @@ packages=(
   # device tools Station drives
   smartmontools hdparm nvme-cli
   # imaging
-  zstd partclone gdisk fdisk
+  zstd partclone gdisk fdisk ntfs-3g bmap-tools cloud-guest-utils mtools
   # benchmarks: the reference tools
   nwipe
   # VM tier: emulated drives, a kernel and a root filesystem built from Debian
   qemu-system-x86 qemu-utils mmdebstrap cpio
   # server tier: a real PostgreSQL
   postgresql
+  fonts-dejavu-core poppler-utils zbar-tools chromium  # reports: PDF font; tests read PDFs, QR codes, the web page
 )
 
 missing=()

@@ -19,6 +19,13 @@ COMMANDS = [
     "station.cli.smart",
     "station.cli.verify",
     "station.cli.journal",
+    "station.cli.sync",
+    "station.cli.enrol",
+    "station.cli.certificate",
+    "station.cli.daily_log",
+    "station.cli.signoff",
+    "station.cli.host",
+    "station.cli.label",
 ]
 
 

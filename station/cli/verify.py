@@ -10,6 +10,7 @@ from pathlib import Path
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from station.errors import UsageError
+from station.journal.certificate_claims import check_qr, read_qr_payload
 from station.journal.documents import load_document, verify_document
 from station.journal.envelope import key_id
 from station.journal.keys import KEY_DIR_NAME, PUBLIC_KEY_FILE, load_public_key
@@ -38,6 +39,13 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         action="store_true",
         help="accept a chain that starts after seq 1 (e.g. one day's records)",
     )
+    parser.add_argument(
+        "--qr",
+        type=Path,
+        default=None,
+        metavar="PAYLOAD_FILE",
+        help="also check a certificate's scanned QR payload against the verified records",
+    )
     parser.set_defaults(func=run)
 
 
@@ -45,6 +53,9 @@ def run(args: argparse.Namespace) -> int:
     keys = _public_keys(args.key)
     verified = verify_document(load_document(args.file), keys, from_start=not args.partial)
     print(verified.summary())
+    if args.qr is not None:
+        named = check_qr(read_qr_payload(args.qr), verified.bodies, keys)
+        print(f"valid QR payload: it names {len(named)} of these signed records")
     return 0
 
 

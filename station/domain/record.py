@@ -254,6 +254,8 @@ class ImageDeploy(_DiskStep):
     image_name: str = Field(min_length=1)
     image_sha256: Sha256Hex
     bytes_written: int = Field(ge=0)
+    zero_bytes_skipped: int = Field(default=0, ge=0, description="zeros left as the wipe left them")
+    zero_skip_basis: str | None = Field(default=None, description="the wipe that verified zeros")
     verified: bool
     post_deploy: list[str] = Field(default_factory=list)
     outcome: Literal["deployed", "failed"]
@@ -269,6 +271,7 @@ class LicenceAssignment(_HostStep):
     product: str = Field(min_length=1)
     pool: str = Field(min_length=1)
     licence_sha256: Sha256Hex = Field(description="digest of the key, never the key itself")
+    source: Literal["key_pool", "firmware_oem"] = "key_pool"
     activated: bool | None = None
 
 
@@ -278,6 +281,11 @@ class HostInventory(_HostStep):
     ram_bytes: int | None = Field(default=None, ge=0)
     disks: list[DiskRef] = Field(default_factory=list)
     battery_health_percent: float | None = Field(default=None, ge=0, le=200)
+    battery_cycle_count: int | None = Field(default=None, ge=0)
+    chassis: str | None = Field(default=None, description="SMBIOS chassis type: Notebook...")
+    msdm_sha256: Sha256Hex | None = Field(
+        default=None, description="digest of the OEM licence key in ACPI MSDM, never the key"
+    )
     notes: list[str] = Field(default_factory=list)
 
 

@@ -23,6 +23,7 @@ from typing import Any, Literal
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from station.errors import ConfigError, RecordError
+from station.journal.certificate_claims import check_claims
 from station.journal.chain import verify_chain, verify_record
 
 Shape = Literal["record", "chain", "certificate"]
@@ -112,11 +113,10 @@ def check_certificate_claims(certificate: Mapping[str, Any], bodies: list[dict[s
     ...); today it checks the optional `record_ids` list.
     """
     claimed = certificate.get("record_ids")
-    if claimed is None:
-        return
     signed = [body.get("record_id") for body in bodies]
-    if list(claimed) != signed:
+    if claimed is not None and list(claimed) != signed:
         raise RecordError(
             "certificate: its record_ids do not match the signed records it embeds "
             "(the certificate was altered)"
         )
+    check_claims(certificate, bodies)  # facts and QR payload (station.reports certificates)

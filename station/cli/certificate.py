@@ -1,0 +1,68 @@
+"""`station certificate DISK_SERIAL|RECORD_ID --out FILE.pdf [--json FILE] [--lang en]`:
+a disk's certificate of erasure from its signed records; `--host`/`--batch` put every
+disk of one machine, or every disk judged in a time window, in one summary PDF."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+from station.cli.report_io import add_journal_options, open_journal, write_output
+from station.errors import UsageError
+from station.reports.batch import batch_pdf, host_certificates, window_certificates
+from station.reports.certificate import build_certificate
+from station.reports.certificate_pdf import certificate_pdf
+from station.reports.wording import parse_day
+from station.sync.client import URL_ENV, server_url
+
+
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = subparsers.add_parser(
+        "certificate",
+        help="certificate of erasure of a disk (PDF, JSON), or a batch summary",
+        description="Write a disk's certificate of erasure from its signed records. "
+        "SUBJECT is the disk's serial or WWN, or the id of one of its records. "
+        "With --host SERIAL or --batch-day dd/mm/yyyy, one PDF summarises several disks.",
+    )
+    parser.add_argument("subject", nargs="?", metavar="DISK_SERIAL|RECORD_ID")
+    parser.add_argument("--out", type=Path, required=True, metavar="FILE.pdf")
+    parser.add_argument("--json", type=Path, default=None, metavar="FILE.json")
+    parser.add_argument("--lang", choices=("fr", "en"), default="fr")
+    parser.add_argument(
+        "--server", metavar="URL", default=None, help=f"inventory URL for the QR (${URL_ENV})"
+    )
+    parser.add_argument("--host", metavar="HOST_SERIAL", help="every disk of this machine")
+    parser.add_argument("--batch-day", metavar="DD/MM/YYYY", help="every disk erased that day")
+    add_journal_options(parser)
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    chosen = [x for x in (args.subject, args.host, args.batch_day) if x]
+    if len(chosen) != 1:
+        raise UsageError("give one of: a disk serial or record id, --host, --batch-day")
+    url = server_url(args.server)
+    with open_journal(args) as journal:
+        if args.subject:
+            certificate = build_certificate(journal, args.subject, inventory_url=url)
+            write_output(args.out, certificate_pdf(certificate, args.lang))
+            if args.json is not None:
+                text = json.dumps(certificate.to_json(args.lang), indent=1, ensure_ascii=False)
+                write_output(args.json, (text + "\n").encode())
+            result = certificate.facts.get("result") or "not established"
+            print(f"certificate written to {args.out} (result: {result})")
+            return 0
+        if args.host:
+            title, certificates = args.host, host_certificates(journal, args.host, url)
+        else:
+            try:
+                day = parse_day(args.batch_day)
+            except ValueError as exc:
+                raise UsageError(str(exc)) from exc
+            title, certificates = args.batch_day, window_certificates(journal, day, url)
+        if not certificates:
+            raise UsageError(f"no erased disk for {title} in this journal")
+        write_output(args.out, batch_pdf(title, certificates, args.lang))
+        print(f"summary of {len(certificates)} disk(s) written to {args.out}")
+        return 0

@@ -1,0 +1,50 @@
+"""`station enrol --server URL`: present this bench's public key to the inventory.
+
+The key only counts once a supervisor approves it at the server; until then the
+inventory refuses this bench's records (they wait in the outbox, nothing is lost).
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import socket
+
+from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+
+from station.cli.sync import add_bench_options
+from station.errors import UsageError
+from station.journal.keys import load_or_create_bench_key
+from station.sync.client import URL_ENV, InventoryClient, server_url
+
+
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = subparsers.add_parser(
+        "enrol",
+        help="present this bench's key to the inventory server",
+        description="Send this bench's public key to the inventory server; a supervisor "
+        "then approves it there (station-inventory bench approve BENCH_ID).",
+    )
+    add_bench_options(parser)
+    parser.add_argument("--name", help="a name people recognise (default: the host name)")
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    url = server_url(args.server)
+    if url is None:
+        raise UsageError(f"no inventory server: pass --server URL or set {URL_ENV}")
+    key = load_or_create_bench_key(args.key_dir)
+    raw = key.public_key.public_bytes(Encoding.Raw, PublicFormat.Raw)
+    client = InventoryClient(url)
+    try:
+        answer = client.enrol(
+            key.bench_id, args.name or socket.gethostname(), base64.b64encode(raw).decode()
+        )
+    finally:
+        client.close()
+    status = answer.get("status")
+    print(f"bench {key.bench_id} (key {key.keyid[:16]}…) is {status} at {url}")
+    if status == "pending":
+        print(f"a supervisor approves it with: station-inventory bench approve {key.bench_id}")
+    return 0

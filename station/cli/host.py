@@ -1,0 +1,66 @@
+"""`station host [--json] [--devicehub FILE] [--record --operator ID]`: this machine's
+identity and hardware (dmidecode, sysfs), optionally signed into the journal."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+
+from station.cli.report_io import add_journal_options, open_journal, write_output
+from station.devices.hostinfo import collect_host_facts
+from station.domain.host import HostFacts, inventory_record
+from station.reports.devicehub import devicehub_snapshot
+
+
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = subparsers.add_parser(
+        "host",
+        help="this machine's identity and hardware (and battery health)",
+        description="Read SMBIOS (dmidecode), batteries (/sys/class/power_supply), the "
+        "OEM licence table (MSDM: only a digest), CPU, RAM and disks.",
+    )
+    parser.add_argument("--json", action="store_true", help="print JSON")
+    parser.add_argument("--devicehub", type=Path, default=None, metavar="FILE.json",
+                        help="write an eReuse Devicehub snapshot")  # fmt: skip
+    parser.add_argument("--record", action="store_true", help="append a signed HostInventory")
+    parser.add_argument("--operator", default="bench", metavar="ID")
+    add_journal_options(parser)
+    parser.set_defaults(func=run)
+
+
+def describe(facts: HostFacts) -> str:
+    host = facts.host
+    lines = [
+        f"machine: {host.manufacturer or '?'} {host.product or '?'} ({facts.chassis or '?'})",
+        f"serial: {host.serial or 'not recorded'}  uuid: {host.uuid or 'not recorded'}",
+        f"asset tag: {host.asset_tag or 'not recorded'}",
+        "cpu: " + (", ".join(p.model for p in facts.processors) or "not recorded"),
+        f"ram: {facts.ram_bytes / 2**30:.1f} GiB" if facts.ram_bytes else "ram: not recorded",
+    ]
+    for battery in facts.batteries:
+        health = f"{battery.health_percent} %" if battery.health_percent is not None else "?"
+        lines.append(
+            f"battery {battery.name}: health {health}, cycles {battery.cycle_count}, "
+            f"design {battery.design_wh} Wh ({battery.source})"
+        )
+    lines.append("OEM licence (MSDM): " + ("present" if facts.msdm_sha256 else "absent"))
+    for disk in facts.disks:
+        lines.append(f"disk: {disk.model or '?'} {disk.serial or ''} {disk.size_bytes} bytes")
+    lines += [f"note: {note}" for note in facts.notes]
+    return "\n".join(lines)
+
+
+def run(args: argparse.Namespace) -> int:
+    facts = collect_host_facts()
+    print(facts.model_dump_json(indent=1) if args.json else describe(facts))
+    now = datetime.now(UTC)
+    if args.devicehub is not None:
+        text = json.dumps(devicehub_snapshot(facts, now), indent=1)
+        write_output(args.devicehub, (text + "\n").encode())
+    if args.record:
+        with open_journal(args) as journal:
+            stored = journal.append(inventory_record(facts, args.operator, now))
+        print(f"recorded host inventory: seq {stored.seq} ({stored.record_id[:16]}…)")
+    return 0

@@ -1,0 +1,103 @@
+"""`station sync`: push the journal's pending records to the inventory once, in the
+foreground, and say what happened; `station sync --status`: what is pending, the last
+error, and whether the inventory answers and has approved this bench."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from station.errors import SyncError, UsageError
+from station.journal.keys import load_or_create_bench_key
+from station.journal.store import Journal, default_journal_path
+from station.sync.client import URL_ENV, InventoryClient, server_url
+from station.sync.pusher import DEFAULT_BATCH, Pusher
+
+
+def add_bench_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--server", metavar="URL", help=f"inventory server URL (default: ${URL_ENV})"
+    )
+    parser.add_argument(
+        "--journal", type=Path, default=None, help="journal file (default: in the data folder)"
+    )
+    parser.add_argument(
+        "--key-dir", type=Path, default=None, help="bench key folder (default: in the data folder)"
+    )
+
+
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = subparsers.add_parser(
+        "sync",
+        help="send pending records to the inventory server now",
+        description="Push every pending signed record to the inventory server, oldest "
+        "first, then print a summary. With --status, only report.",
+    )
+    add_bench_options(parser)
+    parser.add_argument(
+        "--status",
+        action="store_true",
+        help="report pending records, the last error and the server's view",
+    )
+    parser.add_argument(
+        "--batch",
+        type=int,
+        default=DEFAULT_BATCH,
+        metavar="N",
+        help=f"records per request (default {DEFAULT_BATCH})",
+    )
+    parser.set_defaults(func=run)
+
+
+def _journal(args: argparse.Namespace) -> Journal:
+    key = load_or_create_bench_key(args.key_dir)
+    return Journal(args.journal or default_journal_path(), key)
+
+
+def run(args: argparse.Namespace) -> int:
+    url = server_url(args.server)
+    with _journal(args) as journal:
+        if args.status:
+            return _status(journal, url)
+        if url is None:
+            raise UsageError(f"no inventory server: pass --server URL or set {URL_ENV}")
+        client = InventoryClient(url)
+        try:
+            summary = Pusher(journal, client, batch_size=args.batch).drain_once()
+        finally:
+            client.close()
+    print(
+        f"sent {summary.sent} record(s) to {url}"
+        + (f" ({summary.duplicates} already there)" if summary.duplicates else "")
+        + (f", and {summary.resent} the server had lost" if summary.resent else "")
+        + f"; {summary.pending} pending"
+    )
+    if summary.error is not None:
+        raise SyncError(summary.error)
+    return 0
+
+
+def _status(journal: Journal, url: str | None) -> int:
+    print(f"bench: {journal.bench_id}")
+    print(f"pending: {journal.pending_count()} of {journal.count()} record(s)")
+    print(f"last error: {journal.last_error() or 'none'}")
+    if url is None:
+        print(f"server: not configured (--server URL or ${URL_ENV})")
+        return 0
+    client = InventoryClient(url, timeout=(3.05, 10.0))
+    try:
+        client.health()
+        bench = client.bench(journal.bench_id)
+    except SyncError as exc:
+        print(f"server: {url}: offline ({exc.one_line()})")
+        return 0
+    finally:
+        client.close()
+    if bench is None:
+        print(f"server: {url}: online; this bench is not enrolled (run `station enrol`)")
+    else:
+        print(
+            f"server: {url}: online; bench {bench.get('status')}, "
+            f"holds up to seq {bench.get('last_seq')}"
+        )
+    return 0

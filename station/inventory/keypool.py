@@ -1,0 +1,197 @@
+"""The refurbisher key pool: import, reserve per bench, assign once, return or quarantine.
+
+A key's life: available -> reserved (by one bench, atomically) -> assigned (to one device,
+ever) or back to available / quarantined after a failed deploy. `key_assignments` has the
+key's sha256 as primary key: the database itself refuses a second assignment of a key,
+whichever bench asks. Full keys leave the server only in a reservation answer to the
+bench that reserved them; everything else shows their sha256.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import re
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Literal
+
+from station.inventory.database import Database, Tx
+from station.inventory.problems import Problem
+
+KEY_PATTERN = re.compile(r"^[A-Z0-9]{5}(-[A-Z0-9]{5}){4}$")
+KEY_COLUMNS = ("product_key", "key", "product key")
+Status = Literal["available", "reserved", "assigned", "quarantined"]
+
+MIGRATION: list[str] = [
+    """CREATE TABLE licence_keys (
+        key_sha256 TEXT PRIMARY KEY,
+        product_key TEXT NOT NULL UNIQUE,
+        product TEXT NOT NULL,
+        pool TEXT NOT NULL,
+        status TEXT NOT NULL,
+        bench_id TEXT REFERENCES benches (bench_id),
+        reservation TEXT,
+        imported_at TEXT NOT NULL,
+        changed_at TEXT NOT NULL
+    )""",
+    "CREATE INDEX licence_keys_pick ON licence_keys (pool, product, status)",
+    """CREATE TABLE key_assignments (
+        key_sha256 TEXT PRIMARY KEY REFERENCES licence_keys (key_sha256),
+        device_id TEXT NOT NULL,
+        bench_id TEXT NOT NULL,
+        record_id TEXT NOT NULL UNIQUE,
+        assigned_at TEXT NOT NULL
+    )""",
+]
+
+
+def key_sha256(product_key: str) -> str:
+    return hashlib.sha256(product_key.strip().upper().encode()).hexdigest()
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    imported: int
+    already_known: int
+    invalid_lines: list[int]
+
+
+def parse_csv(text: str) -> list[tuple[int, str | None, str | None]]:
+    """(line number, key or None when invalid, product or None) for each data line."""
+    reader = csv.DictReader(io.StringIO(text))
+    fields = {name.strip().lower(): name for name in reader.fieldnames or []}
+    column = next((fields[c] for c in KEY_COLUMNS if c in fields), None)
+    if column is None:
+        raise Problem(422, "bad_csv", "the CSV needs a 'product_key' column", field="csv")
+    product_column = fields.get("product")
+    rows = []
+    for row in reader:
+        key = (row.get(column) or "").strip().upper()
+        product = (row.get(product_column) or "").strip() if product_column else None
+        rows.append((reader.line_num, key if KEY_PATTERN.match(key) else None, product or None))
+    return rows
+
+
+def import_keys(db: Database, text: str, *, pool: str, product: str) -> ImportResult:
+    rows = parse_csv(text)
+    invalid = [line for line, key, _ in rows if key is None]
+    imported = known = 0
+    now = _now()
+    with db.transaction(write=True) as tx:
+        for _, key, line_product in rows:
+            if key is None:
+                continue
+            digest = key_sha256(key)
+            if tx.row("SELECT 1 FROM licence_keys WHERE key_sha256 = ?", (digest,)):
+                known += 1
+                continue
+            tx.run(
+                "INSERT INTO licence_keys (key_sha256, product_key, product, pool, status, "
+                "imported_at, changed_at) VALUES (?, ?, ?, ?, 'available', ?, ?)",
+                (digest, key, line_product or product, pool, now, now),
+            )
+            imported += 1
+    return ImportResult(imported, known, invalid)
+
+
+def reserve(
+    db: Database, bench_id: str, *, pool: str, product: str, count: int
+) -> list[tuple[str, str]]:
+    """Up to `count` available keys, now reserved by `bench_id`: [(sha256, key)].
+
+    The UPDATE re-checks `status = 'available'` row by row, so two benches reserving at
+    the same time never get the same key (SQLite serializes writers; PostgreSQL re-reads
+    a row another transaction changed and skips it).
+    """
+    reservation = uuid.uuid4().hex
+    with db.transaction(write=True) as tx:
+        tx.run(
+            "UPDATE licence_keys SET status = 'reserved', bench_id = ?, reservation = ?, "
+            "changed_at = ? WHERE status = 'available' AND key_sha256 IN ("
+            "SELECT key_sha256 FROM licence_keys WHERE pool = ? AND product = ? "
+            "AND status = 'available' ORDER BY imported_at, key_sha256 LIMIT ?)",
+            (bench_id, reservation, _now(), pool, product, count),
+        )
+        rows = tx.rows(
+            "SELECT key_sha256, product_key FROM licence_keys WHERE reservation = ? "
+            "ORDER BY key_sha256",
+            (reservation,),
+        )
+    return [(str(digest), str(key)) for digest, key in rows]
+
+
+def _reserved_by(tx: Tx, digest: str, bench_id: str) -> tuple[str, str | None]:
+    # for_update is a fixed suffix (" FOR UPDATE" on PostgreSQL), never user input.
+    sql = "SELECT status, bench_id FROM licence_keys WHERE key_sha256 = ?" + tx.for_update  # noqa: S608
+    found = tx.row(sql, (digest,))
+    if found is None:
+        raise Problem(404, "unknown_key", f"no key with sha256 {digest[:16]}… in the pool")
+    return str(found[0]), None if found[1] is None else str(found[1])
+
+
+def assign(db: Database, digest: str, *, bench_id: str, device_id: str, record_id: str) -> bool:
+    """Record the key's one assignment; True when new, False when this same record was
+    already recorded. Another device or bench gets a 409."""
+    with db.transaction(write=True) as tx:
+        status, holder = _reserved_by(tx, digest, bench_id)
+        previous = tx.row(
+            "SELECT device_id, record_id FROM key_assignments WHERE key_sha256 = ?", (digest,)
+        )
+        if previous is not None:
+            if str(previous[1]) == record_id:
+                return False
+            raise Problem(
+                409,
+                "key_already_assigned",
+                f"key {digest[:16]}… is already assigned to device {previous[0]}",
+            )
+        if status != "reserved" or holder != bench_id:
+            raise Problem(
+                409, "key_not_reserved", f"key {digest[:16]}… is not reserved by {bench_id}"
+            )
+        tx.run(
+            "INSERT INTO key_assignments (key_sha256, device_id, bench_id, record_id, "
+            "assigned_at) VALUES (?, ?, ?, ?, ?)",
+            (digest, device_id, bench_id, record_id, _now()),
+        )
+        tx.run(
+            "UPDATE licence_keys SET status = 'assigned', changed_at = ? WHERE key_sha256 = ?",
+            (_now(), digest),
+        )
+    return True
+
+
+def release(db: Database, digests: list[str], *, bench_id: str, quarantine: bool) -> int:
+    """Keys a bench reserved but did not assign: back to the pool, or quarantined."""
+    status = "quarantined" if quarantine else "available"
+    with db.transaction(write=True) as tx:
+        for digest in digests:
+            current, holder = _reserved_by(tx, digest, bench_id)
+            if current != "reserved" or holder != bench_id:
+                raise Problem(
+                    409, "key_not_reserved", f"key {digest[:16]}… is not reserved by {bench_id}"
+                )
+            tx.run(
+                "UPDATE licence_keys SET status = ?, bench_id = ?, reservation = NULL, "
+                "changed_at = ? WHERE key_sha256 = ?",
+                (status, bench_id if quarantine else None, _now(), digest),
+            )
+    return len(digests)
+
+
+def summary(db: Database, pool: str | None) -> list[tuple[str, str, str, str | None]]:
+    """(sha256, product, status, bench) of every key, never the key itself."""
+    sql = "SELECT key_sha256, product, status, bench_id FROM licence_keys"
+    params: tuple[str, ...] = ()
+    if pool is not None:
+        sql, params = sql + " WHERE pool = ?", (pool,)
+    with db.transaction() as tx:
+        rows = tx.rows(sql + " ORDER BY imported_at, key_sha256", params)
+    return [(str(a), str(b), str(c), None if d is None else str(d)) for a, b, c, d in rows]

@@ -1,0 +1,127 @@
+"""What the daily log flags: why a step failed (in the words its record gives) and where
+the chain contradicts the supervisor's sign-off. French and English."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from station.domain.text import LocalizedText
+from station.reports.wording import localized
+
+Body = Mapping[str, Any]
+
+
+@dataclass
+class Signoff:
+    supervisor: str
+    decision: str
+    signed_at: str
+    first_seq: int
+    last_seq: int
+    record_id: str
+    comment: str | None
+
+
+def discrepancies(signoff: Signoff, work: Sequence[Body]) -> list[LocalizedText]:
+    """Where the chain now contradicts what the supervisor signed."""
+    found = []
+    by_seq = {int(body["seq"]): body for body in work}
+    later = sorted(seq for seq in by_seq if seq > signoff.last_seq)
+    if later:
+        span = f"seq {later[0]} à {later[-1]}"
+        found.append(
+            localized(
+                f"{len(later)} enregistrement(s) ajouté(s) après le visa ({span})",
+                f"{len(later)} record(s) added after the sign-off (seq {later[0]} to {later[-1]})",
+            )
+        )
+    missing = [seq for seq in range(signoff.first_seq, signoff.last_seq + 1) if seq not in by_seq]
+    if missing:
+        seqs = _ranges(missing)
+        found.append(
+            localized(
+                f"{len(missing)} enregistrement(s) visé(s) manquant(s) (seq {seqs})",
+                f"{len(missing)} record(s) signed off are missing (seq {seqs})",
+            )
+        )
+    last = by_seq.get(signoff.last_seq)
+    if last is not None and last.get("record_id") != signoff.record_id:
+        found.append(
+            localized(
+                f"l'enregistrement seq {signoff.last_seq} n'est pas celui qui a été visé",
+                f"the record at seq {signoff.last_seq} is not the one signed off",
+            )
+        )
+    earlier = sorted(seq for seq in by_seq if seq < signoff.first_seq)
+    if earlier:
+        found.append(
+            localized(
+                f"{len(earlier)} enregistrement(s) du jour avant la plage visée",
+                f"{len(earlier)} record(s) of the day before the signed range",
+            )
+        )
+    return found
+
+
+def _ranges(seqs: list[int]) -> str:
+    parts, start, previous = [], seqs[0], seqs[0]
+    for seq in [*seqs[1:], None]:
+        if seq is not None and seq == previous + 1:
+            previous = seq
+            continue
+        parts.append(str(start) if start == previous else f"{start}-{previous}")
+        if seq is not None:
+            start = previous = seq
+    return ", ".join(parts)
+
+
+def failure_reasons(body: Body) -> list[LocalizedText]:
+    """Why a step failed, in the words its record gives."""
+    kind, index = body.get("kind"), body.get("pass_index")
+    reasons: list[LocalizedText] = []
+    if kind == "disk_seen" and body.get("eligible") is False:
+        codes = ", ".join(body.get("refusals") or ["?"])
+        reasons.append(localized(f"refusé : {codes}", f"refused: {codes}"))
+    if kind == "smart_assessment" and body.get("verdict") == "failing":
+        findings = ", ".join(body.get("findings") or [])
+        reasons.append(
+            localized(f"SMART : défaillant ({findings})", f"SMART: failing ({findings})")
+        )
+    if kind == "self_test" and body.get("status") not in ("passed", None):
+        test, status = body.get("test"), body.get("status")
+        reasons.append(localized(f"autotest {test} : {status}", f"self-test {test}: {status}"))
+    if kind == "overwrite_pass":
+        if not body.get("completed"):
+            reasons.append(localized(f"passe {index} non terminée", f"pass {index} not completed"))
+        if body.get("bad_ranges"):
+            count = len(body["bad_ranges"])
+            reasons.append(
+                localized(
+                    f"passe {index} : {count} zone(s) illisible(s)",
+                    f"pass {index}: {count} bad range(s)",
+                )
+            )
+    if kind == "verification" and body.get("result") == "failed":
+        mismatched = len(body.get("mismatched_ranges") or [])
+        unreadable = len(body.get("unreadable_ranges") or [])
+        reasons.append(
+            localized(
+                f"vérification en échec ({mismatched} écart(s), {unreadable} illisible(s))",
+                f"verification failed ({mismatched} mismatched, {unreadable} unreadable)",
+            )
+        )
+    if kind == "purge_command" and body.get("result") == "failed":
+        notes = "; ".join(body.get("notes") or [])
+        technique = body.get("technique")
+        reasons.append(
+            localized(
+                f"{technique} en échec : {notes or 'aucun détail enregistré'}",
+                f"{technique} failed: {notes or 'no detail recorded'}",
+            )
+        )
+    if kind == "image_deploy" and body.get("outcome") == "failed":
+        image = body.get("image_name")
+        reasons.append(localized(f"image {image} non déployée", f"image {image} not deployed"))
+    return reasons

@@ -1,0 +1,81 @@
+"""What the UI and `station sync --status` show about sync: online, pending, last error.
+
+The pusher thread writes it, the UI reads `snapshot()` from its own thread; a lock keeps
+each snapshot consistent.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+
+from station.domain.text import LocalizedText
+
+
+@dataclass(frozen=True)
+class SyncSnapshot:
+    online: bool | None = None  # None: not tried yet
+    pending: int = 0
+    last_error: str | None = None
+    last_success: datetime | None = None
+    sent: int = 0  # records acknowledged by the server since this process started
+    server: str | None = None
+
+    def label(self) -> LocalizedText:
+        """One short line for the status bar."""
+        if self.server is None:
+            return LocalizedText(
+                fr=f"Inventaire non configuré · {self.pending} en attente",
+                en=f"No inventory configured · {self.pending} pending",
+            )
+        if self.online is None:
+            return LocalizedText(
+                fr=f"Inventaire : connexion… · {self.pending} en attente",
+                en=f"Inventory: connecting… · {self.pending} pending",
+            )
+        if self.online and self.last_error is None:
+            return LocalizedText(
+                fr=f"Inventaire en ligne · {self.pending} en attente",
+                en=f"Inventory online · {self.pending} pending",
+            )
+        if self.online:
+            return LocalizedText(
+                fr=f"Inventaire : envoi refusé · {self.pending} en attente",
+                en=f"Inventory refused a record · {self.pending} pending",
+            )
+        return LocalizedText(
+            fr=f"Inventaire injoignable · {self.pending} en attente",
+            en=f"Inventory unreachable · {self.pending} pending",
+        )
+
+
+class SyncState:
+    def __init__(self, server: str | None = None, pending: int = 0) -> None:
+        self._lock = threading.Lock()
+        self._snapshot = SyncSnapshot(server=server, pending=pending)
+
+    def snapshot(self) -> SyncSnapshot:
+        with self._lock:
+            return self._snapshot
+
+    def succeeded(self, sent: int, pending: int) -> None:
+        with self._lock:
+            self._snapshot = replace(
+                self._snapshot,
+                online=True,
+                pending=pending,
+                last_error=None,
+                last_success=datetime.now(UTC),
+                sent=self._snapshot.sent + sent,
+            )
+
+    def failed(self, error: str, *, online: bool, pending: int) -> None:
+        with self._lock:
+            self._snapshot = replace(
+                self._snapshot, online=online, pending=pending, last_error=error
+            )
+
+    def set_pending(self, pending: int) -> None:
+        with self._lock:
+            self._snapshot = replace(self._snapshot, pending=pending)

@@ -1,0 +1,110 @@
+"""Server tier fixtures: a real inventory server on 127.0.0.1 over a real database.
+
+`db_url` is parametrized over SQLite (a file in tmp_path) and PostgreSQL (a throwaway
+cluster from Debian's packages, skipped with the reason when it cannot run here).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+
+from station.inventory.settings import Settings
+from tests.server import pg_cluster
+from tests.server.server_thread import ServerThread
+from tests.server.signer import BenchSigner
+
+ADMIN_TOKEN = "test-admin-token"
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[pg_cluster.PgCluster]:
+    why = pg_cluster.reason()
+    if why:
+        pytest.skip(why)
+    cluster = pg_cluster.PgCluster().start()
+    yield cluster
+    cluster.stop()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'inventory.db'}"
+    cluster: pg_cluster.PgCluster = request.getfixturevalue("postgres")
+    return cluster.new_database()
+
+
+@pytest.fixture
+def sqlite_url(tmp_path: Path) -> str:
+    return f"sqlite:///{tmp_path / 'inventory.db'}"
+
+
+def start_server(url: str, **overrides: Any) -> ServerThread:
+    return ServerThread(Settings(database_url=url, admin_token=ADMIN_TOKEN, **overrides)).start()
+
+
+@pytest.fixture
+def server(db_url: str) -> Iterator[ServerThread]:
+    """The server over SQLite and (when it can run here) PostgreSQL."""
+    handle = start_server(db_url)
+    yield handle
+    handle.stop()
+
+
+@pytest.fixture
+def sqlite_server(sqlite_url: str) -> Iterator[ServerThread]:
+    """The server over SQLite only (tests about HTTP, not storage)."""
+    handle = start_server(sqlite_url)
+    yield handle
+    handle.stop()
+
+
+class Api:
+    """requests against the server, with the admin calls a supervisor would make."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.http = requests.Session()
+
+    def post(self, path: str, **kwargs: Any) -> requests.Response:
+        return self.http.post(self.url + path, timeout=30, **kwargs)
+
+    def get(self, path: str, **kwargs: Any) -> requests.Response:
+        return self.http.get(self.url + path, timeout=30, **kwargs)
+
+    def admin(self, path: str) -> requests.Response:
+        return self.post(path, headers={"Authorization": f"Bearer {ADMIN_TOKEN}"})
+
+    def enrol_and_approve(self, bench: BenchSigner) -> None:
+        assert self.post("/v1/benches", json=bench.enrolment()).status_code == 201
+        answer = self.admin(f"/v1/admin/benches/{bench.bench_id}/approve")
+        assert answer.status_code == 200, answer.text
+
+    def record_count(self) -> int:
+        return int(self.get("/v1/health").json()["records"])
+
+    def chain(self, bench_id: str) -> list[dict[str, Any]]:
+        answer = self.get(f"/v1/benches/{bench_id}/chain")
+        assert answer.status_code == 200, answer.text
+        envelopes: list[dict[str, Any]] = answer.json()["envelopes"]
+        return envelopes
+
+
+@pytest.fixture
+def api(server: ServerThread) -> Api:
+    return Api(server.url)
+
+
+@pytest.fixture
+def sqlite_api(sqlite_server: ServerThread) -> Api:
+    return Api(sqlite_server.url)
+
+
+@pytest.fixture
+def bench() -> BenchSigner:
+    return BenchSigner("bench-t1")
