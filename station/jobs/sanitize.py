@@ -46,7 +46,9 @@ def run_sanitize(
     profile = request.profile
     if profile.method == "clear":
         wipe = run_wipe(request, on_event=on_event, cancel=cancel)
-        return SanitizeOutcome(wipe.result, wipe=wipe, reasons=list(wipe.reasons))
+        return SanitizeOutcome(
+            wipe.result, wipe=wipe, record_ids=wipe.record_ids, reasons=list(wipe.reasons)
+        )
     inspection = ensure_eligible(request.target, request.inspect)
     identity = inspection.identity
     facts = gather_firmware_facts(identity, runner)
