@@ -36,9 +36,10 @@ def describe(event: ProgressEvent) -> str:
 
 
 class ProgressPrinter:
-    def __init__(self, stream: TextIO = sys.stderr, every_s: float = 5.0) -> None:
-        self.stream = stream
-        self.tty = stream.isatty()
+    def __init__(self, stream: TextIO | None = None, every_s: float = 5.0) -> None:
+        # Looked up now, not at import: sys.stderr may have been replaced since (pytest).
+        self.stream = stream if stream is not None else sys.stderr
+        self.tty = self.stream.isatty()
         self.every_s = every_s
         self.last_print = 0.0
         self.last_phase = ""
