@@ -42,6 +42,7 @@ imports: $(STAMP)
 bench: $(STAMP) system-deps ## measure Station against dd and nwipe; writes docs/performance.md
 	$(PY) bench/wipe.py --write-doc docs/performance.md
 	$(PY) bench/sync.py --write-doc docs/performance.md
+	$(PY) bench/deploy.py --write-doc docs/performance.md
 
 vm-test: $(STAMP) system-deps ## the VM tier alone (QEMU with emulated drives)
 	$(PY) -m pytest tests/vm

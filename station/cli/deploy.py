@@ -1,0 +1,128 @@
+"""`station deploy DEVICE... --image PROFILE`: write a master image, verify it, finish it."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import signal
+import sys
+import threading
+from pathlib import Path
+from types import FrameType
+from typing import Any
+
+from station.cli.keys import open_keystore
+from station.cli.progress_line import ProgressPrinter, human_bytes
+from station.devices.safety import inspect_target
+from station.domain.image_profile import LicencePolicy
+from station.domain.wipe_report import WipeReport
+from station.errors import UsageError
+from station.imaging.deploy_report import DeployReport
+from station.imaging.profiles import load_image_profile, zero_basis
+from station.jobs.deploy import DeployRequest, run_deploy
+from station.jobs.wipe import ensure_eligible
+from station.wiring import build_services
+
+EXIT_DEPLOYED, EXIT_FAILED = 0, 4
+
+
+def register(subparsers: Any) -> None:
+    parser = subparsers.add_parser(
+        "deploy",
+        help="write a master image to one or more disks and verify it",
+        description="Deploy the image of PROFILE to each DEVICE (several devices: the image is "
+        "read once and written to all). Refuses before writing when a disk is not eligible or "
+        "too small, or the image does not match its manifest. Exit codes: 0 all deployed, "
+        "4 at least one failed, 5 refused, 11 bad image, 130 cancelled.",
+    )
+    parser.add_argument("devices", nargs="+", metavar="DEVICE", help="e.g. /dev/sdb")
+    parser.add_argument("--image", required=True, help="image profile name or YAML file")
+    parser.add_argument("--asset-tag", help="the machine's asset tag (hostname on Linux images)")
+    parser.add_argument(
+        "--after-wipe",
+        metavar="REPORT",
+        action="append",
+        default=[],
+        help="wipe report JSON (one per device, same order) that verified zeros: zero ranges "
+        "are then skipped",
+    )
+    parser.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+    parser.add_argument("--json", metavar="FILE", help="write the reports as JSON to FILE")
+    parser.add_argument("--operator", default="station", help="pseudonymous operator id")
+    parser.add_argument("--no-journal", action="store_true", help="do not write signed records")
+    parser.set_defaults(func=handle)
+
+
+def _zero_verified(devices: list[str], reports: list[str]) -> dict[str, str]:
+    if not reports:
+        return {}
+    if len(reports) != len(devices):
+        raise UsageError("give one --after-wipe report per device, in the same order")
+    basis = {}
+    for device, path in zip(devices, reports, strict=True):
+        report = WipeReport.model_validate_json(Path(path).read_text(encoding="utf-8"))
+        ident = inspect_target(device).identity
+        basis[device] = zero_basis(report, ident.size_bytes, ident.serial)
+    return basis
+
+
+def handle(args: argparse.Namespace) -> int:
+    profile, folder = load_image_profile(args.image)
+    devices: list[str] = list(args.devices)
+    for device in devices:
+        ident = ensure_eligible(device, inspect_target).identity
+        print(
+            f"target: {device} ({ident.model or 'unknown model'}, serial "
+            f"{ident.serial or 'unknown'}, {human_bytes(ident.size_bytes)})",
+            file=sys.stderr,
+        )
+    print(f"image: {profile.name}: {profile.title.en}", file=sys.stderr)
+    if not args.yes:
+        if not sys.stdin.isatty():
+            raise UsageError("not on a terminal: add --yes to confirm non-interactively")
+        answer = input(f"Everything on {', '.join(devices)} will be replaced. Type 'yes': ")
+        if answer.strip().lower() not in {"yes", "oui"}:
+            raise UsageError("not confirmed: nothing was written")
+    cancel = threading.Event()
+
+    def stop(signum: int, frame: FrameType | None) -> None:
+        cancel.set()
+
+    previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        request = DeployRequest(
+            devices,
+            profile,
+            profile_dir=folder,
+            asset_tag=args.asset_tag,
+            zero_verified=_zero_verified(devices, args.after_wipe),
+            operator=args.operator,
+            journal=None if args.no_journal else build_services().journal,
+            keystore=open_keystore() if profile.licence.policy is LicencePolicy.KEY_POOL else None,
+        )
+        reports = run_deploy(request, on_event=ProgressPrinter(), cancel=cancel)
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    if args.json:
+        payload = [r.model_dump(mode="json") for r in reports]
+        Path(args.json).write_text(json.dumps(payload, indent=2) + "\n", encoding="utf-8")
+    for report in reports:
+        _summary(report)
+    if cancel.is_set():
+        return 130
+    return EXIT_DEPLOYED if all(r.outcome == "deployed" for r in reports) else EXIT_FAILED
+
+
+def _summary(report: DeployReport) -> None:
+    lines = [
+        f"{report.target}: {report.outcome}, {human_bytes(report.bytes_written)} written"
+        + (", verified by read-back" if report.verified else "")
+    ]
+    if report.zero_bytes_skipped:
+        lines.append(
+            f"  {human_bytes(report.zero_bytes_skipped)} of zeros skipped: {report.zero_skip_basis}"
+        )
+    lines += [f"  done: {step}" for step in report.post_deploy]
+    lines += [f"  - {reason}" for reason in report.reasons]
+    print("\n".join(lines), file=sys.stderr)

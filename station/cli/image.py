@@ -1,0 +1,56 @@
+"""`station image create DEVICE OUT`: make a Format 1 image (zstd + bmap) from a master disk."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from station.cli.progress_line import human_bytes
+from station.domain.image_profile import ImageProfile
+from station.errors import UsageError
+from station.imaging.raw_create import create_raw_image
+
+
+def register(subparsers: Any) -> None:
+    parser = subparsers.add_parser(
+        "image",
+        help="make a Station image (raw + zstd + block map) from a master disk",
+        description="Read DEVICE (a master disk or an image file) once and write OUT/disk.img.zst "
+        "and OUT/disk.bmap (bmaptool format, sha256 per range). Prints the manifest lines to "
+        "paste into an image profile.",
+    )
+    actions = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
+    create = actions.add_parser("create", help="make an image from DEVICE into folder OUT")
+    create.add_argument("device", help="the master disk, e.g. /dev/sdb, or a raw image file")
+    create.add_argument("out", help="folder to write the image into (created if needed)")
+    create.add_argument("--level", type=int, default=3, help="zstd level (default 3)")
+    create.set_defaults(func=handle_create)
+    schema_cmd = actions.add_parser("schema", help="print the JSON schema of image profiles")
+    schema_cmd.set_defaults(func=handle_schema)
+
+
+def schema() -> dict[str, Any]:
+    return ImageProfile.model_json_schema()
+
+
+def handle_schema(args: argparse.Namespace) -> int:
+    print(json.dumps(schema(), indent=2, ensure_ascii=False))
+    return 0
+
+
+def handle_create(args: argparse.Namespace) -> int:
+    out = Path(args.out)
+    if out.exists() and any(out.iterdir()):
+        raise UsageError(f"{out} is not empty: choose a new folder")
+    made = create_raw_image(args.device, out, level=args.level)
+    print(
+        f"image: {human_bytes(made.image_size)}, {human_bytes(made.mapped_bytes)} mapped",
+        file=sys.stderr,
+    )
+    print("format: station-raw-zstd\nmanifest:")
+    for name, digest in sorted(made.manifest.items()):
+        print(f'  {name}: "{digest}"')
+    return 0

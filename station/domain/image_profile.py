@@ -1,0 +1,100 @@
+"""An image profile: which master image to deploy, how to check it, and what to do after.
+
+Loaded from profiles/images/<name>.yaml (validated with `extra="forbid"`, so a typo is an
+error naming the file, line and field). The image files themselves are never committed:
+`location` points at the stick's data partition (a path, relative to the profile file
+when not absolute) or at an HTTP mirror.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Annotated, Literal, Self
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from station.domain.text import LocalizedText
+
+Sha256Hex = Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")]
+MIB = 1024 * 1024
+
+
+class ImageFormat(StrEnum):
+    # Format 1: raw disk image, zstd-compressed, with a bmaptool block map (sha256 ranges).
+    STATION_RAW = "station-raw-zstd"
+    # Format 2: a Clonezilla image directory (parts/disk lists, sfdisk dump, partclone).
+    CLONEZILLA = "clonezilla"
+
+
+class LicencePolicy(StrEnum):
+    NONE = "none"
+    FIRMWARE_OEM = "firmware_oem"
+    KEY_POOL = "key_pool"
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class OsInfo(_Strict):
+    family: Literal["linux", "windows", "other"]
+    name: str = Field(min_length=1)
+    version: str = Field(min_length=1)
+
+
+class LicenceSpec(_Strict):
+    policy: LicencePolicy = LicencePolicy.NONE
+    product: str | None = Field(default=None, description="e.g. 'windows-10-pro-edu'")
+    pool: str | None = Field(default=None, description="key pool name on the inventory")
+    on_failure: Literal["return", "quarantine"] = Field(
+        default="quarantine",
+        description="what happens to a reserved key when the deploy fails after taking it",
+    )
+    answer_file: str = Field(
+        default="Windows/Panther/unattend.xml",
+        description="path of the Windows answer file inside the system partition",
+    )
+
+    @model_validator(mode="after")
+    def _pool_named(self) -> Self:
+        if self.policy is LicencePolicy.KEY_POOL and not (self.product and self.pool):
+            raise ValueError("the key_pool policy needs 'product' and 'pool'")
+        return self
+
+
+class PostDeploy(_Strict):
+    move_backup_gpt: bool = Field(default=True, description="sgdisk -e on a larger disk")
+    grow_last_partition: bool = Field(
+        default=False, description="grow the last partition and its ext4/NTFS filesystem"
+    )
+    reset_machine_id: bool = Field(default=False, description="Linux: empty /etc/machine-id")
+    hostname_from_asset_tag: bool = Field(
+        default=False, description="Linux: /etc/hostname from the asset tag"
+    )
+    linux_root_partition: int | None = Field(
+        default=None, ge=1, description="partition holding /etc; None finds the first ext4 one"
+    )
+
+
+class ImageProfile(_Strict):
+    schema_version: Literal[1] = 1
+    name: str = Field(pattern=r"^[a-z0-9][a-z0-9._-]{0,63}$")
+    title: LocalizedText
+    os: OsInfo
+    software: list[str] = Field(default_factory=list, description="carried, for the record")
+    format: ImageFormat
+    location: str = Field(min_length=1, description="folder path or http(s) URL of the image")
+    manifest: dict[str, Sha256Hex] = Field(
+        min_length=1, description="sha256 of every file of the image, checked before writing"
+    )
+    min_disk_mib: int = Field(default=0, ge=0)
+    verify: Literal["readback", "stream"] = Field(
+        default="readback",
+        description="readback: read every written range again; stream: check while writing",
+    )
+    licence: LicenceSpec = Field(default_factory=LicenceSpec)
+    post_deploy: PostDeploy = Field(default_factory=PostDeploy)
+
+    @property
+    def min_disk_bytes(self) -> int:
+        return self.min_disk_mib * MIB

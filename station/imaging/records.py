@@ -1,0 +1,24 @@
+"""Turn a runner's command evidence (as stored in a report) into a record's CommandEvidence."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from station.domain.record import CommandEvidence, ToolRef
+
+
+def command_record(evidence: dict[str, Any]) -> CommandEvidence:
+    argv = [str(arg) for arg in evidence["argv"]]
+    excerpt = evidence.get("stdout") or evidence.get("stderr")
+    return CommandEvidence(
+        tool=ToolRef(name=Path(argv[0]).name, version=evidence.get("tool_version")),
+        argv=argv,
+        exit_code=evidence.get("returncode"),
+        timed_out=bool(evidence.get("timed_out")),
+        stdout_sha256=evidence["stdout_sha256"],
+        stderr_sha256=evidence["stderr_sha256"],
+        excerpt=excerpt[:4000] if isinstance(excerpt, str) and excerpt else None,
+        started_at=evidence["started_at"],
+        ended_at=evidence["ended_at"],
+    )

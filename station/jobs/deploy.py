@@ -1,0 +1,305 @@
+"""The deploy job: safety -> checks -> write -> verify -> post-deploy -> licence -> records.
+
+One image goes to one or several disks (a batch: the image is read and decompressed once).
+Everything that can refuse (a disk not eligible, a checksum mismatch, an unknown format,
+an image larger than a disk) runs before the first write and raises. Once writing has
+begun, each disk gets its own DeployReport whose `outcome` says what really happened; a
+disk whose deploy failed has its partition tables zeroed so it is never taken for deployed.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from contextlib import ExitStack
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+from station.devices.blockio import BlockTarget
+from station.devices.runner import Runner, SubprocessRunner
+from station.devices.safety import TargetInspection, inspect_target
+from station.domain.image_profile import ImageFormat, ImageProfile
+from station.domain.progress import ProgressSink
+from station.domain.record import DiskRef, HostRef, ImageDeploy
+from station.errors import ImageError, JobCancelled
+from station.imaging import source
+from station.imaging.bmap import BlockMap
+from station.imaging.clonezilla import ClonezillaImage, read_clonezilla, used_files
+from station.imaging.clonezilla_deploy import compressed_size, deploy_clonezilla
+from station.imaging.deploy_report import DeployReport
+from station.imaging.keystore import KeyStore
+from station.imaging.licence import ACPI_TABLES
+from station.imaging.licence_step import LicenceContext, run_licence
+from station.imaging.post_deploy import PostDeployContext, run_post_deploy
+from station.imaging.raw_deploy import load_block_map, stream_raw_image, verify_runs
+from station.imaging.records import command_record
+from station.imaging.stream_writer import TargetRun
+from station.imaging.zeroing import zero_range
+from station.jobs.wipe import _Progress, ensure_eligible
+from station.journal.store import Journal
+
+MIB = 1024 * 1024
+
+
+@dataclass
+class DeployRequest:
+    targets: list[str]
+    profile: ImageProfile
+    profile_dir: Path | None = None
+    asset_tag: str | None = None
+    # target path -> why its zeros can be trusted (a wipe that verified zeros on it)
+    zero_verified: dict[str, str] = field(default_factory=dict)
+    operator: str = "station"
+    journal: Journal | None = None
+    runner: Runner = field(default_factory=SubprocessRunner)
+    host: HostRef | None = None  # the machine the disk goes into (licence records)
+    keystore: KeyStore | None = None  # the bench's reserved licence keys
+    acpi_tables: Path = ACPI_TABLES
+    image_cache: Path | None = None  # where HTTP images are kept (default: data dir)
+    inspect: Callable[[str], TargetInspection] = field(default=inspect_target)
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _new_report(
+    request: DeployRequest,
+    target: BlockTarget,
+    inspection: TargetInspection,
+    digest: str,
+    image_size: int,
+    mapped: int,
+) -> DeployReport:
+    ident = inspection.identity
+    return DeployReport(
+        target=target.path,
+        size_bytes=target.size,
+        serial=ident.serial,
+        model=ident.model,
+        wwn=ident.wwn,
+        image_name=request.profile.name,
+        image_sha256=digest,
+        image_format=request.profile.format.value,
+        image_size=image_size,
+        mapped_bytes=mapped,
+        verification=request.profile.verify,
+        zero_skip_basis=request.zero_verified.get(target.path),
+        started_at=now(),
+    )
+
+
+def _refuse_too_small(profile: ImageProfile, target: BlockTarget, image_size: int) -> None:
+    if image_size > target.size:
+        raise ImageError(
+            f"image {profile.name} is {image_size} bytes, larger than {target.path} "
+            f"({target.size} bytes): refused before writing"
+        )
+    if profile.min_disk_bytes > target.size:
+        raise ImageError(
+            f"image {profile.name} needs a disk of at least {profile.min_disk_mib} MiB; "
+            f"{target.path} has {target.size // MIB} MiB"
+        )
+
+
+def _mark_not_deployed(target: BlockTarget, report: DeployReport) -> None:
+    """Zero the first and last MiB (MBR/GPT and backup GPT) of a disk whose deploy failed."""
+    try:
+        head = min(MIB, target.size)
+        zero_range(target, 0, head)
+        if target.size > 2 * MIB:
+            zero_range(target, target.size - MIB, MIB)
+        target.flush()
+        report.marked_not_deployed = True
+    except OSError as exc:
+        report.reasons.append(f"could not zero the partition tables: {exc.strerror or exc}")
+
+
+def run_deploy(
+    request: DeployRequest,
+    *,
+    on_event: ProgressSink | None = None,
+    cancel: threading.Event | None = None,
+    clock: Callable[[], float] = time.monotonic,
+) -> list[DeployReport]:
+    profile = request.profile
+    if not request.targets:
+        raise ImageError("no target disk given")
+    folder = source.resolve_location(profile, request.profile_dir, request.image_cache)
+    source.check_manifest(folder, profile.manifest)
+    source.check_format(profile, folder)
+    block_map: BlockMap | None = None
+    saved: ClonezillaImage | None = None
+    if profile.format is ImageFormat.STATION_RAW:
+        block_map = load_block_map(folder)
+        size, mapped = block_map.image_size, block_map.mapped_bytes
+    else:
+        saved = read_clonezilla(folder)
+        source.check_listed(folder, profile.manifest, used_files(saved))
+        size, mapped = saved.required_bytes, saved.partitions_bytes
+    digest = source.manifest_digest(profile.manifest)
+    inspections = [ensure_eligible(path, request.inspect) for path in request.targets]
+    with ExitStack() as stack:
+        targets = [stack.enter_context(BlockTarget.open(p, write=True)) for p in request.targets]
+        for target in targets:
+            _refuse_too_small(profile, target, size)
+        reports = [
+            _new_report(request, t, i, digest, size, mapped)
+            for t, i in zip(targets, inspections, strict=True)
+        ]
+        if block_map is not None:
+            runs = [TargetRun(t, skip_zeros=t.path in request.zero_verified) for t in targets]
+            _write_and_verify(request, folder, block_map, runs, reports, on_event, cancel, clock)
+            for run, report in zip(runs, reports, strict=True):
+                if report.outcome == "failed":
+                    _mark_not_deployed(run.target, report)
+    if saved is not None:
+        # sfdisk and partclone open the disk and its partitions themselves.
+        _restore_clonezilla(request, saved, reports, on_event, cancel, clock)
+        for report in reports:
+            if report.outcome == "failed":
+                with BlockTarget.open(report.target, write=True) as target:
+                    _mark_not_deployed(target, report)
+    for report in reports:
+        if report.outcome == "deployed":
+            _post_deploy(request, report)
+        if report.outcome == "deployed":
+            run_licence(_licence_context(request), report)
+        _finish(report)
+    if request.journal is not None:
+        request.journal.append_many([deploy_record(request, r) for r in reports])
+    return reports
+
+
+def _licence_context(request: DeployRequest) -> LicenceContext:
+    return LicenceContext(
+        profile=request.profile,
+        host=request.host or HostRef(asset_tag=request.asset_tag),
+        operator=request.operator,
+        runner=request.runner,
+        journal=request.journal,
+        keystore=request.keystore,
+        acpi_tables=request.acpi_tables,
+    )
+
+
+def _restore_clonezilla(
+    request: DeployRequest,
+    saved: ClonezillaImage,
+    reports: list[DeployReport],
+    on_event: ProgressSink | None,
+    cancel: threading.Event | None,
+    clock: Callable[[], float],
+) -> None:
+    progress = _Progress(on_event, ", ".join(r.target for r in reports), clock)
+    tick = progress.ticker("deploy", compressed_size(saved), 1, 1)
+    started = clock()
+    outcomes = deploy_clonezilla(
+        saved, [r.target for r in reports], request.runner, tick=tick, cancel=cancel
+    )
+    seconds = clock() - started
+    for outcome, report in zip(outcomes, reports, strict=True):
+        report.commands += [e.to_record() for e in outcome.evidence]
+        report.verification = "filesystem_check"
+        if seconds > 0:
+            report.write_rate_bps = round(saved.partitions_bytes / seconds)
+        if outcome.error is not None:
+            report.fail(outcome.error)
+        else:
+            report.verified, report.outcome = outcome.checked, "deployed"
+
+
+def _write_and_verify(
+    request: DeployRequest,
+    folder: Path,
+    block_map: BlockMap,
+    runs: list[TargetRun],
+    reports: list[DeployReport],
+    on_event: ProgressSink | None,
+    cancel: threading.Event | None,
+    clock: Callable[[], float],
+) -> None:
+    label = ", ".join(r.target for r in reports)
+    progress = _Progress(on_event, label, clock)
+    stream_error: str | None = None
+    started = clock()
+    try:
+        tick = progress.ticker("deploy", block_map.image_size, 1, 2)
+        stream_raw_image(folder, block_map, runs, tick=tick, cancel=cancel)
+    except (ImageError, JobCancelled) as exc:
+        stream_error = exc.one_line()
+    seconds = clock() - started
+    mismatches: dict[int, list[tuple[int, int]]] = {}
+    if stream_error is None and request.profile.verify == "readback":
+        progress.start()
+        tick = progress.ticker("verify", block_map.mapped_bytes, 2, 2)
+        mismatches = verify_runs(runs, block_map, tick=tick, cancel=cancel)
+    for index, (run, report) in enumerate(zip(runs, reports, strict=True)):
+        report.bytes_written = run.bytes_written
+        report.zero_bytes_skipped = run.zero_bytes_skipped
+        report.unmapped_bytes_zeroed = run.unmapped_bytes_zeroed
+        if seconds > 0:
+            report.write_rate_bps = round(block_map.image_size / seconds)
+        if stream_error is not None:
+            report.fail(stream_error)
+        elif run.error is not None:
+            report.fail(run.error)
+        elif request.profile.verify == "readback":
+            report.mismatched_ranges = mismatches.get(index, [])
+            report.verified = not report.mismatched_ranges
+            if report.verified:
+                report.outcome = "deployed"
+            else:
+                report.fail(
+                    f"{len(report.mismatched_ranges)} range(s) did not read back as written"
+                )
+        else:
+            # Every range's sha256 was checked on the stream before it was written.
+            report.verified, report.outcome = False, "deployed"
+            run.target.flush()
+
+
+def _post_deploy(request: DeployRequest, report: DeployReport) -> None:
+    context = PostDeployContext(
+        device=report.target,
+        profile=request.profile,
+        asset_tag=request.asset_tag,
+        runner=request.runner,
+    )
+    steps, evidence, problems = run_post_deploy(context)
+    report.post_deploy = steps
+    report.commands += [e.to_record() for e in evidence]
+    for problem in problems:
+        report.fail(f"post-deploy: {problem}")
+
+
+def _finish(report: DeployReport) -> None:
+    report.ended_at = now()
+    report.duration_s = round((report.ended_at - report.started_at).total_seconds(), 3)
+
+
+def deploy_record(request: DeployRequest, report: DeployReport) -> ImageDeploy:
+    return ImageDeploy(
+        created_at=report.ended_at or now(),
+        operator=request.operator,
+        host=request.host or (HostRef(asset_tag=request.asset_tag) if request.asset_tag else None),
+        profile=request.profile.name,
+        disk=DiskRef(
+            serial=report.serial,
+            wwn=report.wwn,
+            model=report.model,
+            size_bytes=report.size_bytes,
+            path=report.target,
+        ),
+        image_name=report.image_name,
+        image_sha256=report.image_sha256,
+        bytes_written=report.bytes_written,
+        zero_bytes_skipped=report.zero_bytes_skipped,
+        zero_skip_basis=report.zero_skip_basis,
+        verified=report.verified,
+        post_deploy=report.post_deploy,
+        outcome=report.outcome,
+        commands=[command_record(c) for c in report.commands],
+    )

@@ -1,0 +1,154 @@
+"""The licence step on a real NTFS partition: a key from the bench's pool is written into
+the deployed answer file (checked with ntfs-3g); a firmware OEM key means nothing is
+injected; a key that could not be written is quarantined, never lost or reused."""
+
+from __future__ import annotations
+
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from station.domain.image_profile import ImageProfile
+from station.imaging.deploy_report import DeployReport
+from station.imaging.keystore import KeyStore
+from station.imaging.licence import key_digest
+from station.imaging.profiles import load_image_profile
+from station.imaging.raw_create import create_raw_image
+from station.jobs.deploy import DeployRequest, run_deploy
+from station.journal.keys import generate_key
+from station.journal.store import Journal
+from tests.block import imaging_support
+from tests.block.imaging_support import (
+    ANSWER_TEMPLATE,
+    MIB,
+    LoopMaker,
+    build_windows_master,
+    msdm_table,
+    partition_sectors,
+    read_ntfs_file,
+    tools_reason,
+    write_profile,
+)
+
+
+def _reason() -> str | None:
+    if shutil.which("mkntfs") is None or shutil.which("ntfs-3g") is None:
+        return "ntfs-3g is not installed (Debian package ntfs-3g)"
+    if not Path("/dev/fuse").exists():
+        return "ntfs-3g needs /dev/fuse"
+    return tools_reason()
+
+
+pytestmark = [pytest.mark.block, pytest.mark.skipif(bool(_reason()), reason=str(_reason()))]
+loops = imaging_support.loops
+MASTER, TARGET = 64 * MIB, 128 * MIB
+KEYS = ["BBBBB-11111-22222-33333-44444", "CCCCC-11111-22222-33333-44444"]
+ANSWER = "Windows/Panther/unattend.xml"
+
+
+def windows_profile(tmp_path: Path, device: str, **licence: object) -> Path:
+    made = create_raw_image(device, tmp_path / "image")
+    return write_profile(
+        tmp_path,
+        made.folder,
+        made.manifest,
+        name="windows-edu",
+        os={"family": "windows", "name": "Windows", "version": "10"},
+        licence={"policy": "key_pool", "product": "win10-pro", "pool": "refurb", **licence},
+        post_deploy={"grow_last_partition": True},
+    )
+
+
+def keystore_with_keys(tmp_path: Path) -> KeyStore:
+    store = KeyStore(tmp_path / "keys.sqlite3")
+    store.add_reserved([(key_digest(k), k) for k in KEYS], product="win10-pro", pool="refurb")
+    return store
+
+
+@dataclass
+class Bench:
+    """A deployed-to-be Windows image, a bench key store, a firmware ACPI folder, a target."""
+
+    profile: ImageProfile
+    folder: Path
+    store: KeyStore
+    acpi: Path
+    target: str
+
+    def deploy(self, asset_tag: str, journal: Journal | None = None) -> DeployReport:
+        request = DeployRequest(
+            [self.target], self.profile, profile_dir=self.folder, asset_tag=asset_tag,
+            keystore=self.store, journal=journal, acpi_tables=self.acpi,
+        )  # fmt: skip
+        return run_deploy(request)[0]
+
+
+def bench(
+    loops: LoopMaker, tmp_path: Path, *, with_windows: bool = True, msdm_key: str | None = None
+) -> Bench:
+    master = loops(MASTER, name="master")
+    build_windows_master(master, with_windows=with_windows)
+    profile, folder = load_image_profile(str(windows_profile(tmp_path, master)))
+    acpi = tmp_path / "acpi"
+    acpi.mkdir()
+    if msdm_key is not None:
+        (acpi / "MSDM").write_bytes(msdm_table(msdm_key))
+    target = loops(TARGET, name="target")
+    return Bench(profile, folder, keystore_with_keys(tmp_path), acpi, target)
+
+
+def test_pool_key_goes_into_the_answer_file(loops: LoopMaker, tmp_path: Path) -> None:
+    setup = bench(loops, tmp_path)
+    journal = Journal(tmp_path / "journal.sqlite3", generate_key("bench-1"))
+
+    report = setup.deploy("PC-0042", journal)
+
+    assert report.outcome == "deployed", report.reasons
+    assert report.licence is not None and report.licence["status"] == "key_written"
+    answer = read_ntfs_file(f"{setup.target}p2", ANSWER)
+    used = [k for k in KEYS if k in answer]
+    assert len(used) == 1 and "AAAAA-AAAAA" not in answer
+    assert report.licence["key_sha256"] == key_digest(used[0])
+    assert partition_sectors(setup.target)[1] > (MASTER // 512)  # NTFS partition grown
+    # The full key is gone from the bench; the signed record carries its digest only.
+    [held] = [k for k in setup.store.listing() if k.status == "assigned"]
+    assert held.key_sha256 == key_digest(used[0]) and held.device_id == "PC-0042"
+    records = journal.records_between(*_all_time())
+    assert [r.kind for r in records] == ["licence_assignment", "image_deploy"]
+    assert records[0].body()["licence_sha256"] == key_digest(used[0])
+    assert used[0] not in str(journal.export_chain())
+    # The same machine cannot take a second key.
+    again = setup.deploy("PC-0042")
+    assert again.outcome == "failed" and "already has key" in again.reasons[-1]
+
+
+def test_firmware_oem_key_means_nothing_is_injected(loops: LoopMaker, tmp_path: Path) -> None:
+    setup = bench(loops, tmp_path, msdm_key="DDDDD-11111-22222-33333-44444")
+    report = setup.deploy("PC-7")
+    assert report.outcome == "deployed", report.reasons
+    assert report.licence == {
+        "policy": "key_pool",
+        "status": "firmware_key_present",
+        "msdm_table_sha256": report.licence["msdm_table_sha256"],
+        "key_sha256": key_digest("DDDDD-11111-22222-33333-44444"),
+        "injected": False,
+    }
+    assert read_ntfs_file(f"{setup.target}p2", ANSWER) == ANSWER_TEMPLATE
+    assert {k.status for k in setup.store.listing()} == {"reserved"}
+
+
+def test_key_that_cannot_be_written_is_quarantined(loops: LoopMaker, tmp_path: Path) -> None:
+    setup = bench(loops, tmp_path, with_windows=False)
+    report = setup.deploy("PC-8")
+    assert report.outcome == "failed"
+    assert report.licence is not None and report.licence["status"] == "key_quarantined"
+    statuses = sorted(k.status for k in setup.store.listing())
+    assert statuses == ["reserved", "to_quarantine"]
+
+
+def _all_time() -> tuple[object, object]:
+    from datetime import UTC, datetime
+
+    return datetime(2000, 1, 1, tzinfo=UTC), datetime(2100, 1, 1, tzinfo=UTC)

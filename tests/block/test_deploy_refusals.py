@@ -1,0 +1,163 @@
+"""Every bad input to a deploy: refused before any write (the target keeps its bytes), or,
+once writing began, a `failed` outcome with the disk marked not deployed."""
+
+from __future__ import annotations
+
+import gzip
+import os
+from pathlib import Path
+
+import pytest
+import zstandard
+
+from station.errors import ImageError, ProfileError, TargetRefused
+from station.imaging.bmap import parse
+from station.imaging.deploy_report import DeployReport
+from station.imaging.profiles import load_image_profile
+from station.imaging.raw_create import (
+    BMAP_FILE,
+    IMAGE_FILE,
+    CreatedImage,
+    create_raw_image,
+    file_sha256,
+)
+from station.jobs.deploy import DeployRequest, run_deploy
+from tests.block import imaging_support
+from tests.block.imaging_support import MIB, build_master, mounted_ro, tools_reason, write_profile
+from tests.conftest import backing_file
+
+pytestmark = [
+    pytest.mark.block,
+    pytest.mark.skipif(bool(tools_reason()), reason=str(tools_reason())),
+]
+loops = imaging_support.loops
+MASTER = 64 * MIB
+
+
+@pytest.fixture
+def image(loops: imaging_support.LoopMaker, tmp_path: Path) -> CreatedImage:
+    master = build_master(loops(MASTER, name="master"), tmp_path)
+    return create_raw_image(master.device, tmp_path / "image")
+
+
+def filled_target(
+    loops: imaging_support.LoopMaker, size: int, **kwargs: object
+) -> tuple[str, bytes]:
+    device = loops(size, name="target", **kwargs)
+    pattern = os.urandom(4096) * (size // 4096)
+    backing_file(device).write_bytes(pattern)
+    return device, pattern
+
+
+def deploy(
+    tmp_path: Path, image_dir: Path, manifest: dict[str, str], target: str, **extra: object
+) -> list[DeployReport]:
+    path = write_profile(tmp_path, image_dir, manifest, **extra)
+    profile, folder = load_image_profile(str(path))
+    return run_deploy(DeployRequest([target], profile, profile_dir=folder))
+
+
+def test_checksum_mismatch_is_refused_before_writing(
+    loops: imaging_support.LoopMaker, image: CreatedImage, tmp_path: Path
+) -> None:
+    target, before = filled_target(loops, 96 * MIB)
+    wrong = {**image.manifest, IMAGE_FILE: "0" * 64}
+    with pytest.raises(ImageError, match=r"checksum mismatch for disk\.img\.zst"):
+        deploy(tmp_path, image.folder, wrong, target)
+    assert backing_file(target).read_bytes() == before
+
+
+def test_image_larger_than_the_disk_is_refused(
+    loops: imaging_support.LoopMaker, image: CreatedImage, tmp_path: Path
+) -> None:
+    target, before = filled_target(loops, 32 * MIB)
+    with pytest.raises(ImageError, match="larger than"):
+        deploy(tmp_path, image.folder, image.manifest, target)
+    assert backing_file(target).read_bytes() == before
+
+
+def test_disk_below_the_profile_minimum_is_refused(
+    loops: imaging_support.LoopMaker, image: CreatedImage, tmp_path: Path
+) -> None:
+    target, before = filled_target(loops, 96 * MIB)
+    with pytest.raises(ImageError, match="at least 128 MiB"):
+        deploy(tmp_path, image.folder, image.manifest, target, min_disk_mib=128)
+    assert backing_file(target).read_bytes() == before
+
+
+def test_unknown_format_in_the_profile_is_a_profile_error(
+    image: CreatedImage, tmp_path: Path
+) -> None:
+    path = write_profile(tmp_path, image.folder, image.manifest, format="vhdx")
+    with pytest.raises(ProfileError, match="format"):
+        load_image_profile(str(path))
+
+
+def test_image_file_that_is_not_zstd_is_refused(
+    loops: imaging_support.LoopMaker, image: CreatedImage, tmp_path: Path
+) -> None:
+    target, before = filled_target(loops, 96 * MIB)
+    packed = image.folder / IMAGE_FILE
+    raw = zstandard.ZstdDecompressor().decompress(packed.read_bytes())
+    packed.write_bytes(gzip.compress(raw, compresslevel=1))
+    manifest = {**image.manifest, IMAGE_FILE: file_sha256(packed)}
+    with pytest.raises(ImageError, match="not a zstd stream"):
+        deploy(tmp_path, image.folder, manifest, target)
+    assert backing_file(target).read_bytes() == before
+
+
+def test_ineligible_disk_is_refused(
+    loops: imaging_support.LoopMaker, image: CreatedImage, tmp_path: Path
+) -> None:
+    target = loops(96 * MIB, name="ro", read_only=True)
+    with pytest.raises(TargetRefused):
+        deploy(tmp_path, image.folder, image.manifest, target)
+
+
+def _restamp(image: CreatedImage, raw: bytes) -> dict[str, str]:
+    packed = image.folder / IMAGE_FILE
+    packed.write_bytes(zstandard.ZstdCompressor(level=1).compress(raw))
+    return {**image.manifest, IMAGE_FILE: file_sha256(packed)}
+
+
+def test_data_corrupted_mid_stream_ends_failed_and_not_deployed(
+    loops: imaging_support.LoopMaker, image: CreatedImage, tmp_path: Path
+) -> None:
+    """The file matches the manifest (corrupted at the source), but not its block map."""
+    target, _ = filled_target(loops, 96 * MIB)
+    raw = bytearray(
+        zstandard.ZstdDecompressor().decompress((image.folder / IMAGE_FILE).read_bytes())
+    )
+    start, end, _ = max(parse(image.folder / BMAP_FILE).spans(), key=lambda s: s[1] - s[0])
+    middle = (start + end) // 2
+    raw[middle : middle + 16] = b"corrupted bytes!"
+    [report] = deploy(tmp_path, image.folder, _restamp(image, bytes(raw)), target)
+    assert report.outcome == "failed"
+    assert any("does not match its block map" in reason for reason in report.reasons)
+    assert report.marked_not_deployed and not report.verified
+    head = backing_file(target).read_bytes()[:MIB]
+    assert head == bytes(MIB)
+
+
+def test_truncated_stream_ends_failed(
+    loops: imaging_support.LoopMaker, image: CreatedImage, tmp_path: Path
+) -> None:
+    target, _ = filled_target(loops, 96 * MIB)
+    packed = image.folder / IMAGE_FILE
+    packed.write_bytes(packed.read_bytes()[: packed.stat().st_size // 2])
+    manifest = {**image.manifest, IMAGE_FILE: file_sha256(packed)}
+    [report] = deploy(tmp_path, image.folder, manifest, target)
+    assert report.outcome == "failed" and report.marked_not_deployed
+    assert any("truncated" in r or "corrupt" in r for r in report.reasons), report.reasons
+
+
+def test_disk_with_a_mounted_partition_is_refused(
+    loops: imaging_support.LoopMaker, image: CreatedImage, tmp_path: Path
+) -> None:
+    work = tmp_path / "busy-work"
+    work.mkdir()
+    busy = build_master(loops(96 * MIB, name="busy"), work)
+    before = backing_file(busy.device).read_bytes()
+    with mounted_ro(f"{busy.device}p2"), pytest.raises(TargetRefused, match="mount"):
+        deploy(tmp_path, image.folder, image.manifest, busy.device)
+    assert backing_file(busy.device).read_bytes() == before
