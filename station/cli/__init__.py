@@ -32,7 +32,18 @@ COMMANDS = [
 ]
 
 
-def build_parser() -> argparse.ArgumentParser:
+# The command word of a module, where it is not the module's name with "-" for "_".
+WORDS = {"station.cli.signoff": "sign-off"}
+
+
+def command_word(module: str) -> str:
+    return WORDS.get(module, module.rsplit(".", 1)[-1].replace("_", "-"))
+
+
+def build_parser(only: str | None = None) -> argparse.ArgumentParser:
+    """The parser with every sub-command, or only the module `only` when the command
+    word is known: importing all of them (PDF, HTTP, TUI libraries) costs seconds on an
+    old bench laptop and more under emulation."""
     parser = argparse.ArgumentParser(
         prog="station",
         description="Station: disk health, erasure, imaging and signed records for a "
@@ -41,13 +52,17 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"station {__version__}")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for name in COMMANDS:
-        importlib.import_module(name).register(subparsers)
+        if only is None or name == only:
+            importlib.import_module(name).register(subparsers)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    words = list(sys.argv[1:] if argv is None else argv)
+    word = next((w for w in words if not w.startswith("-")), None)
+    module = next((name for name in COMMANDS if command_word(name) == word), None)
+    parser = build_parser(only=module)
+    args = parser.parse_args(words)
     try:
         code: int = args.func(args)
     except StationError as exc:
