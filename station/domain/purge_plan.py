@@ -178,9 +178,14 @@ def _nvme_choice(caps: NvmeCapabilities) -> Choice:
     if caps.format_supported and caps.format_crypto_erase:
         # Pitfall 7: SANICAP=0 yet Format with crypto erase; labelled as such.
         return _firmware(Technique.CRYPTO_ERASE, StepKind.NVME_FORMAT, "ses=2")
+    if caps.format_supported:
+        # sanitization.md's media table: "else Format NVM SES=2/1 (label which)". A user
+        # data erase (SES=1) is labelled "format", never "crypto erase", and the
+        # watermarks and the read-back still decide whether it really purged.
+        return _firmware(Technique.FORMAT, StepKind.NVME_FORMAT, "ses=1")
     return _t(
-        "NVMe sans sanitize ni effacement cryptographique : le formatage simple n'est qu'un Clear",
-        "NVMe without sanitize or crypto erase: a plain format is only Clear",
+        "NVMe sans sanitize ni formatage sécurisé : seulement un Clear",
+        "NVMe without sanitize or secure format: only Clear",
     )
 
 
