@@ -255,6 +255,19 @@ def security_erase(
             f"set password failed: {set_pass.describe()}",
             evidence,
         )
+    # hdparm exits 0 even when the drive aborts the command (QEMU does): only IDENTIFY
+    # says whether the password really took, and without it the erase proves nothing.
+    armed, identify_armed = read_identify(path, runner)
+    evidence.append(identify_armed)
+    if armed.security is None or not armed.security.enabled:
+        return _after_failure(
+            path,
+            runner,
+            password,
+            enhanced,
+            "set password not applied: security is not enabled after it",
+            evidence,
+        )
     option = "--security-erase-enhanced" if enhanced else "--security-erase"
     erase = runner.run(
         ["hdparm", "--user-master", "u", option, password, path],

@@ -127,6 +127,20 @@ def test_erase_that_exits_0_but_leaves_security_enabled_is_not_done() -> None:
     assert outcome.security_disabled_afterwards
 
 
+def test_a_password_the_drive_ignored_stops_before_the_erase() -> None:
+    """hdparm exits 0 on SET PASSWORD but IDENTIFY shows security still not enabled: the
+    erase is not sent (its result could not be checked) and the disable is still tried."""
+    runner = ReplayRunner(CASES / "ata-set-pass-ignored", device="/dev/sda")
+    outcome = ata.security_erase("/dev/sda", runner, password="Password", prefer_enhanced=False)
+    assert not outcome.done
+    assert "set password not applied" in outcome.detail
+    assert runner.count(["hdparm", "--user-master", "u", "--security-erase", "Password", "/dev/sda"]) == 0
+    assert (
+        runner.count(["hdparm", "--user-master", "u", "--security-disable", "Password", "/dev/sda"])
+        == 1
+    )
+
+
 def test_set_password_failure_is_reported_and_security_disable_still_tried() -> None:
     runner = ReplayRunner(CASES / "ata-hdd-wd5000aaks-no-security", device="/dev/sdc")
     # This drive prints no "supported": Station does not even try (the post's user did,
