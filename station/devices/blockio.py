@@ -154,8 +154,12 @@ class BlockTarget:
 
     def gone_error(self, exc: OSError) -> TargetGone | None:
         """A TargetGone when `exc` means the device disappeared, None for a media error."""
-        if exc.errno in GONE_ERRNOS or not self.still_present():
-            return TargetGone(f"{self.path} disappeared ({os.strerror(exc.errno or errno.EIO)})")
+        if not self.still_present():
+            # Whatever errno the kernel gave for the dead queue (EIO, ENOSPC...), the
+            # plain fact for the operator is that the disk left the system.
+            return TargetGone(f"{self.path} disappeared: the disk was removed or unplugged")
+        if exc.errno in GONE_ERRNOS:
+            return TargetGone(f"{self.path} disappeared ({os.strerror(exc.errno)})")
         return None
 
     def close(self) -> None:
