@@ -7,7 +7,7 @@ PY      = $(VENV)/bin/python
 STAMP   = $(VENV)/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help demo test check lint typecheck imports bench vm-test system-deps clean
+.PHONY: help demo demo-headless test check lint typecheck imports bench vm-test system-deps clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | expand -t 16
@@ -21,8 +21,11 @@ $(STAMP): pyproject.toml
 system-deps: ## install Debian packages (root only; otherwise says what is missing)
 	@scripts/install-system-deps.sh
 
-demo: $(STAMP) system-deps ## run Station on a simulated bench (never a real disk)
+demo: $(STAMP) system-deps ## the bench TUI on a simulated bench (never a real disk)
 	@scripts/demo.sh
+
+demo-headless: $(STAMP) system-deps ## a headless wipe of one simulated disk, no TUI
+	@scripts/demo-headless.sh
 
 test: $(STAMP) system-deps ## run every test tier this machine supports
 	$(PY) -m pytest

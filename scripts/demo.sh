@@ -1,70 +1,92 @@
 #!/usr/bin/env bash
-# make demo: Station on a simulated bench. A disk image file (behind a loop device when
-# root) stands for a laptop's disk; it is filled with "user data" and then erased with
-# visible progress. Only that simulated disk is ever offered: STATION_DEVICE_ALLOWLIST
-# names it and nothing else.
+# make demo: the bench TUI on a SIMULATED bench. Four laptop disks are image files
+# (behind loop devices when root, the files themselves otherwise) with made-up models
+# and serials from profiles/bench/demo.yaml; the fourth is read-only, so one disk shows
+# a refusal. A local inventory server runs in the background (bench enrolled and
+# approved automatically) so the sync badge goes online. Only these simulated disks
+# are ever offered: STATION_DEVICE_ALLOWLIST names them and nothing else.
+# Everything is removed on exit. DEMO_NO_TUI=1 sets up, prints, and exits (for tests).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=${PY:-.venv/bin/python}
-SIZE_MIB=${DEMO_SIZE_MIB:-1024}
-PROFILE=${DEMO_PROFILE:-nist-clear}
+BIN=$(dirname "$PY")
+SIZE_MIB=${DEMO_SIZE_MIB:-256}
+LANG_UI=${DEMO_LANG:-fr}
 
 work=$(mktemp -d /tmp/station-demo.XXXXXX)
 export STATION_DATA_DIR="$work/data"
-image="$work/laptop-disk.img"
-device=""
+devices=()
+server_pid=""
 cleanup() {
-  if [ -n "$device" ]; then losetup -d "$device" 2>/dev/null || true; fi
+  if [ -n "$server_pid" ]; then kill "$server_pid" 2>/dev/null || true; wait "$server_pid" 2>/dev/null || true; fi
+  for dev in "${devices[@]}"; do
+    case "$dev" in /dev/loop*) losetup -d "$dev" 2>/dev/null || true ;; esac
+  done
   rm -rf "$work"
 }
-trap cleanup EXIT
+trap cleanup EXIT INT TERM HUP
 
-say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
-
-say "Disque simulé / simulated disk: ${SIZE_MIB} MiB"
-truncate -s "${SIZE_MIB}M" "$image"
+use_loop=0
 if [ "$(id -u)" -eq 0 ] && [ -e /dev/loop-control ] && command -v losetup >/dev/null; then
-  device=$(losetup -f --show --direct-io=on "$image")
-  echo "loop device $device over $image"
+  use_loop=1
+fi
+for n in 01 02 03 04; do
+  image="$work/laptop-$n.img"
+  truncate -s "${SIZE_MIB}M" "$image"
+  # "User data" at the start, so the erasure has something to remove.
+  head -c 1048576 /dev/urandom | dd of="$image" conv=notrunc status=none
+  if [ "$use_loop" -eq 1 ]; then
+    ro=(); [ "$n" = 04 ] && ro=(--read-only)
+    devices+=("$(losetup -f --show "${ro[@]}" "$image")")
+  else
+    [ "$n" = 04 ] && chmod a-w "$image"
+    devices+=("$image")
+  fi
+done
+STATION_DEVICE_ALLOWLIST=$(IFS=:; echo "${devices[*]}")
+export STATION_DEVICE_ALLOWLIST
+echo "simulated disks: ${devices[*]}"
+
+bench="$work/demo-bench.yaml"
+cp profiles/bench/demo.yaml "$bench"
+
+# The inventory server on 127.0.0.1 (a free port), its own SQLite file.
+if "$PY" -c "import fastapi, uvicorn" 2>/dev/null; then
+  port=$("$PY" -c "import socket; s=socket.socket(); s.bind(('127.0.0.1', 0)); print(s.getsockname()[1])")
+  db="sqlite:///$work/inventory.db"
+  "$BIN/station-inventory" serve --db "$db" --port "$port" --log-level warning \
+    >"$work/inventory.log" 2>&1 &
+  server_pid=$!
+  url="http://127.0.0.1:$port"
+  for _ in $(seq 50); do
+    "$PY" -c "import urllib.request,sys; urllib.request.urlopen(sys.argv[1] + '/docs', timeout=1)" "$url" \
+      2>/dev/null && break
+    sleep 0.2
+  done
+  enrolled=$("$PY" -m station enrol --server "$url" --name demo-bench 2>&1 || true)
+  bench_id=$(printf '%s\n' "$enrolled" | sed -n 's/^bench \([^ ]*\) .*/\1/p' | head -1)
+  if [ -n "$bench_id" ]; then
+    "$BIN/station-inventory" bench approve "$bench_id" --db "$db" >/dev/null
+    sed -i "s|^inventory_url: null|inventory_url: \"$url\"|" "$bench"
+    echo "inventory server: $url (bench $bench_id approved)"
+  else
+    echo "inventory server: enrolment failed ($enrolled); the badge will say offline"
+  fi
 else
-  device=""
-  echo "not root: using the image file itself ($image)"
-fi
-target=${device:-$image}
-export STATION_DEVICE_ALLOWLIST="${device}"
-
-say "Remplissage avec des données / filling it with data"
-dd if=/dev/urandom of="$target" bs=4M count=$((SIZE_MIB / 4)) oflag=direct status=progress 2>&1 | tail -1
-echo "first bytes before:"; od -A d -t x1 -N 32 "$target"
-
-if "$PY" -m station disks --help >/dev/null 2>&1 && [ -n "$device" ]; then
-  say "Disques vus par Station / disks Station sees (loop devices shown for the demo)"
-  "$PY" -m station disks --include-loop 2>&1 | grep -E "SLOT|$(basename "$device")" || true
+  echo "inventory server: the [server] extra is not installed; the badge will say so"
 fi
 
-say "Profils / profiles"
-"$PY" -m station profiles
+# The imaging helper's demo image, when one was made (profiles/images/demo-linux.yaml).
+image_dir=$(sed -n 's/^location: *//p' profiles/images/demo-linux.yaml 2>/dev/null || true)
+if [ -n "$image_dir" ] && [ -d "$image_dir" ]; then
+  sed -i "s|^image_profile: null|image_profile: demo-linux|" "$bench"
+  echo "image profile: demo-linux ($image_dir)"
+else
+  echo "image profile: none (no demo image at ${image_dir:-?}): the screen says not configured"
+fi
 
-say "Effacement / erasing $target with profile $PROFILE"
-set +e
-"$PY" -m station wipe "$target" --profile "$PROFILE" --yes --operator demo-stagiaire \
-  --json "$work/result.json"
-code=$?
-set -e
-echo "exit code: $code"
-echo "first bytes after:"; od -A d -t x1 -N 32 "$target"
-
-say "Résultat / result (JSON, abridged)"
-"$PY" - "$work/result.json" <<'PYEOF'
-import json, sys
-r = json.load(open(sys.argv[1]))
-v = r["verification"] or {}
-print(f"result        : {r['result']}")
-print(f"profile       : {r['profile']} ({r['method']})")
-print(f"target        : {r['target']['path']} {r['target']['size_bytes']} bytes, direct I/O {r['target']['direct_io']}")
-for p in r["passes"]:
-    print(f"pass {p['index']}        : {p['pattern']} {p['bytes_written']} bytes, {p['rate_bps'] or 0:,.0f} B/s")
-print(f"verification  : {v.get('mode')} {v.get('coverage_percent')} % read, seed {v.get('seed_hex')}, "
-      f"{len(v.get('mismatches', []))} mismatches")
-print(f"duration      : {r['duration_s']} s")
-PYEOF
+if [ "${DEMO_NO_TUI:-0}" = 1 ]; then
+  cat "$bench"
+  exit 0
+fi
+"$PY" -m station tui --lang "$LANG_UI" --bench-profile "$bench"

@@ -1,21 +1,163 @@
 """Builds the real adapters from configuration, so front ends receive their services
-instead of constructing them (architecture.md: "The app receives its services")."""
+instead of constructing them (architecture.md: "The app receives its services").
+
+`Services` also decides real vs simulated bench: with STATION_DEVICE_ALLOWLIST set (the
+demo, the tests) only the listed devices are ever offered (`AllowlistDiskSource`);
+otherwise every disk udev reports is listed and judged (`UdevDiskSource`).
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import os
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
 from functools import cached_property
 from pathlib import Path
+from typing import Protocol
 
+from station.devices import sysfs
+from station.devices.runner import Runner, SubprocessRunner
+from station.devices.safety import TargetInspection, inspect_target
+from station.devices.udev import Action, DiskEvent, DiskWatcher, Selection
+from station.domain.bench_profile import BenchProfile, default_bench
+from station.domain.disk import SlotMap
+from station.domain.image_profile import ImageProfile
+from station.imaging.profiles import load_image_profile
+from station.jobs.bench_sequence import SequenceOutcome, SequenceRequest, StageUpdate, run_sequence
 from station.jobs.checkpoint import CheckpointStore
+from station.jobs.profiles import load_wipe_profile
 from station.journal.keys import KEY_DIR_NAME, load_or_create_bench_key
-from station.journal.store import JOURNAL_FILE, Journal
+from station.journal.store import JOURNAL_FILE, Journal, StoredRecord
 from station.paths import data_dir
+from station.reports.daily_log import DailyLog
+from station.reports.daily_sources import journal_daily_log, sign_off
+from station.reports.wording import PARIS
+from station.sync.client import InventoryClient
+from station.sync.pusher import Pusher
+from station.sync.state import SyncState
+from station.yamlfile import load_model
+
+ALLOWLIST_ENV = "STATION_DEVICE_ALLOWLIST"
+OnDiskEvent = Callable[[DiskEvent], None]
+
+
+class DiskSource(Protocol):
+    """Where the bench's disks come from: listed once, then followed live."""
+
+    simulated: bool
+    busy: set[str]
+
+    def start(self, on_event: OnDiskEvent) -> list[TargetInspection]: ...
+    def stop(self) -> None: ...
+    def inspect(self, path: str) -> TargetInspection: ...
+
+
+class UdevDiskSource:
+    """The real bench: every whole disk udev (or the kernel) reports, judged for safety."""
+
+    simulated = False
+
+    def __init__(self, bench: BenchProfile) -> None:
+        self.slots = SlotMap(bench.slots)
+        self._watcher: DiskWatcher | None = None
+        self.busy: set[str] = set()
+
+    def start(self, on_event: OnDiskEvent) -> list[TargetInspection]:
+        self._watcher = DiskWatcher(on_event, Selection(), slots=self.slots)
+        self.busy = self._watcher.busy
+        return self._watcher.start()
+
+    def stop(self) -> None:
+        if self._watcher is not None:
+            self._watcher.stop()
+
+    def inspect(self, path: str) -> TargetInspection:
+        return inspect_target(path, slot_map=self.slots)
+
+
+def allowlisted() -> list[str]:
+    return [p for p in os.environ.get(ALLOWLIST_ENV, "").split(":") if p]
+
+
+class AllowlistDiskSource:
+    """SIMULATED bench (demo, tests): only the devices or image files named in
+    STATION_DEVICE_ALLOWLIST, each shown with the demo identity the bench profile gives
+    its backing file. Loop devices are followed live; plain files are listed once."""
+
+    simulated = True
+    RECHECKS = 20  # a loop device may announce itself before it is allowlisted
+
+    def __init__(self, bench: BenchProfile) -> None:
+        self.bench = bench
+        self.slots = SlotMap(bench.slots)
+        self.busy: set[str] = set()
+        self._watcher: DiskWatcher | None = None
+
+    def _allowed(self, name: str) -> bool:
+        return any(Path(p).name == name for p in allowlisted())
+
+    def start(self, on_event: OnDiskEvent) -> list[TargetInspection]:
+        def filtered(event: DiskEvent, tries: int = 0) -> None:
+            if self._allowed(event.name):
+                on_event(self._view(event))
+            elif event.action is not Action.REMOVE and tries < self.RECHECKS:
+                threading.Timer(0.1, filtered, (event, tries + 1)).start()
+
+        # The watcher numbers every loop device it sees; slots here count only ours.
+        self._watcher = DiskWatcher(filtered, Selection(include_loop=True))
+        self.busy = self._watcher.busy
+        listed = [i for i in self._watcher.start() if self._allowed(i.identity.name)]
+        files = [p for p in allowlisted() if not p.startswith("/dev/") and Path(p).is_file()]
+        listed += [self.inspect(p) for p in files]
+        return [self._simulate(i) for i in listed]
+
+    def stop(self) -> None:
+        if self._watcher is not None:
+            self._watcher.stop()
+
+    def inspect(self, path: str) -> TargetInspection:
+        if path not in allowlisted():
+            raise PermissionError(f"{path} is not on this simulated bench")
+        return self._simulate(inspect_target(path, slot_map=self.slots))
+
+    def _view(self, event: DiskEvent) -> DiskEvent:
+        if event.inspection is None:
+            return event
+        return DiskEvent(event.action, event.name, self._simulate(event.inspection))
+
+    def _simulate(self, inspection: TargetInspection) -> TargetInspection:
+        ident = inspection.identity
+        backing = sysfs.loop_backing_file(ident.name) if ident.name.startswith("loop") else None
+        demo = self.bench.simulated(backing or ident.path)
+        if demo is None:
+            # Numbered after the simulated slots, among the allowlisted devices only.
+            self.slots.assign([ident.path])
+            slot = self.slots.slot_for(ident.path)
+            offset = len(self.bench.simulated_disks)
+            return inspection.model_copy(
+                update={"identity": ident.with_slot(None if slot is None else slot + offset)}
+            )
+        fake = ident.model_copy(
+            update={
+                "model": demo.model,
+                "serial": demo.serial,
+                "media_kind": demo.media_kind,
+                "slot": self.bench.simulated_disks.index(demo) + 1,
+            }
+        )
+        return inspection.model_copy(update={"identity": fake})
 
 
 @dataclass
 class Services:
     data_dir: Path
+    bench: BenchProfile = field(default_factory=default_bench)
+    disk_source: DiskSource | None = None
+    runner: Runner = field(default_factory=SubprocessRunner)
+    clock: Callable[[], datetime] = lambda: datetime.now(UTC)
+    image: tuple[ImageProfile, Path] | None = None
 
     @cached_property
     def checkpoints(self) -> CheckpointStore:
@@ -27,6 +169,88 @@ class Services:
         key = load_or_create_bench_key(self.data_dir / KEY_DIR_NAME)
         return Journal(self.data_dir / JOURNAL_FILE, key)
 
+    @cached_property
+    def disks(self) -> DiskSource:
+        if self.disk_source is not None:
+            return self.disk_source
+        return AllowlistDiskSource(self.bench) if allowlisted() else UdevDiskSource(self.bench)
 
-def build_services(folder: Path | None = None) -> Services:
-    return Services(data_dir=folder or data_dir())
+    @cached_property
+    def sync_state(self) -> SyncState:
+        return SyncState(server=self.bench.inventory_url)
+
+    @cached_property
+    def _pusher(self) -> Pusher | None:
+        url = self.bench.inventory_url
+        if not url:
+            return None
+        return Pusher(self.journal, InventoryClient(url), self.sync_state)
+
+    def start_sync(self) -> None:
+        self.sync_state.set_pending(self.journal.pending_count())
+        if self._pusher is not None:
+            self._pusher.start()
+
+    def stop_sync(self) -> None:
+        if self._pusher is not None:
+            self._pusher.stop(timeout=5.0)
+
+    def wake_sync(self) -> None:
+        self.sync_state.set_pending(self.journal.pending_count())
+        if self._pusher is not None:
+            self._pusher.wake()
+
+    def today(self) -> date:
+        return self.clock().astimezone(PARIS).date()
+
+    def recondition(
+        self,
+        target: str,
+        operator: str,
+        on_update: Callable[[StageUpdate], None],
+        cancel: threading.Event,
+        asset_tag: str | None = None,
+    ) -> SequenceOutcome:
+        """The bench profile's sequence on one disk (run from a worker thread)."""
+        request = SequenceRequest(
+            target,
+            load_wipe_profile(self.bench.wipe_profile),
+            self.runner,
+            self.disks.inspect,
+            operator,
+            image=self.image[0] if self.image else None,
+            image_dir=self.image[1] if self.image else None,
+            asset_tag=asset_tag,
+            journal=self.journal,
+            checkpoints=self.checkpoints,
+        )
+        try:
+            return run_sequence(request, on_update, cancel)
+        finally:
+            self.wake_sync()
+
+    def daily_log(self, day: date | None = None) -> DailyLog:
+        return journal_daily_log(self.journal, day or self.today())
+
+    def sign_off(self, supervisor: str, day: date | None = None) -> StoredRecord:
+        record = sign_off(self.journal, day or self.today(), supervisor)
+        self.wake_sync()
+        return record
+
+
+def load_bench(path: Path | None) -> BenchProfile:
+    if path is None:
+        return default_bench()
+    return load_model(path, BenchProfile)
+
+
+def load_bench_image(bench: BenchProfile) -> tuple[ImageProfile, Path] | None:
+    """The bench's image profile, or None when it names none (shown "not configured")."""
+    if not bench.image_profile:
+        return None
+    return load_image_profile(bench.image_profile)
+
+
+def build_services(folder: Path | None = None, bench_file: Path | None = None) -> Services:
+    bench = load_bench(bench_file)
+    return Services(data_dir=folder or data_dir(), bench=bench, image=load_bench_image(bench))

@@ -29,6 +29,7 @@ COMMANDS = [
     "station.cli.signoff",
     "station.cli.host",
     "station.cli.label",
+    "station.cli.tui",
 ]
 
 

@@ -1,0 +1,65 @@
+"""A bench profile: who works at this bench, how its ports are numbered, and what the
+"Reconditionner" sequence does (wipe profile, optional image profile, inventory URL).
+
+`simulated_disks` exists only for the demo bench: loop devices and image files have no
+serial, so the demo gives each backing file a made-up identity, always shown as simulated.
+"""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from station.domain.disk import MediaKind
+from station.domain.text import LocalizedText
+
+PSEUDONYM = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"
+
+
+class SimulatedDisk(BaseModel):
+    """The identity the demo bench shows for one backing file (loop device or file)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    backing_file: str = Field(description="file name of the image behind the loop device")
+    model: str
+    serial: str = Field(min_length=4, description="the serial the trainee types from")
+    media_kind: MediaKind = MediaKind.HDD
+
+
+class BenchProfile(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    schema_version: int = Field(1, ge=1, le=1)
+    name: str = Field(pattern=PSEUDONYM)
+    title: LocalizedText
+    operators: list[str] = Field(
+        min_length=1, description="pseudonymous ids of the people allowed at this bench"
+    )
+    supervisors: list[str] = Field(default_factory=list, description="who may sign the day")
+    badge_prefix: str = Field(
+        "", description="prefix a badge reader adds before the id (removed when scanned)"
+    )
+    slots: dict[str, int] = Field(
+        default_factory=dict, description="ID_PATH of a port -> slot number shown on the bench"
+    )
+    wipe_profile: str = "nist-clear"
+    image_profile: str | None = None
+    inventory_url: str | None = None
+    simulated_disks: list[SimulatedDisk] = Field(default_factory=list)
+
+    def knows(self, operator: str) -> bool:
+        return operator in self.operators or operator in self.supervisors
+
+    def simulated(self, backing_file: str) -> SimulatedDisk | None:
+        name = backing_file.rsplit("/", 1)[-1]
+        return next((d for d in self.simulated_disks if d.backing_file == name), None)
+
+
+def default_bench() -> BenchProfile:
+    """A bench with no profile file: one anonymous operator, the default wipe profile."""
+    return BenchProfile(
+        name="bench",
+        title=LocalizedText(fr="Banc", en="Bench"),
+        operators=["stagiaire"],
+        supervisors=["superviseur"],
+    )

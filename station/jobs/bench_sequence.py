@@ -1,0 +1,290 @@
+"""The bench's "Reconditionner" sequence for one disk: SMART -> purge/clear ->
+verification -> image -> records, reporting each stage as a `StageUpdate`.
+
+Synchronous and UI-free (the TUI runs it in a worker thread and turns the updates into
+messages). Every stage that did not happen is reported as such: a SMART read that gave
+nothing is "not available", never "healthy"; a cancelled erase is "cancelled", never done.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from enum import StrEnum
+from pathlib import Path
+
+from station.devices.runner import Runner
+from station.devices.safety import TargetInspection
+from station.devices.smart import SmartReport, read_smart
+from station.domain.image_profile import ImageProfile
+from station.domain.profiles import WipeProfile
+from station.domain.progress import ProgressEvent
+from station.domain.record import DiskRef, SmartAssessment
+from station.domain.results import Result
+from station.domain.smart_verdict import Verdict
+from station.domain.text import LocalizedText
+from station.errors import JobCancelled, StationError, TargetRefused
+from station.imaging.profiles import zero_basis
+from station.jobs.bench_smart import smart_record
+from station.jobs.checkpoint import CheckpointStore
+from station.jobs.deploy import DeployRequest, run_deploy
+from station.jobs.sanitize import SanitizeOutcome, evidence_record, run_sanitize
+from station.jobs.wipe import WipeRequest, ensure_eligible
+from station.journal.store import Journal
+
+
+class Stage(StrEnum):
+    WAITING = "waiting"
+    SMART = "smart"
+    ERASING = "erasing"
+    VERIFYING = "verifying"
+    DEPLOYING = "deploying"
+    DONE = "done"
+    FAILED = "failed"
+    REFUSED = "refused"
+    CANCELLED = "cancelled"
+
+    @property
+    def final(self) -> bool:
+        return self in (Stage.DONE, Stage.FAILED, Stage.REFUSED, Stage.CANCELLED)
+
+
+@dataclass(frozen=True)
+class StageUpdate:
+    target: str
+    stage: Stage
+    fraction: float | None = None
+    rate_bps: float | None = None
+    eta_s: float | None = None
+    pass_index: int = 0
+    pass_count: int = 1
+
+
+@dataclass
+class SequenceRequest:
+    target: str
+    wipe: WipeProfile
+    runner: Runner
+    inspect: Callable[[str], TargetInspection]
+    operator: str
+    image: ImageProfile | None = None
+    image_dir: Path | None = None
+    asset_tag: str | None = None
+    journal: Journal | None = None
+    checkpoints: CheckpointStore | None = None
+
+
+@dataclass
+class SequenceOutcome:
+    stage: Stage  # DONE, FAILED, REFUSED or CANCELLED
+    result: Result | None = None  # the erasure's result, None when it did not run
+    smart: Verdict | None = None
+    deployed: bool | None = None  # None: no image step
+    reasons: list[LocalizedText] = field(default_factory=list)
+    record_ids: list[str] = field(default_factory=list)
+    sanitize: SanitizeOutcome | None = None
+    smart_record: SmartAssessment | None = None  # sealed once the erase job has begun
+
+
+PHASE_STAGE = {
+    "overwrite": Stage.ERASING,
+    "purge": Stage.ERASING,
+    "watermark": Stage.ERASING,
+    "verify": Stage.VERIFYING,
+    "deploy": Stage.DEPLOYING,
+    "selftest": Stage.SMART,
+}
+
+
+def _text(fr: str, en: str) -> LocalizedText:
+    return LocalizedText(fr=fr, en=en)
+
+
+def run_sequence(
+    request: SequenceRequest,
+    on_update: Callable[[StageUpdate], None],
+    cancel: threading.Event,
+) -> SequenceOutcome:
+    outcome = SequenceOutcome(Stage.FAILED)
+    try:
+        return _run(request, on_update, cancel, outcome)
+    finally:
+        _seal_smart(request, outcome)
+
+
+def _run(
+    request: SequenceRequest,
+    on_update: Callable[[StageUpdate], None],
+    cancel: threading.Event,
+    outcome: SequenceOutcome,
+) -> SequenceOutcome:
+    target = request.target
+
+    def forward(event: ProgressEvent) -> None:
+        on_update(
+            StageUpdate(
+                target,
+                PHASE_STAGE.get(event.phase, Stage.ERASING),
+                event.fraction,
+                event.rate_bps,
+                event.eta_s,
+                event.pass_index,
+                event.pass_count,
+            )
+        )
+
+    try:
+        inspection = ensure_eligible(target, request.inspect)
+    except TargetRefused as exc:
+        outcome.stage = Stage.REFUSED
+        outcome.reasons.append(_text(exc.one_line(), exc.one_line()))
+        return outcome
+    on_update(StageUpdate(target, Stage.SMART))
+    smart = _smart_step(request, inspection, outcome)
+    if cancel.is_set():
+        return _cancelled(outcome)
+    on_update(StageUpdate(target, Stage.ERASING, 0.0))
+    wipe = WipeRequest(
+        target,
+        request.wipe,
+        checkpoints=request.checkpoints,
+        operator=request.operator,
+        inspect=request.inspect,
+        journal=request.journal,
+    )
+    try:
+        sanitized = run_sanitize(wipe, request.runner, on_event=forward, cancel=cancel)
+    except JobCancelled:
+        return _cancelled(outcome)
+    except TargetRefused as exc:
+        outcome.stage = Stage.REFUSED
+        outcome.reasons.append(_text(exc.one_line(), exc.one_line()))
+        return outcome
+    except StationError as exc:
+        outcome.reasons.append(_text(exc.one_line(), exc.one_line()))
+        return outcome
+    outcome.sanitize = sanitized
+    _seal_smart(request, outcome)
+    outcome.result = sanitized.result
+    outcome.record_ids += sanitized.record_ids
+    outcome.reasons += [_text(r, r) for r in sanitized.reasons]
+    if sanitized.wipe is not None and sanitized.wipe.stopped == "cancelled":
+        return _cancelled(outcome)
+    if not sanitized.result.ok:
+        return outcome
+    if smart is Verdict.FAIL:
+        outcome.reasons.append(
+            _text(
+                "Disque effacé mais en mauvaise santé (SMART) : pas d'image, à écarter.",
+                "Disk erased but unhealthy (SMART): no image, set it aside.",
+            )
+        )
+        outcome.stage = Stage.DONE
+        return outcome
+    if request.image is not None:
+        _image_step(request, inspection, sanitized, outcome, forward, cancel)
+        if cancel.is_set() and not outcome.deployed:
+            return _cancelled(outcome)
+        if not outcome.deployed:
+            return outcome
+    outcome.stage = Stage.DONE
+    return outcome
+
+
+def _cancelled(outcome: SequenceOutcome) -> SequenceOutcome:
+    outcome.stage = Stage.CANCELLED
+    outcome.reasons.append(
+        _text(
+            "Arrêté à la demande : le disque n'est PAS effacé entièrement.",
+            "Stopped on request: the disk is NOT fully erased.",
+        )
+    )
+    return outcome
+
+
+def _smart_step(
+    request: SequenceRequest, inspection: TargetInspection, outcome: SequenceOutcome
+) -> Verdict:
+    try:
+        report: SmartReport = read_smart(request.target, runner=request.runner)
+    except StationError as exc:
+        outcome.smart = Verdict.NOT_SUPPORTED
+        outcome.reasons.append(
+            _text(
+                f"SMART non disponible sur ce disque ({exc.one_line()}).",
+                f"SMART not available on this disk ({exc.one_line()}).",
+            )
+        )
+        return Verdict.NOT_SUPPORTED
+    outcome.smart = report.verdict.verdict
+    outcome.reasons += [r.message for r in report.verdict.reasons]
+    outcome.smart_record = smart_record(
+        report, _disk_ref(inspection), request.operator, evidence_record
+    )
+    return report.verdict.verdict
+
+
+def _seal_smart(request: SequenceRequest, outcome: SequenceOutcome) -> None:
+    """The SMART record joins the journal after the erase job's DiskSeen, so the daily
+    log (which opens a disk session at each DiskSeen) keeps it in the same session;
+    its created_at still says when the assessment was made."""
+    body, outcome.smart_record = outcome.smart_record, None
+    if body is not None and request.journal is not None:
+        outcome.record_ids.insert(0, request.journal.append(body).record_id)
+
+
+def _disk_ref(inspection: TargetInspection) -> DiskRef:
+    ident = inspection.identity
+    return DiskRef(
+        serial=ident.serial,
+        wwn=ident.wwn,
+        model=ident.model,
+        size_bytes=ident.size_bytes,
+        path=ident.path,
+    )
+
+
+def _image_step(
+    request: SequenceRequest,
+    inspection: TargetInspection,
+    sanitized: SanitizeOutcome,
+    outcome: SequenceOutcome,
+    forward: Callable[[ProgressEvent], None],
+    cancel: threading.Event,
+) -> None:
+    assert request.image is not None
+    zeros: dict[str, str] = {}
+    if sanitized.wipe is not None:
+        try:
+            ident = inspection.identity
+            zeros[request.target] = zero_basis(sanitized.wipe, ident.size_bytes, ident.serial)
+        except StationError:
+            zeros = {}  # the deploy then writes the zero blocks too
+    deploy = DeployRequest(
+        [request.target],
+        request.image,
+        profile_dir=request.image_dir,
+        asset_tag=request.asset_tag,
+        zero_verified=zeros,
+        operator=request.operator,
+        journal=request.journal,
+        runner=request.runner,
+        inspect=request.inspect,
+    )
+    try:
+        reports = run_deploy(deploy, on_event=forward, cancel=cancel)
+    except StationError as exc:
+        outcome.deployed = False
+        outcome.reasons.append(_text(exc.one_line(), exc.one_line()))
+        return
+    outcome.deployed = all(r.outcome == "deployed" for r in reports)
+    if not outcome.deployed:
+        outcome.reasons.append(
+            _text("L'image n'a pas pu être déployée.", "The image could not be deployed.")
+        )
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)

@@ -1,0 +1,360 @@
+"""The bench: one row per disk, live with udev, and the trainee's few keys."""
+
+from __future__ import annotations
+
+import threading
+from datetime import datetime
+from typing import ClassVar
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.screen import Screen
+from textual.widgets import DataTable, Static
+
+from station.devices.udev import Action, DiskEvent
+from station.domain.text import LocalizedText
+from station.jobs.bench_sequence import Stage, StageUpdate
+from station.reports.wording import PARIS
+from station.tui.i18n import _, language
+from station.tui.messages import DiskChanged, SequenceCrashed, SequenceFinished, StageChanged
+from station.tui.screens.dialogs import BatchConfirmScreen, ConfirmScreen, PromptScreen, WhyScreen
+from station.tui.screens.login import LoginScreen
+from station.tui.screens.supervisor import SupervisorScreen
+from station.tui.slots import (
+    DiskRow,
+    bar,
+    eta_text,
+    human_size,
+    media_word,
+    rate_text,
+    smart_word,
+    stage_word,
+)
+from station.tui.widgets import KeyBar, sync_text
+from station.wiring import Services
+
+COLUMNS = ("slot", "disk", "size", "smart", "state", "progress")
+
+
+def paris_text(moment: datetime) -> str:
+    return moment.astimezone(PARIS).strftime("%d/%m/%Y %H:%M")
+
+
+class DashboardScreen(Screen[None]):
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("r", "recondition", show=False),
+        Binding("t", "run_all", show=False),
+        Binding("a", "stop", show=False),
+        Binding("p,question_mark", "why", show=False),
+        Binding("e", "asset_tag", show=False),
+        Binding("s", "supervisor", show=False),
+        Binding("o", "change_operator", show=False),
+    ]
+
+    def __init__(self, services: Services, operator: str) -> None:
+        super().__init__()
+        self.services = services
+        self.operator = operator
+        self.rows: dict[str, DiskRow] = {}
+        self.cancels: dict[str, threading.Event] = {}
+        self.batch_paths: set[str] = set()
+
+    def compose(self) -> ComposeResult:
+        yield Static("", id="title", markup=False)
+        yield Static("", id="sync", markup=False)
+        yield DataTable(id="disks", cursor_type="row", zebra_stripes=False)
+        yield Static("", id="summary", markup=False)
+        yield Static("", id="notice", markup=False)
+        yield KeyBar(
+            [
+                ("R", lambda: _("Recondition")),
+                ("T", lambda: _("Run all")),
+                ("A", lambda: _("Stop")),
+                ("P", lambda: _("Why?")),
+                ("E", lambda: _("Asset tag")),
+                ("S", lambda: _("Supervisor")),
+                ("O", lambda: _("Operator")),
+                ("F2", lambda: _("Français")),
+                ("^Q", lambda: _("Quit")),
+            ]
+        )
+
+    def on_mount(self) -> None:
+        for inspection in self.services.disks.start(self.post_message_from_source):
+            self.rows[inspection.identity.path] = DiskRow(inspection)
+        self.rebuild()
+        self.set_interval(1.0, self.refresh_status)
+
+    def post_message_from_source(self, event: DiskEvent) -> None:
+        # Called from the watcher's thread: post_message is thread-safe.
+        self.post_message(DiskChanged(event))
+
+    def on_unmount(self) -> None:
+        self.stop_all()
+        self.services.disks.stop()
+
+    def stop_all(self) -> None:
+        """Quitting stops every running sequence (it ends "cancelled", recorded as
+        such); a worker thread cannot be killed and would keep the process alive."""
+        for cancel in self.cancels.values():
+            cancel.set()
+
+    # -- drawing ---------------------------------------------------------------------
+
+    def relabel(self) -> None:
+        self.notice("")
+        self.rebuild()
+        for bar_widget in self.query(KeyBar):
+            bar_widget.relabel()
+
+    def refresh_status(self) -> None:
+        bench = self.services.bench
+        simulated = _(" (SIMULATED)") if self.services.disks.simulated else ""
+        title = _("{bench}{sim} · operator {op} · {when}").format(
+            bench=bench.title.get(language()),
+            sim=simulated,
+            op=self.operator,
+            when=paris_text(self.services.clock()),
+        )
+        self.query_one("#title", Static).update(title)
+        image = self.services.image
+        image_text = (
+            _("image: {name}").format(name=image[0].name) if image else _("image: not configured")
+        )
+        sync = sync_text(self.services.sync_state.snapshot())
+        self.query_one("#sync", Static).update(f"{sync} · {image_text}")
+        self.query_one("#summary", Static).update(self.summary())
+
+    def summary(self) -> str:
+        rows = list(self.rows.values())
+        busy = sum(r.busy for r in rows)
+        done = sum(r.stage is Stage.DONE for r in rows)
+        failed = sum(r.stage is Stage.FAILED for r in rows)
+        text = _("{n} disks · {busy} working · {done} done · {failed} failed").format(
+            n=len(rows), busy=busy, done=done, failed=failed
+        )
+        batch = [self.rows[p] for p in self.batch_paths if p in self.rows]
+        if batch:
+            total = sum((r.fraction or 0.0) if r.busy else 1.0 for r in batch) / len(batch)
+            text += " · " + _("batch {pct}%").format(pct=f"{total * 100:.0f}")
+        return text
+
+    def cells(self, row: DiskRow) -> list[Text]:
+        ident = row.inspection.identity
+        progress = bar(row.fraction) if row.busy or row.stage is Stage.DONE else ""
+        speed = " ".join(t for t in (rate_text(row.rate_bps), eta_text(row.eta_s)) if t)
+        return [
+            Text(str(ident.slot or "-")),
+            Text(f"{(ident.model or _('unknown model'))[:19]}\n{(ident.serial or '-')[:19]}"),
+            Text(f"{human_size(ident.size_bytes)}\n{media_word(row)}"),
+            Text(smart_word(row.smart)),
+            Text(stage_word(row)[:40]),
+            Text(f"{progress}\n{speed}"),
+        ]
+
+    def rebuild(self) -> None:
+        table = self.query_one("#disks", DataTable)
+        selected = self.selected()
+        table.clear(columns=True)
+        widths = (3, 19, 7, 5, 16, 16)  # with the cell padding: 78 of 80 columns
+        heads = (_("No."), _("Disk"), _("Size"), _("SMART"), _("State"), _("Progress"))
+        for key, head, width in zip(COLUMNS, heads, widths, strict=True):
+            table.add_column(head, key=key, width=width)
+        ordered = sorted(
+            self.rows.values(), key=lambda r: (r.inspection.identity.slot or 10**6, r.path)
+        )
+        for row in ordered:
+            table.add_row(*self.cells(row), key=row.path, height=2)
+        if selected is not None and selected.path in self.rows:
+            table.move_cursor(row=table.get_row_index(selected.path))
+        self.refresh_status()
+
+    def redraw(self, row: DiskRow) -> None:
+        table = self.query_one("#disks", DataTable)
+        for key, cell in zip(COLUMNS, self.cells(row), strict=True):
+            table.update_cell(row.path, key, cell)
+        self.query_one("#summary", Static).update(self.summary())
+
+    def selected(self) -> DiskRow | None:
+        table = self.query_one("#disks", DataTable)
+        if table.row_count == 0:
+            return None
+        key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
+        return self.rows.get(str(key))
+
+    def notice(self, text: str) -> None:
+        self.query_one("#notice", Static).update(text)
+
+    # -- events from the watcher and the workers ---------------------------------------
+
+    def on_disk_changed(self, message: DiskChanged) -> None:
+        event = message.event
+        if event.action is Action.REMOVE:
+            for row in [r for r in self.rows.values() if r.name == event.name]:
+                if row.busy:
+                    row.removed = True
+                    self.notice(_("A disk was unplugged while in work: see its result."))
+                else:
+                    del self.rows[row.path]
+            self.rebuild()
+            return
+        assert event.inspection is not None
+        path = event.inspection.identity.path
+        current = self.rows.get(path)
+        if current is not None and (current.busy or current.outcome is not None):
+            current.inspection = event.inspection  # keep its work and its result
+        else:
+            self.rows[path] = DiskRow(event.inspection)
+        self.rebuild()
+
+    def on_stage_changed(self, message: StageChanged) -> None:
+        row = self.rows.get(message.update.target)
+        if row is not None and not row.stage.final:
+            row.apply(message.update)
+            self.redraw(row)
+
+    def on_sequence_finished(self, message: SequenceFinished) -> None:
+        self._finished(message.target)
+        row = self.rows.get(message.target)
+        if row is not None:
+            # The job's own outcome stands (a disk pulled out fails its writes or its
+            # read-back); the row adds that it was unplugged.
+            row.finish(message.outcome)
+            self.redraw(row)
+            self.notice(
+                _("Slot {slot}: {state}. P explains.").format(
+                    slot=row.inspection.identity.slot or "-", state=stage_word(row)
+                )
+            )
+
+    def on_sequence_crashed(self, message: SequenceCrashed) -> None:
+        self._finished(message.target)
+        row = self.rows.get(message.target)
+        if row is not None:
+            row.stage = Stage.FAILED
+            row.notes.append(LocalizedText(fr=message.error, en=message.error))
+            self.redraw(row)
+        self.notice(_("Error: {error}").format(error=message.error[:70]))
+
+    def _finished(self, path: str) -> None:
+        self.cancels.pop(path, None)
+        row = self.rows.get(path)
+        if row is not None:
+            self.services.disks.busy.discard(row.name)
+
+    # -- actions -----------------------------------------------------------------------
+
+    def action_recondition(self) -> None:
+        row = self.selected()
+        if row is None:
+            self.notice(_("No disk on the bench."))
+            return
+        if not row.eligible:
+            self.notice(_("This disk cannot be started now: press P to know why."))
+            return
+
+        def confirmed(ok: bool | None) -> None:
+            if ok:
+                self.start(row)
+            else:
+                self.notice(_("Cancelled: nothing was written."))
+
+        self.app.push_screen(ConfirmScreen(row), confirmed)
+
+    def action_run_all(self) -> None:
+        ready = [
+            r
+            for r in self.rows.values()
+            if r.eligible and r.stage in (Stage.WAITING, Stage.CANCELLED)
+        ]
+        if not ready:
+            self.notice(_("No disk is waiting to be reconditioned."))
+            return
+
+        def confirmed(ok: bool | None) -> None:
+            if not ok:
+                self.notice(_("Cancelled: nothing was written."))
+                return
+            self.batch_paths = {r.path for r in ready}
+            for row in ready:
+                self.start(row)
+
+        self.app.push_screen(BatchConfirmScreen(ready), confirmed)
+
+    def start(self, row: DiskRow) -> None:
+        cancel = threading.Event()
+        self.cancels[row.path] = cancel
+        self.services.disks.busy.add(row.name)
+        row.start()
+        self.redraw(row)
+        path, asset, operator = row.path, row.asset_tag, self.operator
+
+        def progress(update: StageUpdate) -> None:
+            self.post_message(StageChanged(update))
+
+        def sequence() -> None:
+            # Runs in a worker thread: it only calls the services and posts messages.
+            try:
+                outcome = self.services.recondition(path, operator, progress, cancel, asset)
+            except Exception as exc:
+                self.post_message(SequenceCrashed(path, f"{type(exc).__name__}: {exc}"))
+                raise
+            self.post_message(SequenceFinished(path, outcome))
+
+        # One thread per disk, all in parallel: not exclusive, and an error marks the
+        # disk failed (SequenceCrashed) instead of closing the app.
+        self.run_worker(sequence, name=path, group="sequence", thread=True, exit_on_error=False)
+
+    def action_stop(self) -> None:
+        row = self.selected()
+        if row is None or row.path not in self.cancels:
+            self.notice(_("This disk is not in work."))
+            return
+        self.cancels[row.path].set()
+        self.notice(_("Stopping after the current block…"))
+
+    def action_why(self) -> None:
+        row = self.selected()
+        if row is None:
+            self.notice(_("No disk on the bench."))
+            return
+        self.app.push_screen(WhyScreen(row))
+
+    def action_asset_tag(self) -> None:
+        row = self.selected()
+        if row is None:
+            return
+
+        def scanned(tag: str | None) -> None:
+            if tag:
+                row.asset_tag = tag
+                self.notice(
+                    _("Asset tag {tag} noted for slot {slot}.").format(
+                        tag=tag, slot=row.inspection.identity.slot or "-"
+                    )
+                )
+
+        self.app.push_screen(
+            PromptScreen(
+                _("Asset tag"),
+                _("Scan the label of the computer this disk goes into, or type it."),
+                lambda v: None if v else _("Nothing was scanned."),
+            ),
+            scanned,
+        )
+
+    def action_supervisor(self) -> None:
+        self.app.push_screen(SupervisorScreen(self.services))
+
+    def action_change_operator(self) -> None:
+        if self.cancels:
+            self.notice(_("Wait until every disk is finished to change operator."))
+            return
+
+        def chosen(operator: str | None) -> None:
+            if operator:
+                self.operator = operator
+                self.refresh_status()
+
+        self.app.push_screen(LoginScreen(self.services.bench), chosen)

@@ -1,0 +1,84 @@
+"""Who is at the bench: a pseudonymous id chosen from the bench profile's list, or a
+badge scanned by a keyboard-wedge reader (it types the code and presses Enter)."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Vertical
+from textual.screen import Screen
+from textual.widgets import Input, OptionList, Static
+
+from station.domain.bench_profile import BenchProfile
+from station.tui.i18n import _
+from station.tui.widgets import KeyBar
+
+
+def operator_from(code: str, bench: BenchProfile) -> str | None:
+    """The operator a typed id or a scanned badge names, or None when unknown."""
+    value = code.strip()
+    if bench.badge_prefix and value.upper().startswith(bench.badge_prefix.upper()):
+        value = value[len(bench.badge_prefix) :]
+    known = {o.lower(): o for o in [*bench.operators, *bench.supervisors]}
+    return known.get(value.lower())
+
+
+class LoginScreen(Screen[str]):
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("tab", "focus_next", show=False),
+        Binding("down", "move(1)", show=False),
+        Binding("up", "move(-1)", show=False),
+    ]
+
+    def __init__(self, bench: BenchProfile) -> None:
+        super().__init__()
+        self.bench = bench
+
+    def compose(self) -> ComposeResult:
+        yield Static(_("Station: who is working at this bench?"), id="title")
+        with Vertical(classes="dialog"):
+            yield Static(_("Choose your id with the arrows and press Enter,"))
+            yield Static(_("or scan your badge, or type your id and press Enter."))
+            yield OptionList(*self.bench.operators, id="operators")
+            yield Input(id="badge", placeholder=_("badge or id"))
+            yield Static("", id="error", classes="error")
+        yield KeyBar(
+            [
+                ("↑↓", lambda: _("choose")),
+                ("enter", lambda: _("confirm")),
+                ("tab", lambda: _("badge / list")),
+                ("F2", lambda: _("Français")),
+            ]
+        )
+
+    def on_mount(self) -> None:
+        self.query_one("#badge", Input).focus()
+
+    def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
+        self.dismiss(str(event.option.prompt))
+
+    def action_move(self, step: int) -> None:
+        """Arrows choose in the list while the badge field keeps the focus, so a badge
+        scan (the reader types, then presses Enter) always lands in the field."""
+        options = self.query_one("#operators", OptionList)
+        current = options.highlighted
+        options.highlighted = (
+            0 if current is None else max(0, min(options.option_count - 1, current + step))
+        )
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        if not event.value.strip():
+            options = self.query_one("#operators", OptionList)
+            if options.highlighted is not None:
+                self.dismiss(str(options.get_option_at_index(options.highlighted).prompt))
+            return
+        operator = operator_from(event.value, self.bench)
+        if operator is None:
+            self.query_one("#error", Static).update(
+                _("Unknown id or badge: ask the supervisor to add it to the bench profile.")
+            )
+            event.input.value = ""
+            return
+        self.dismiss(operator)

@@ -1,0 +1,50 @@
+"""Small widgets shared by the screens: the key bar, the sync badge, the title line."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from textual.widgets import Static
+
+from station.sync.state import SyncSnapshot
+from station.tui.i18n import _, language
+
+KeyList = list[tuple[str, Callable[[], str]]]
+KEY_NAMES: dict[str, Callable[[], str]] = {
+    "enter": lambda: _("Enter"),
+    "esc": lambda: _("Esc"),
+    "tab": lambda: _("Tab"),
+}
+
+
+class KeyBar(Static):
+    """The footer: every key of the screen with its word (no mouse, no icons)."""
+
+    def __init__(self, keys: KeyList, **kwargs: object) -> None:
+        super().__init__("", markup=False, **kwargs)  # type: ignore[arg-type]
+        self.keys = keys
+
+    def on_mount(self) -> None:
+        self.relabel()
+
+    def relabel(self) -> None:
+        words = [f"{KEY_NAMES.get(key, lambda k=key: k)()} {label()}" for key, label in self.keys]
+        self.update(pack(words, max(20, self.app.size.width - 1)))
+
+
+def pack(words: list[str], width: int) -> str:
+    """Lines of key labels, never splitting one key from its word."""
+    lines: list[str] = []
+    for word in words:
+        if lines and len(lines[-1]) + 2 + len(word) <= width:
+            lines[-1] += "  " + word
+        else:
+            lines.append(word)
+    return "\n".join(lines)
+
+
+def sync_text(snapshot: SyncSnapshot) -> str:
+    text = _("Sync:") + " " + snapshot.label().get(language())
+    if snapshot.last_error:
+        text += " · " + _("last error: {error}").format(error=snapshot.last_error[:60])
+    return text

@@ -1,0 +1,49 @@
+"""The bench profile: the demo profile loads, bad input names its field, the generated
+schema beside the profiles is up to date, and a badge or an id finds its operator."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from station.cli.tui import bench_schema
+from station.domain.bench_profile import BenchProfile
+from station.errors import StationError
+from station.tui.screens.login import operator_from
+from station.yamlfile import load_model
+from tests.conftest import REPO
+
+pytestmark = pytest.mark.tui
+DEMO = REPO / "profiles" / "bench" / "demo.yaml"
+SCHEMA = REPO / "profiles" / "schema" / "bench-profile.schema.json"
+
+
+def test_demo_bench_loads() -> None:
+    bench = load_model(DEMO, BenchProfile)
+    assert bench.operators and bench.supervisors
+    simulated = bench.simulated("/tmp/x/laptop-02.img")
+    assert simulated is not None and simulated.serial.endswith("02B3")
+
+
+def test_schema_file_is_up_to_date() -> None:
+    """Regenerate: station tui --print-bench-schema > profiles/schema/bench-profile.schema.json"""
+    assert json.loads(SCHEMA.read_text()) == bench_schema()
+
+
+def test_unknown_field_is_refused_with_its_name(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(DEMO.read_text() + "colour: blue\n")
+    with pytest.raises(StationError) as caught:
+        load_model(bad, BenchProfile)
+    assert "colour" in caught.value.one_line()
+
+
+def test_badge_and_typed_id_find_the_operator() -> None:
+    bench = load_model(DEMO, BenchProfile)
+    assert operator_from("BADGE-stagiaire-02", bench) == "stagiaire-02"
+    assert operator_from("badge-STAGIAIRE-02", bench) == "stagiaire-02"
+    assert operator_from(" stagiaire-01 ", bench) == "stagiaire-01"
+    assert operator_from("formateur-01", bench) == "formateur-01"
+    assert operator_from("BADGE-intrus", bench) is None

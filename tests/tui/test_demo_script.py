@@ -1,0 +1,45 @@
+"""`make demo` sets up its simulated bench by itself: disks with their demo identities,
+an inventory server with the bench approved, and it removes everything on exit.
+(DEMO_NO_TUI=1 stops before starting the TUI; the TUI itself is tested with Pilot.)"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import REPO
+
+pytestmark = pytest.mark.tui
+
+
+def test_demo_sets_up_a_simulated_bench_and_cleans_up() -> None:
+    env = {**os.environ, "DEMO_NO_TUI": "1", "DEMO_SIZE_MIB": "8", "PY": sys.executable}
+    env.pop("STATION_DATA_DIR", None)
+    done = subprocess.run(
+        [str(REPO / "scripts" / "demo.sh")],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    disks = re.search(r"simulated disks: (.*)", done.stdout)
+    assert disks is not None, done.stdout
+    devices = disks.group(1).split()
+    assert len(devices) == 4
+    assert all(d.startswith(("/dev/loop", "/tmp/station-demo.")) for d in devices)
+    assert "approved" in done.stdout, done.stdout + done.stderr
+    assert re.search(r'inventory_url: "http://127\.0\.0\.1:\d+"', done.stdout)
+    # Cleaned up: no demo folder left and the loop devices detached.
+    work = Path(re.sub(r"/laptop-01\.img$", "", devices[0]))
+    if devices[0].startswith("/dev/loop"):
+        attached = subprocess.run(["losetup", "-a"], capture_output=True, text=True).stdout
+        assert "station-demo." not in attached
+    else:
+        assert not work.exists()

@@ -1,0 +1,68 @@
+"""The full bench sequence with an image profile: SMART -> clear -> verification ->
+image deploy -> records, driven from the dashboard on real loop devices."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from station.imaging.profiles import load_image_profile
+from station.imaging.raw_create import create_raw_image
+from station.jobs.bench_sequence import Stage
+from station.journal.store import Journal
+from station.tui.app import StationApp
+from station.tui.screens.dashboard import DashboardScreen
+from station.wiring import Services
+from tests.block import imaging_support
+from tests.block.imaging_support import (
+    MIB,
+    build_master,
+    mounted_ro,
+    tools_reason,
+    write_profile,
+)
+from tests.conftest import LoopFactory, backing_file
+from tests.tui.conftest import ALL_TIME, bench_profile_for, fixed_clock, wait_for
+
+pytestmark = [
+    pytest.mark.tui,
+    pytest.mark.anyio,
+    pytest.mark.skipif(bool(tools_reason()), reason=str(tools_reason())),
+]
+loops = imaging_support.loops
+
+
+async def test_recondition_deploys_the_bench_image(loops: LoopFactory, tmp_path: Path) -> None:
+    master = build_master(loops(96 * MIB, name="master"), tmp_path)
+    made = create_raw_image(master.device, tmp_path / "image")
+    profile_file = write_profile(tmp_path, made.folder, made.manifest)
+    target = loops(128 * MIB, name="laptop")
+    services = Services(
+        data_dir=tmp_path / "data",
+        bench=bench_profile_for([backing_file(target).name]),
+        clock=fixed_clock,
+        image=load_image_profile(str(profile_file)),
+    )
+    app = StationApp(services, lang="en", operator="stagiaire-01")
+    async with app.run_test(size=(80, 25)) as pilot:
+        await wait_for(pilot, lambda: isinstance(app.screen, DashboardScreen), "dashboard")
+        screen = app.screen
+        assert isinstance(screen, DashboardScreen)
+        assert "image: test-image" in str(screen.query_one("#sync").content)
+        await wait_for(pilot, lambda: target in screen.rows, "target listed")
+        serial = services.disks.inspect(target).identity.serial
+        assert serial is not None
+        await pilot.press("r", *serial[-4:], "enter")
+        await wait_for(pilot, lambda: screen.rows[target].stage.final, "the sequence ends")
+        row = screen.rows[target]
+        assert row.stage is Stage.DONE, row.outcome
+        assert row.outcome is not None and row.outcome.deployed is True
+    imaging_support.refresh(target)
+    with mounted_ro(f"{target}p2") as root:
+        for name, data in master.root_files.items():
+            if not name.startswith("etc/"):
+                assert (root / name).read_bytes() == data, name
+    with Journal(services.journal.path, services.journal.key) as journal:
+        kinds = [r.kind for r in journal.records_between(*ALL_TIME)]
+    assert kinds.index("verification") < kinds.index("image_deploy")
