@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -33,6 +34,9 @@ _HARMLESS = (
 )
 
 os.environ[ALLOWLIST_ENV] = ""
+# Journals, bench keys and checkpoints of the run go to a throwaway folder, never to the
+# host's /var/lib/station; a test that needs its own sets STATION_DATA_DIR itself.
+os.environ["STATION_DATA_DIR"] = tempfile.mkdtemp(prefix="station-test-data-")
 
 
 def allowed_devices() -> list[str]:

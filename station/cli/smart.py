@@ -12,7 +12,11 @@ from typing import Any
 from station.devices.runner import SubprocessRunner
 from station.devices.safety import inspect_target
 from station.devices.smart import SMARTCTL_TYPE, read_smart, run_self_test
+from station.domain.record import DiskRef, StepBody
 from station.domain.smart_verdict import Verdict
+from station.jobs.bench_smart import self_test_record, smart_record
+from station.jobs.sanitize import evidence_record
+from station.wiring import build_services
 
 EXIT_BY_VERDICT = {Verdict.PASS: 0, Verdict.WARN: 3, Verdict.FAIL: 4, Verdict.NOT_SUPPORTED: 6}
 
@@ -29,16 +33,31 @@ def register(subparsers: Any) -> None:
     parser.add_argument("--test", choices=["short", "long"], help="also run a self-test")
     parser.add_argument("--json", action="store_true", help="print the result as JSON")
     parser.add_argument("--lang", choices=["fr", "en"], default="fr", help="language of reasons")
+    parser.add_argument(
+        "--operator", default="bench", help="pseudonymous id of the person at the bench"
+    )
+    parser.add_argument(
+        "--no-journal", action="store_true", help="do not write signed records to the journal"
+    )
     parser.set_defaults(func=handle)
 
 
 def handle(args: argparse.Namespace) -> int:
     identity = inspect_target(args.device).identity
+    bodies: list[StepBody] = []
+    disk = DiskRef(
+        serial=identity.serial,
+        wwn=identity.wwn,
+        model=identity.model,
+        size_bytes=identity.size_bytes,
+        path=args.device,
+    )
     interface = SMARTCTL_TYPE.get(identity.bus.value)
     runner = SubprocessRunner()
     report = read_smart(args.device, runner=runner, interface=interface)
     result: dict[str, Any] = report.to_record()
     verdict = report.verdict.verdict
+    bodies.append(smart_record(report, disk, args.operator, evidence_record))
     if args.test and interface is not None and verdict is not Verdict.NOT_SUPPORTED:
 
         def show(remaining: int | None) -> None:
@@ -50,8 +69,12 @@ def handle(args: argparse.Namespace) -> int:
             args.device, args.test, runner=runner, interface=interface, on_progress=show
         )
         result["self_test"] = {"status": outcome.status.value, "detail": outcome.detail}
+        bodies.append(self_test_record(outcome, disk, args.operator, evidence_record))
         if not args.json:
             print()
+    if not args.no_journal:
+        stored = build_services().journal.append_many(bodies)
+        result["record_ids"] = [item.record_id for item in stored]
     if args.json:
         json.dump(result, sys.stdout, indent=2, ensure_ascii=False, default=str)
         print()

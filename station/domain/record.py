@@ -150,7 +150,9 @@ class SmartAssessment(_DiskStep):
 class SelfTest(_DiskStep):
     kind: Literal["self_test"] = "self_test"
     test: Literal["short", "extended", "conveyance"]
-    status: Literal["passed", "failed", "aborted", "interrupted", "not_supported", "timed_out"]
+    status: Literal[
+        "passed", "failed", "aborted", "interrupted", "not_supported", "not_started", "timed_out"
+    ]
     first_error_lba: int | None = Field(default=None, ge=0)
     commands: list[CommandEvidence] = Field(default_factory=list)
 

@@ -7,9 +7,9 @@ from datetime import UTC, datetime
 from typing import Literal
 
 from station.devices.runner import CommandEvidence
-from station.devices.smart import SmartReport
+from station.devices.smart import SelfTestOutcome, SmartReport
 from station.domain.record import CommandEvidence as EvidenceRecord
-from station.domain.record import DiskRef, SmartAssessment
+from station.domain.record import DiskRef, SelfTest, SmartAssessment
 from station.domain.smart_verdict import Verdict
 
 VERDICT_WORD: dict[Verdict, Literal["healthy", "worn", "failing", "unknown"]] = {
@@ -46,4 +46,21 @@ def smart_record(
         percentage_used=facts.percentage_used,
         findings=[r.code for r in report.verdict.reasons],
         commands=[evidence(e) for e in report.evidence],
+    )
+
+
+def self_test_record(
+    outcome: SelfTestOutcome,
+    disk: DiskRef,
+    operator: str,
+    evidence: Callable[[CommandEvidence], EvidenceRecord],
+) -> SelfTest:
+    """The self-test as the drive reported it: one that never ran is not 'passed'."""
+    return SelfTest(
+        created_at=datetime.now(UTC),
+        operator=operator,
+        disk=disk,
+        test="extended" if outcome.kind == "long" else "short",
+        status=outcome.status.value,
+        commands=[evidence(e) for e in outcome.evidence],
     )

@@ -23,3 +23,11 @@ def test_an_image_file_has_no_smart_and_says_so(
     assert code == 6
     assert out["verdict"]["verdict"] == "NOT_SUPPORTED"
     assert out["commands"][0]["argv"][0] == "smartctl"
+    # The assessment is a signed record, "unknown" rather than a made-up verdict.
+    from station.domain.record import parse_body
+    from station.wiring import build_services
+
+    journal = build_services().journal
+    (record_id,) = out["record_ids"]
+    body = parse_body(journal.get(record_id).body(), sealed=True)  # type: ignore[union-attr]
+    assert body.kind == "smart_assessment" and body.verdict == "unknown"  # type: ignore[union-attr]
