@@ -12,7 +12,7 @@ from typing import Any
 from station.devices.runner import SubprocessRunner
 from station.devices.safety import inspect_target
 from station.devices.smart import SMARTCTL_TYPE, read_smart, run_self_test
-from station.domain.record import DiskRef, StepBody
+from station.domain.record import StepBody, disk_ref_of
 from station.domain.smart_verdict import Verdict
 from station.jobs.bench_smart import self_test_record, smart_record
 from station.jobs.sanitize import evidence_record
@@ -45,13 +45,7 @@ def register(subparsers: Any) -> None:
 def handle(args: argparse.Namespace) -> int:
     identity = inspect_target(args.device).identity
     bodies: list[StepBody] = []
-    disk = DiskRef(
-        serial=identity.serial,
-        wwn=identity.wwn,
-        model=identity.model,
-        size_bytes=identity.size_bytes,
-        path=args.device,
-    )
+    disk = disk_ref_of(identity, args.device)
     interface = SMARTCTL_TYPE.get(identity.bus.value)
     runner = SubprocessRunner()
     report = read_smart(args.device, runner=runner, interface=interface)

@@ -26,6 +26,7 @@ from pydantic import (
     model_validator,
 )
 
+from station.domain.disk import DiskIdentity
 from station.domain.profiles import Pattern
 from station.domain.results import Result
 from station.errors import RecordError
@@ -97,6 +98,17 @@ class DiskRef(_Strict):
     model: str | None = None
     size_bytes: int = Field(ge=0)
     path: str | None = Field(default=None, description="where it was seen, e.g. /dev/sdb")
+
+
+def disk_ref_of(identity: DiskIdentity, path: str | None = None) -> DiskRef:
+    """The record's view of a disk discovery identified (its own serial and WWN)."""
+    return DiskRef(
+        serial=identity.serial,
+        wwn=identity.wwn,
+        model=identity.model,
+        size_bytes=identity.size_bytes,
+        path=path or identity.path,
+    )
 
 
 class HostRef(_Strict):

@@ -7,35 +7,17 @@ from pathlib import Path
 from station.domain.image_profile import ImageProfile
 from station.domain.results import Result
 from station.domain.wipe_report import WipeReport
-from station.errors import ProfileError, UsageError
-from station.paths import profiles_dirs
-from station.yamlfile import load_model
+from station.errors import UsageError
+from station.profile_store import load_profile, profile_files
 
 
 def image_profile_files() -> dict[str, Path]:
-    found: dict[str, Path] = {}
-    for folder in reversed(profiles_dirs()):
-        for path in sorted((folder / "images").glob("*.yaml")):
-            found[path.stem] = path
-    return dict(sorted(found.items()))
+    return profile_files("images")
 
 
 def load_image_profile(name_or_path: str) -> tuple[ImageProfile, Path]:
     """The profile and the folder its relative `location` is resolved against."""
-    path = Path(name_or_path)
-    by_name = not (path.suffix in {".yaml", ".yml"} or "/" in name_or_path)
-    if by_name:
-        known = image_profile_files()
-        if name_or_path not in known:
-            names = ", ".join(known) or "none found"
-            raise ProfileError(name_or_path, [f"no such image profile (known: {names})"])
-        path = known[name_or_path]
-    profile = load_model(path, ImageProfile)
-    if by_name and profile.name != path.stem:
-        raise ProfileError(
-            str(path),
-            [f"field 'name': expected '{path.stem}' (the file name), got '{profile.name}'"],
-        )
+    profile, path = load_profile("images", name_or_path, ImageProfile)
     return profile, path.resolve().parent
 
 

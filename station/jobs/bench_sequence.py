@@ -21,7 +21,7 @@ from station.devices.smart import SmartReport, read_smart
 from station.domain.image_profile import ImageProfile
 from station.domain.profiles import WipeProfile
 from station.domain.progress import ProgressEvent
-from station.domain.record import DiskRef, SmartAssessment
+from station.domain.record import DiskRef, SmartAssessment, disk_ref_of
 from station.domain.results import Result
 from station.domain.smart_verdict import Verdict
 from station.domain.text import LocalizedText
@@ -236,14 +236,7 @@ def _seal_smart(request: SequenceRequest, outcome: SequenceOutcome) -> None:
 
 
 def _disk_ref(inspection: TargetInspection) -> DiskRef:
-    ident = inspection.identity
-    return DiskRef(
-        serial=ident.serial,
-        wwn=ident.wwn,
-        model=ident.model,
-        size_bytes=ident.size_bytes,
-        path=ident.path,
-    )
+    return disk_ref_of(inspection.identity)
 
 
 def _image_step(

@@ -17,7 +17,7 @@ from station.devices.runner import CommandEvidence, Runner
 from station.domain.progress import ProgressSink
 from station.domain.purge_plan import PurgePlan, plan_for
 from station.domain.record import CommandEvidence as EvidenceRecord
-from station.domain.record import DiskRef, PurgeCommand, ToolRef, Verification
+from station.domain.record import DiskRef, PurgeCommand, ToolRef, Verification, disk_ref_of
 from station.domain.results import Result
 from station.domain.wipe_report import WipeReport
 from station.errors import TargetRefused
@@ -92,13 +92,7 @@ def run_sanitize(
     if purge.purged:
         outcome.reasons.append(f"purged: {plan.label.en}")
     if request.journal is not None:
-        disk = DiskRef(
-            serial=identity.serial,
-            wwn=identity.wwn,
-            model=identity.model,
-            size_bytes=identity.size_bytes,
-            path=request.target,
-        )
+        disk = disk_ref_of(identity, request.target)
         stored = request.journal.append_many(
             purge_records(
                 purge, disk, request.operator or "bench", profile.name, identity.logical_block_size

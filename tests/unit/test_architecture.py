@@ -22,7 +22,8 @@ def test_import_linter_contracts_hold() -> None:
 def test_importing_the_domain_loads_no_adapter_library() -> None:
     probe = (
         "import sys, pkgutil, importlib, station.domain as d\n"
-        "for m in pkgutil.iter_modules(d.__path__): importlib.import_module('station.domain.' + m.name)\n"
+        "for m in pkgutil.iter_modules(d.__path__):\n"
+        "    importlib.import_module('station.domain.' + m.name)\n"
         "bad = {'textual','requests','sqlite_utils','pyudev','pySMART','subprocess','cryptography',"
         "'fastapi','yaml'} & {n.split('.')[0] for n in sys.modules}\n"
         "print(sorted(bad))\n"

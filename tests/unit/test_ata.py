@@ -134,7 +134,10 @@ def test_a_password_the_drive_ignored_stops_before_the_erase() -> None:
     outcome = ata.security_erase("/dev/sda", runner, password="Password", prefer_enhanced=False)
     assert not outcome.done
     assert "set password not applied" in outcome.detail
-    assert runner.count(["hdparm", "--user-master", "u", "--security-erase", "Password", "/dev/sda"]) == 0
+    assert (
+        runner.count(["hdparm", "--user-master", "u", "--security-erase", "Password", "/dev/sda"])
+        == 0
+    )
     assert (
         runner.count(["hdparm", "--user-master", "u", "--security-disable", "Password", "/dev/sda"])
         == 1

@@ -27,7 +27,9 @@ def image(tmp_path: Path) -> Path:
 
 def test_a_disk_image_cannot_purge_so_it_is_cleared_with_the_reason(tmp_path: Path) -> None:
     disk = image(tmp_path)
-    outcome = run_sanitize(WipeRequest(str(disk), load_wipe_profile("nist-purge")), SubprocessRunner())
+    outcome = run_sanitize(
+        WipeRequest(str(disk), load_wipe_profile("nist-purge")), SubprocessRunner()
+    )
     assert outcome.plan is not None and outcome.plan.method == "clear"
     assert outcome.purge is None and outcome.wipe is not None
     assert outcome.result is Result.CLEARED

@@ -32,11 +32,15 @@ def test_a_wipe_records_disk_passes_and_verification(tmp_path: Path) -> None:
     report = run_wipe(request)
     assert report.result is Result.CLEARED
     envelopes = services.journal.export_chain()
-    assert [s.record_id for s in map(services.journal.get, report.record_ids) if s] == report.record_ids
+    assert [
+        s.record_id for s in map(services.journal.get, report.record_ids) if s
+    ] == report.record_ids
     public = services.journal.key.private_key.public_key()
     chain = verify_chain(envelopes, {key_id(public): public})
     assert chain.count == 3
-    bodies = [parse_body(services.journal.get(rid).body(), sealed=True) for rid in report.record_ids]  # type: ignore[union-attr]
+    bodies = [
+        parse_body(services.journal.get(rid).body(), sealed=True) for rid in report.record_ids
+    ]  # type: ignore[union-attr]
     assert [b.kind for b in bodies] == ["disk_seen", "overwrite_pass", "verification"]
     seen, written, checked = bodies
     assert seen.operator == "op-7" and seen.disk.size_bytes == 96 * MIB  # type: ignore[union-attr]
