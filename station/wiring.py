@@ -28,6 +28,7 @@ from station.imaging.profiles import load_image_profile
 from station.jobs.bench_sequence import SequenceOutcome, SequenceRequest, StageUpdate, run_sequence
 from station.jobs.checkpoint import CheckpointStore
 from station.jobs.profiles import load_wipe_profile
+from station.jobs.sanitize import UnfreezeChoice
 from station.journal.keys import KEY_DIR_NAME, load_or_create_bench_key
 from station.journal.store import JOURNAL_FILE, Journal, StoredRecord
 from station.paths import data_dir
@@ -210,6 +211,7 @@ class Services:
         on_update: Callable[[StageUpdate], None],
         cancel: threading.Event,
         asset_tag: str | None = None,
+        ask_unfreeze: Callable[[], UnfreezeChoice] | None = None,
     ) -> SequenceOutcome:
         """The bench profile's sequence on one disk (run from a worker thread)."""
         request = SequenceRequest(
@@ -223,6 +225,7 @@ class Services:
             asset_tag=asset_tag,
             journal=self.journal,
             checkpoints=self.checkpoints,
+            ask_unfreeze=ask_unfreeze,
         )
         try:
             return run_sequence(request, on_update, cancel)

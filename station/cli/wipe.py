@@ -7,6 +7,7 @@ import json
 import signal
 import sys
 import threading
+from collections.abc import Callable
 from pathlib import Path
 from types import FrameType
 from typing import Any
@@ -17,7 +18,7 @@ from station.devices.safety import inspect_target
 from station.domain.results import Result
 from station.errors import UsageError
 from station.jobs.profiles import load_wipe_profile
-from station.jobs.sanitize import SanitizeOutcome, outcome_json, run_sanitize
+from station.jobs.sanitize import SanitizeOutcome, UnfreezeChoice, outcome_json, run_sanitize
 from station.jobs.wipe import WipeRequest, ensure_eligible
 from station.wiring import build_services
 
@@ -49,6 +50,13 @@ def register(subparsers: Any) -> None:
         "--fresh", action="store_true", help="start over even if an interrupted wipe can resume"
     )
     parser.add_argument("--no-checkpoint", action="store_true", help="do not keep resume points")
+    parser.add_argument(
+        "--unfreeze",
+        choices=["ask", "suspend", "skip"],
+        default="ask",
+        help="a drive the BIOS froze cannot be purged: ask what to do (on a terminal), "
+        "suspend the bench for 5 s (rtcwake) to thaw it, or skip the purge (Clear instead)",
+    )
     parser.set_defaults(func=handle)
 
 
@@ -82,7 +90,11 @@ def handle(args: argparse.Namespace) -> int:
             journal=services.journal,
         )
         outcome = run_sanitize(
-            request, SubprocessRunner(), on_event=ProgressPrinter(), cancel=cancel
+            request,
+            SubprocessRunner(),
+            on_event=ProgressPrinter(),
+            cancel=cancel,
+            ask_unfreeze=_unfreeze_policy(args.unfreeze),
         )
     finally:
         for sig, handler in previous.items():
@@ -106,6 +118,26 @@ def _confirm(device: str, serial: str | None) -> None:
     )
     if answer.strip().upper() != expected:
         raise UsageError("confirmation did not match: nothing was written")
+
+
+def _unfreeze_policy(mode: str) -> Callable[[], UnfreezeChoice] | None:
+    if mode == "suspend":
+        return lambda: "suspend"
+    if mode == "skip" or not sys.stdin.isatty():
+        return None
+    return _ask_unfreeze
+
+
+def _ask_unfreeze() -> UnfreezeChoice:
+    answer = input(
+        "\nThe BIOS froze this drive's security commands, so it cannot purge itself.\n"
+        "  S  suspend the bench for 5 seconds (rtcwake), which usually thaws it\n"
+        "  R  I unplugged and plugged the drive back in (data cable, or the dock)\n"
+        "  Enter  no purge: overwrite it instead (Clear)\n"
+        "Your choice: "
+    )
+    choice = answer.strip().upper()
+    return "suspend" if choice == "S" else "replugged" if choice == "R" else "skip"
 
 
 def _write_json(path: Path, outcome: SanitizeOutcome, profile: str) -> None:

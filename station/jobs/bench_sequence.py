@@ -30,7 +30,12 @@ from station.imaging.profiles import zero_basis
 from station.jobs.bench_smart import smart_record
 from station.jobs.checkpoint import CheckpointStore
 from station.jobs.deploy import DeployRequest, run_deploy
-from station.jobs.sanitize import SanitizeOutcome, evidence_record, run_sanitize
+from station.jobs.sanitize import (
+    SanitizeOutcome,
+    UnfreezeChoice,
+    evidence_record,
+    run_sanitize,
+)
 from station.jobs.wipe import WipeRequest, ensure_eligible
 from station.journal.store import Journal
 
@@ -74,6 +79,8 @@ class SequenceRequest:
     asset_tag: str | None = None
     journal: Journal | None = None
     checkpoints: CheckpointStore | None = None
+    # Asks the operator what to do with a drive the BIOS froze (None: no purge then).
+    ask_unfreeze: Callable[[], UnfreezeChoice] | None = None
 
 
 @dataclass
@@ -155,7 +162,13 @@ def _run(
         journal=request.journal,
     )
     try:
-        sanitized = run_sanitize(wipe, request.runner, on_event=forward, cancel=cancel)
+        sanitized = run_sanitize(
+            wipe,
+            request.runner,
+            on_event=forward,
+            cancel=cancel,
+            ask_unfreeze=request.ask_unfreeze,
+        )
     except JobCancelled:
         return _cancelled(outcome)
     except TargetRefused as exc:

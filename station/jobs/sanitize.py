@@ -12,7 +12,9 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Literal
 
+from station.devices import ata
 from station.devices.runner import CommandEvidence, Runner
 from station.domain.progress import ProgressSink
 from station.domain.purge_plan import PurgePlan, plan_for
@@ -23,6 +25,27 @@ from station.domain.wipe_report import WipeReport
 from station.errors import TargetRefused
 from station.jobs.purge import PurgeContext, PurgeReport, gather_firmware_facts, run_purge
 from station.jobs.wipe import WipeRequest, ensure_eligible, now, run_wipe
+
+# What the operator chose for a drive the BIOS froze (sanitization.md, pitfall 1).
+UnfreezeChoice = Literal["suspend", "replugged", "skip"]
+
+
+def unfreeze_action(
+    ask: Callable[[], UnfreezeChoice], runner: Runner, evidence: list[CommandEvidence]
+) -> Callable[[], bool]:
+    """The purge job's `unfreeze`: ask the operator, then suspend the bench for 5 s
+    (`rtcwake -m mem -s 5`) or trust that the drive was replugged. True when something
+    was done; the purge job then reads IDENTIFY again to see if the drive thawed."""
+
+    def unfreeze() -> bool:
+        choice = ask()
+        if choice == "suspend":
+            done = ata.unfreeze_by_suspend(runner)
+            evidence.append(done)
+            return done.ok
+        return choice == "replugged"
+
+    return unfreeze
 
 
 @dataclass
@@ -41,7 +64,7 @@ def run_sanitize(
     *,
     on_event: ProgressSink | None = None,
     cancel: threading.Event | None = None,
-    unfreeze: Callable[[], bool] | None = None,
+    ask_unfreeze: Callable[[], UnfreezeChoice] | None = None,
 ) -> SanitizeOutcome:
     profile = request.profile
     if profile.method == "clear":
@@ -73,6 +96,8 @@ def run_sanitize(
         return wipe.result
 
     fallback = profile.purge is None or profile.purge.fallback == "clear"
+    thaw: list[CommandEvidence] = []
+    unfreeze = unfreeze_action(ask_unfreeze, runner, thaw) if ask_unfreeze else None
     purge = run_purge(
         request.target,
         plan,
@@ -84,7 +109,8 @@ def run_sanitize(
         ),
         watermark_subsections=profile.purge.watermark_subsections if profile.purge else 1000,
     )
-    purge.evidence[:0] = facts.evidence
+    # In the order the commands ran: capabilities, then the purge's, with any suspend.
+    purge.evidence = sorted([*facts.evidence, *thaw, *purge.evidence], key=lambda e: e.started_at)
     outcome = SanitizeOutcome(
         purge.result, plan=plan, purge=purge, wipe=wipes[-1] if wipes else None
     )

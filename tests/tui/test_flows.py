@@ -149,7 +149,7 @@ class GatedServices(Services):
     release = threading.Event()
     cancels: ClassVar[list[threading.Event]] = []
 
-    def recondition(self, target, operator, on_update, cancel, asset_tag=None):  # type: ignore[override]
+    def recondition(self, target, operator, on_update, cancel, asset_tag=None, **options):  # type: ignore[override]
         def gated(update: StageUpdate) -> None:
             on_update(update)
             if update.stage is Stage.ERASING and update.fraction and not self.erasing.is_set():
@@ -161,7 +161,7 @@ class GatedServices(Services):
                 raise AssertionError("the test never released the worker")
 
         self.cancels.append(cancel)
-        return super().recondition(target, operator, gated, cancel, asset_tag)
+        return super().recondition(target, operator, gated, cancel, asset_tag, **options)
 
 
 async def test_cancel_while_erasing_leaves_a_clear_state(make_loop, tmp_path):

@@ -15,10 +15,17 @@ from textual.widgets import DataTable, Static
 from station.devices.udev import Action, DiskEvent
 from station.domain.text import LocalizedText
 from station.jobs.bench_sequence import Stage, StageUpdate
+from station.jobs.sanitize import UnfreezeChoice
 from station.reports.wording import PARIS
 from station.tui.i18n import _, language
 from station.tui.messages import DiskChanged, SequenceCrashed, SequenceFinished, StageChanged
-from station.tui.screens.dialogs import BatchConfirmScreen, ConfirmScreen, PromptScreen, WhyScreen
+from station.tui.screens.dialogs import (
+    BatchConfirmScreen,
+    ConfirmScreen,
+    PromptScreen,
+    UnfreezeScreen,
+    WhyScreen,
+)
 from station.tui.screens.login import LoginScreen
 from station.tui.screens.supervisor import SupervisorScreen
 from station.tui.slots import (
@@ -293,10 +300,41 @@ class DashboardScreen(Screen[None]):
         def progress(update: StageUpdate) -> None:
             self.post_message(StageChanged(update))
 
+        def ask_unfreeze() -> UnfreezeChoice:
+            # Called from the worker thread: show the question on the UI thread and wait
+            # for the answer (or for a cancel, which means no purge).
+            answers: list[UnfreezeChoice] = []
+            answered = threading.Event()
+
+            def show() -> None:
+                ident = row.inspection.identity
+                screen = UnfreezeScreen(f"{ident.name}: {ident.model or '?'} {ident.serial or ''}")
+
+                def chosen(choice: UnfreezeChoice | None) -> None:
+                    answers.append(choice or "skip")
+                    answered.set()
+
+                self.app.push_screen(screen, chosen)
+
+            self.app.call_from_thread(show)
+            while not answered.wait(0.5):
+                if cancel.is_set():
+                    return "skip"
+            choice = answers[0]
+            return (
+                "suspend"
+                if choice == "suspend"
+                else "replugged"
+                if choice == "replugged"
+                else "skip"
+            )
+
         def sequence() -> None:
             # Runs in a worker thread: it only calls the services and posts messages.
             try:
-                outcome = self.services.recondition(path, operator, progress, cancel, asset)
+                outcome = self.services.recondition(
+                    path, operator, progress, cancel, asset, ask_unfreeze=ask_unfreeze
+                )
             except Exception as exc:
                 self.post_message(SequenceCrashed(path, f"{type(exc).__name__}: {exc}"))
                 raise

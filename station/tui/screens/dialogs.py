@@ -12,6 +12,7 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Input, Static
 
+from station.jobs.sanitize import UnfreezeChoice
 from station.tui.i18n import _
 from station.tui.slots import DiskRow, human_size, media_word
 from station.tui.why import explain
@@ -183,3 +184,47 @@ class PromptScreen(ModalScreen[str | None]):
 
     def action_cancel(self) -> None:
         self.dismiss(None)
+
+
+class UnfreezeScreen(ModalScreen[UnfreezeChoice]):
+    """A drive the BIOS froze cannot purge itself (its security commands are locked
+    until a power cycle): the operator chooses to suspend the bench for 5 seconds,
+    to say the drive was replugged, or to go on without a purge (Clear)."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("s", "suspend", show=False),
+        Binding("r", "replugged", show=False),
+        Binding("escape", "skip", show=False),
+        Binding("enter", "skip", show=False),
+    ]
+
+    def __init__(self, label: str) -> None:
+        super().__init__()
+        self.label = label
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog"):
+            yield Static(_("Frozen drive"), id="dialog-title")
+            yield Static(self.label, markup=False)
+            yield Static(
+                _("The computer locked this drive's erase commands at start-up."), markup=False
+            )
+            yield Static(_("S: put the bench to sleep for 5 seconds, which unlocks it"))
+            yield Static(_("R: I unplugged the drive and plugged it back in"))
+            yield Static(_("Enter: no purge, overwrite the drive instead"))
+        yield KeyBar(
+            [
+                ("s", lambda: _("sleep 5 s")),
+                ("r", lambda: _("replugged")),
+                ("enter", lambda: _("overwrite")),
+            ]
+        )
+
+    def action_suspend(self) -> None:
+        self.dismiss("suspend")
+
+    def action_replugged(self) -> None:
+        self.dismiss("replugged")
+
+    def action_skip(self) -> None:
+        self.dismiss("skip")
