@@ -7,14 +7,14 @@ import json
 from pathlib import Path
 
 import pytest
-
-pytestmark = [pytest.mark.tui, pytest.mark.anyio]
 from textual.app import App
 
 from station.devices.runner import CommandEvidence, ReplayRunner
 from station.jobs.sanitize import UnfreezeChoice, unfreeze_action
 from station.tui.i18n import set_language
 from station.tui.screens.dialogs import UnfreezeScreen
+
+pytestmark = [pytest.mark.tui, pytest.mark.anyio]
 
 
 class Host(App[None]):
