@@ -76,13 +76,17 @@ else
   echo "inventory server: the [server] extra is not installed; the badge will say so"
 fi
 
-# The imaging helper's demo image, when one was made (profiles/images/demo-linux.yaml).
-image_dir=$(sed -n 's/^location: *//p' profiles/images/demo-linux.yaml 2>/dev/null || true)
-if [ -n "$image_dir" ] && [ -d "$image_dir" ]; then
-  sed -i "s|^image_profile: null|image_profile: demo-linux|" "$bench"
-  echo "image profile: demo-linux ($image_dir)"
+# A small demo master image (a GPT disk with an ext4 system and a few school files),
+# built now and deployed by "Reconditionner" after the erasure. Needs loop devices.
+if [ "$use_loop" -eq 1 ] && command -v sfdisk >/dev/null && command -v mkfs.ext4 >/dev/null; then
+  if profile=$(PY="$PY" scripts/demo-image.sh "$work/image" 2>"$work/image.log"); then
+    sed -i "s|^image_profile: null|image_profile: \"$profile\"|" "$bench"
+    echo "image profile: $profile"
+  else
+    echo "image profile: none (building the demo image failed):"; tail -3 "$work/image.log"
+  fi
 else
-  echo "image profile: none (no demo image at ${image_dir:-?}): the screen says not configured"
+  echo "image profile: none (making the demo image needs root): the screen says not configured"
 fi
 
 if [ "${DEMO_NO_TUI:-0}" = 1 ]; then

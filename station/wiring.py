@@ -204,6 +204,10 @@ class Services:
     def today(self) -> date:
         return self.clock().astimezone(PARIS).date()
 
+    def needs_asset_tag(self) -> bool:
+        """The bench's image names each computer after its asset tag (hostname)."""
+        return self.image is not None and self.image[0].post_deploy.hostname_from_asset_tag
+
     def recondition(
         self,
         target: str,

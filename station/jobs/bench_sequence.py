@@ -290,6 +290,8 @@ def _image_step(
         outcome.reasons.append(
             _text("L'image n'a pas pu être déployée.", "The image could not be deployed.")
         )
+        # The deploy's own reasons (in English, from the imaging layer) say why.
+        outcome.reasons.extend(_text(why, why) for r in reports for why in r.reasons)
 
 
 def utc_now() -> datetime:

@@ -13,6 +13,7 @@ from station.jobs.bench_sequence import Stage
 from station.journal.store import Journal
 from station.tui.app import StationApp
 from station.tui.screens.dashboard import DashboardScreen
+from station.tui.screens.dialogs import ConfirmScreen, PromptScreen
 from station.wiring import Services
 from tests.block import imaging_support
 from tests.block.imaging_support import (
@@ -66,3 +67,41 @@ async def test_recondition_deploys_the_bench_image(loops: LoopFactory, tmp_path:
     with Journal(services.journal.path, services.journal.key) as journal:
         kinds = [r.kind for r in journal.records_between(*ALL_TIME)]
     assert kinds.index("verification") < kinds.index("image_deploy")
+
+
+async def test_an_image_named_after_the_asset_tag_asks_for_the_tag_first(
+    loops: LoopFactory, tmp_path: Path
+) -> None:
+    master = build_master(loops(96 * MIB, name="master"), tmp_path)
+    made = create_raw_image(master.device, tmp_path / "image")
+    profile_file = write_profile(
+        tmp_path, made.folder, made.manifest, post_deploy={"hostname_from_asset_tag": True}
+    )
+    target = loops(128 * MIB, name="laptop")
+    services = Services(
+        data_dir=tmp_path / "data",
+        bench=bench_profile_for([backing_file(target).name]),
+        clock=fixed_clock,
+        image=load_image_profile(str(profile_file)),
+    )
+    app = StationApp(services, lang="fr", operator="stagiaire-01")
+    async with app.run_test(size=(80, 25)) as pilot:
+        await wait_for(pilot, lambda: isinstance(app.screen, DashboardScreen), "dashboard")
+        screen = app.screen
+        assert isinstance(screen, DashboardScreen)
+        await wait_for(pilot, lambda: target in screen.rows, "target listed")
+        await pilot.press("t")  # a batch cannot start while a computer has no asset tag
+        assert "il manque" in str(screen.query_one("#notice").content)
+        await pilot.press("r")
+        assert isinstance(app.screen, PromptScreen)
+        await pilot.press(*"EPN-0042", "enter")
+        assert isinstance(app.screen, ConfirmScreen)
+        serial = services.disks.inspect(target).identity.serial
+        assert serial is not None
+        await pilot.press(*serial[-4:], "enter")
+        await wait_for(pilot, lambda: screen.rows[target].stage.final, "the sequence ends")
+        row = screen.rows[target]
+        assert row.stage is Stage.DONE, row.outcome
+    imaging_support.refresh(target)
+    with mounted_ro(f"{target}p2") as root:
+        assert (root / "etc" / "hostname").read_text().strip() == "epn-0042"

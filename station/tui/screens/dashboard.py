@@ -267,6 +267,17 @@ class DashboardScreen(Screen[None]):
             else:
                 self.notice(_("Cancelled: nothing was written."))
 
+        if self.services.needs_asset_tag() and not row.asset_tag:
+            # The image names the computer after its label: scan it before anything runs.
+            def scanned(tag: str | None) -> None:
+                if not tag:
+                    self.notice(_("Cancelled: nothing was written."))
+                    return
+                row.asset_tag = tag
+                self.app.push_screen(ConfirmScreen(row), confirmed)
+
+            self.app.push_screen(self.asset_tag_prompt(), scanned)
+            return
         self.app.push_screen(ConfirmScreen(row), confirmed)
 
     def action_run_all(self) -> None:
@@ -277,6 +288,15 @@ class DashboardScreen(Screen[None]):
         ]
         if not ready:
             self.notice(_("No disk is waiting to be reconditioned."))
+            return
+        untagged = [r for r in ready if not r.asset_tag]
+        if self.services.needs_asset_tag() and untagged:
+            slots = ", ".join(str(r.inspection.identity.slot or "-") for r in untagged)
+            self.notice(
+                _("Scan the asset tag (E) of each computer first; missing: slot {slots}.").format(
+                    slots=slots
+                )
+            )
             return
 
         def confirmed(ok: bool | None) -> None:
@@ -373,13 +393,13 @@ class DashboardScreen(Screen[None]):
                     )
                 )
 
-        self.app.push_screen(
-            PromptScreen(
-                _("Asset tag"),
-                _("Scan the label of the computer this disk goes into, or type it."),
-                lambda v: None if v else _("Nothing was scanned."),
-            ),
-            scanned,
+        self.app.push_screen(self.asset_tag_prompt(), scanned)
+
+    def asset_tag_prompt(self) -> PromptScreen:
+        return PromptScreen(
+            _("Asset tag"),
+            _("Scan the label of the computer this disk goes into, or type it."),
+            lambda v: None if v else _("Nothing was scanned."),
         )
 
     def action_supervisor(self) -> None:
