@@ -1,23 +1,30 @@
 #!/usr/bin/env python3
 """Station's image deploy side by side with bmaptool, zstd | dd and partclone.
 
-`make bench` runs `bench/deploy.py --write-doc docs/performance.md`. It builds a 2 GiB
-master disk (GPT, one ext4 partition holding ~600 MiB of files, part random, part text),
-makes a Station image of it (zstd + bmap) and a partclone image of its partition, then
-deploys onto loop devices made with `losetup --direct-io=on` (so the page cache flatters
-no one), alternating the tools run by run:
+`make bench` runs `bench/deploy.py --write-doc docs/performance.md`. It builds master disks
+(GPT, one ext4 partition holding the same ~600 MiB of files, part random, part text),
+makes a Station image of each (zstd frames + seek table + bmap) and a partclone image of
+the 2 GiB one's partition, then deploys onto loop devices made with
+`losetup --direct-io=on` (so the page cache flatters no one), alternating the tools run
+by run. Three tables:
 
-- Station (`run_deploy`, in-process): stream check + read-back of every mapped range;
-  the same with the stream check only (what bmaptool does); the same after a wipe that
-  left zeros (here: a fresh sparse target, so zero ranges are skipped);
-- `bmaptool copy` (checks each range's sha256 while writing);
-- `zstd -dc | dd oflag=direct` (writes the whole 2 GiB);
-- `sfdisk` + `zstd -dc | partclone.ext4 -r` (restores used blocks only);
-- a 3-disk batch (one decompression, three targets) against one single deploy.
+1. tools, 2 GiB image, one target (backing file on the host's disk, --workdir):
+   Station (`run_deploy`, in-process) with read-back, with the stream check only (what
+   bmaptool does), after a zero-verified wipe; `bmaptool copy`; `zstd -dc | dd
+   oflag=direct` (writes the whole disk); `sfdisk` + `zstd -dc | partclone.ext4 -r`.
+2. disk size (--sizes, GiB): the same files in a bigger sparse disk, Station and bmaptool,
+   plus Station on the same image with its seek table cut off (one zstd stream: how
+   Station deployed before the seek table, decompressing every hole).
+3. batch: 3 targets at once against one, each target's backing file either on the host's
+   one disk (`disk`: the three share that device's queue) or in RAM (`ram`: a tmpfs such
+   as /dev/shm, one file per target, so no target waits for another's device), with the
+   unmapped ranges zeroed (BLKZEROOUT) and after a zero-verified wipe (skipped).
 
 Times are wall-clock medians; rates are bytes of image data (mapped bytes) per second.
-The section between the deploy markers of docs/performance.md is replaced; nothing else.
-Only loop devices this script made are touched (STATION_DEVICE_ALLOWLIST is set to them).
+The tables and the bars' verdicts are rendered by bench/deploy_report.py (pure, tested).
+Only the deploy section of docs/performance.md is replaced (bench/perf_doc.py).
+Only loop devices this script made are touched (STATION_DEVICE_ALLOWLIST is set to them,
+and each one's backing file is checked before it is reset); all are detached in a finally.
 """
 
 from __future__ import annotations
@@ -26,23 +33,25 @@ import argparse
 import base64
 import os
 import platform
-import statistics
+import shutil
 import subprocess
 import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
-MIB, GIB = 1024 * 1024, 1024 * 1024 * 1024
-BEGIN, END = "<!-- deploy:begin -->", "<!-- deploy:end -->"
+sys.path.insert(0, str(REPO / "bench"))
+PARTS = ["tools", "sizes", "batch"]
+
+from deploy_report import BACKINGS, BEGIN, END, GIB, MIB, Image, Run, render  # noqa: E402
 
 
-def sh(cmd: list[str] | str, **kwargs: object) -> str:
+def sh(cmd: list[str] | str, **kwargs: Any) -> str:
     done = subprocess.run(
         cmd, shell=isinstance(cmd, str), capture_output=True, text=True, check=False, **kwargs
     )
@@ -52,40 +61,50 @@ def sh(cmd: list[str] | str, **kwargs: object) -> str:
 
 
 class Loops:
-    """Loop devices over sparse files in `workdir`; detached (partitions dropped) at exit."""
+    """Loop devices over sparse files; detached (partitions dropped), files removed at close."""
 
-    def __init__(self, workdir: Path) -> None:
-        self.workdir, self.made, self.files = workdir, [], []
+    def __init__(self) -> None:
+        self.made: dict[str, Path] = {}
+        self.dio: dict[str, bool] = {}  # as the kernel reports it once attached
 
-    def make(self, size: int, name: str) -> str:
-        backing = self.workdir / f"{name}.img"
+    def make(self, size: int, folder: Path, name: str) -> str:
+        folder.mkdir(parents=True, exist_ok=True)
+        backing = folder / f"{name}.img"
         backing.unlink(missing_ok=True)
         with backing.open("wb") as handle:
             handle.truncate(size)
         device = sh(["losetup", "-f", "--show", "--direct-io=on", str(backing)]).strip()
-        self.made.append(device)
-        self.files.append(backing)
+        self.made[device] = backing
+        dio = Path("/sys/block") / Path(device).name / "loop" / "dio"
+        self.dio[str(backing)] = dio.read_text().strip() == "1"
         os.environ["STATION_DEVICE_ALLOWLIST"] = ":".join(self.made)
         return device
 
+    def check(self, device: str) -> None:
+        """Still our loop device over our file (never reset someone else's device)."""
+        sysfs = Path("/sys/block") / Path(device).name / "loop" / "backing_file"
+        if sysfs.read_text().strip() != str(self.made[device]):
+            raise RuntimeError(f"{device} is no longer backed by {self.made[device]}: stop")
+
     def reset(self, device: str) -> None:
         """Back to an all-zero sparse disk (discarding the backing file's blocks)."""
+        self.check(device)
         subprocess.run(["partx", "-d", device], capture_output=True, check=False)
         sh(["blkdiscard", device])
 
+    def drop(self, device: str) -> None:
+        backing = self.made.pop(device)
+        subprocess.run(["partx", "-d", device], capture_output=True, check=False)
+        subprocess.run(["losetup", "-d", device], capture_output=True, check=False)
+        backing.unlink(missing_ok=True)
+        os.environ["STATION_DEVICE_ALLOWLIST"] = ":".join(self.made)
+
     def close(self) -> None:
-        for device in self.made:
-            subprocess.run(["partx", "-d", device], capture_output=True, check=False)
-            subprocess.run(["losetup", "-d", device], capture_output=True, check=False)
-        for backing in self.files:
-            backing.unlink(missing_ok=True)
+        for device in list(self.made):
+            self.drop(device)
 
 
-def build_master(loops: Loops, workdir: Path, data_mib: int) -> str:
-    device = loops.make(2 * GIB, "master")
-    sh(["sfdisk", "-q", device], input="label: gpt\n,,L\n")
-    sh(["partx", "-a", device])
-    root = workdir / "rootfs"
+def make_files(root: Path, data_mib: int) -> None:
     (root / "random").mkdir(parents=True)
     (root / "text").mkdir()
     random_mib = data_mib * 2 // 5
@@ -95,15 +114,139 @@ def build_master(loops: Loops, workdir: Path, data_mib: int) -> str:
         # base64 of random bytes: text that zstd shrinks by about a quarter.
         text = base64.b64encode(os.urandom(6 * MIB)).decode()
         (root / "text" / f"doc{n:03d}.txt").write_text(text)
-    sh(["mkfs.ext4", "-q", "-F", "-d", str(root), f"{device}p1"])
-    sh(["rm", "-rf", str(root)])
-    return device
+
+
+def build_image(loops: Loops, workdir: Path, files: Path, size: int, partclone: bool) -> Image:
+    """A master disk of `size` bytes with `files` in ext4, imaged; the master is dropped."""
+    from station.imaging import seek_table
+    from station.imaging.bmap import parse
+    from station.imaging.raw_create import BMAP_FILE, IMAGE_FILE, create_raw_image
+    from station.imaging.raw_deploy import frame_pieces
+
+    tag = f"{size // GIB}g"
+    master = loops.make(size, workdir, f"master-{tag}")
+    sh(["sfdisk", "-q", master], input="label: gpt\n,,L\n")
+    sh(["partx", "-a", master])
+    sh(["mkfs.ext4", "-q", "-F", "-d", str(files), f"{master}p1"])
+    folder = workdir / f"image-{tag}"
+    shutil.rmtree(folder, ignore_errors=True)
+    created_s = timed(lambda: create_raw_image(master, folder))
+    block_map = parse(folder / BMAP_FILE)
+    frames = seek_table.read(folder / IMAGE_FILE) or []
+    with (folder / IMAGE_FILE).open("rb") as packed:
+        pieces = frame_pieces(packed, frames, block_map.spans())
+        decoded = sum(1 for _, _, fill in pieces if fill is not None)
+    from station.imaging.raw_create import file_sha256
+
+    manifest = {n: file_sha256(folder / n) for n in (IMAGE_FILE, BMAP_FILE)}
+    image = Image(
+        size,
+        folder,
+        block_map.mapped_bytes,
+        (folder / IMAGE_FILE).stat().st_size,
+        decoded,
+        len(frames),
+        created_s,
+        manifest,
+    )
+    if partclone:
+        image.part_img = workdir / "part1.ext4-ptcl-img.zst"
+        sh(
+            f"partclone.ext4 -c -q -L /dev/null -s {master}p1 -o - | zstd -q -T2 -c "
+            f"> {image.part_img}"
+        )
+        image.table = sh(["sfdisk", "--dump", master])
+    loops.drop(master)
+    return image
+
+
+def streamed_copy(image: Image, workdir: Path) -> Image:
+    """The same image with its seek table cut off: deployed as one zstd stream."""
+    from station.imaging import seek_table
+    from station.imaging.raw_create import BMAP_FILE, IMAGE_FILE, file_sha256
+
+    folder = workdir / f"{image.folder.name}-stream"
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir()
+    frames = seek_table.read(image.folder / IMAGE_FILE) or []
+    data_end = sum(f.packed_size for f in frames)
+    with (image.folder / IMAGE_FILE).open("rb") as src, (folder / IMAGE_FILE).open("wb") as out:
+        shutil.copyfileobj(src, out)
+        out.truncate(data_end)
+    shutil.copy(image.folder / BMAP_FILE, folder / BMAP_FILE)
+    manifest = {n: file_sha256(folder / n) for n in (IMAGE_FILE, BMAP_FILE)}
+    return Image(image.size, folder, image.mapped, data_end, 0, 0, 0.0, manifest)
+
+
+def profile_for(image: Image, verify: str, workdir: Path) -> tuple[Any, Path]:
+    from station.imaging.profiles import load_image_profile
+
+    path = workdir / f"bench-{image.folder.name}-{verify}.yaml"
+    listed = ", ".join(f"{name}: '{digest}'" for name, digest in image.manifest.items())
+    path.write_text(
+        "schema_version: 1\n"
+        f"name: bench-{verify}\n"
+        "title: {fr: Banc, en: Bench}\n"
+        "os: {family: linux, name: Debian, version: '12'}\n"
+        "format: station-raw-zstd\n"
+        f"location: {image.folder}\n"
+        f"manifest: {{{listed}}}\n"
+        f"verify: {verify}\n"
+        "post_deploy: {move_backup_gpt: false}\n"
+    )
+    return load_image_profile(str(path))
+
+
+def station(profile: tuple[Any, Path], devices: list[str], zeros: bool = False) -> None:
+    from station.jobs.deploy import DeployRequest, run_deploy
+
+    loaded, folder = profile
+    basis = {d: "bench: fresh discarded target" for d in devices} if zeros else {}
+    reports = run_deploy(DeployRequest(devices, loaded, profile_dir=folder, zero_verified=basis))
+    bad = [r.reasons for r in reports if r.outcome != "deployed"]
+    if bad:
+        raise RuntimeError(f"station deploy failed: {bad}")
+
+
+def bmaptool(image: Image, target: str) -> None:
+    folder = image.folder
+    sh(
+        [
+            "bmaptool",
+            "-q",
+            "copy",
+            "--bmap",
+            f"{folder}/disk.bmap",
+            f"{folder}/disk.img.zst",
+            target,
+        ]
+    )
 
 
 def timed(action: Callable[[], object]) -> float:
     start = time.monotonic()
     action()
     return time.monotonic() - start
+
+
+def measure(
+    loops: Loops,
+    tools: dict[str, tuple[str, Callable[[], object]]],
+    runs: int,
+    log: Callable[[str], None],
+) -> dict[str, list[float]]:
+    """Each tool once per round, on its target reset first; the order rotates each round."""
+    times: dict[str, list[float]] = {name: [] for name in tools}
+    names = list(tools)
+    for round_no in range(runs):
+        shift = round_no % len(names)
+        for name in names[shift:] + names[:shift]:
+            target, action = tools[name]
+            loops.reset(target)
+            seconds = timed(action)
+            times[name].append(seconds)
+            log(f"run {round_no + 1}: {name}: {seconds:.2f} s")
+    return times
 
 
 @contextmanager
@@ -116,208 +259,191 @@ def workspace(keep: Path | None) -> Iterator[Path]:
         yield Path(where)
 
 
-def run(args: argparse.Namespace, log: Callable[[str], None]) -> str:
-    from station.imaging.profiles import load_image_profile
-    from station.imaging.raw_create import BMAP_FILE, IMAGE_FILE, create_raw_image
-    from station.jobs.deploy import DeployRequest, run_deploy
-
-    with workspace(args.workdir) as workdir:
-        loops = Loops(workdir)
+def machine_facts(loops: Loops, devices: dict[str, Path], workdir: Path) -> list[str]:
+    def first_line(cmd: list[str]) -> str:
         try:
-            log("building the master disk")
-            master = build_master(loops, workdir, args.data_mib)
-            log("making the Station image")
-            image_s = timed(lambda: create_raw_image(master, workdir / "image"))
-            sizes = {p.name: p.stat().st_size for p in (workdir / "image").iterdir()}
-            log("making the partclone image")
-            part_img = workdir / "part1.ext4-ptcl-img.zst"
-            sh(
-                f"partclone.ext4 -c -q -L /dev/null -s {master}p1 -o - | zstd -q -T2 -c "
-                f"> {part_img}"
-            )
-            table = sh(["sfdisk", "--dump", master])
-            from station.imaging.bmap import parse
-            from station.imaging.raw_create import file_sha256
+            return sh(cmd).strip().splitlines()[0]
+        except (RuntimeError, OSError, IndexError):
+            return "?"
 
-            block_map = parse(workdir / "image" / BMAP_FILE)
-            manifest = {n: file_sha256(workdir / "image" / n) for n in (IMAGE_FILE, BMAP_FILE)}
-            profiles = {}
-            for verify in ("readback", "stream"):
-                path = workdir / f"bench-{verify}.yaml"
-                path.write_text(
-                    "schema_version: 1\n"
-                    f"name: bench-{verify}\n"
-                    "title: {fr: Banc, en: Bench}\n"
-                    "os: {family: linux, name: Debian, version: '12'}\n"
-                    "format: station-raw-zstd\n"
-                    f"location: {workdir / 'image'}\n"
-                    f"manifest: {{disk.img.zst: '{manifest[IMAGE_FILE]}', "
-                    f"disk.bmap: '{manifest[BMAP_FILE]}'}}\n"
-                    f"verify: {verify}\n"
-                    "post_deploy: {move_backup_gpt: false}\n"
-                )
-                profiles[verify] = load_image_profile(str(path))
-            targets = [loops.make(2 * GIB, f"target{n}") for n in range(3)]
-            target = targets[0]
+    cpu = "?"
+    for line in Path("/proc/cpuinfo").read_text().splitlines():
+        if line.startswith("model name"):
+            cpu = line.split(":", 1)[1].strip()
+            break
+    ram = int(Path("/proc/meminfo").read_text().split()[1]) * 1024
+    dio = ", ".join(
+        f"{label}: {'on' if loops.dio[str(backing)] else 'OFF'}"
+        for label, backing in devices.items()
+    )
+    fs = first_line(["findmnt", "-no", "FSTYPE,SOURCE", "--target", str(workdir)])
+    return [
+        f"CPU {cpu}, {os.cpu_count()} cores shared with other jobs, RAM {ram / GIB:.0f} GiB, "
+        f"kernel {platform.release()}, Python {platform.python_version()}",
+        f"host disk (work files, `disk` targets): {fs}; `ram` targets: tmpfs",
+        f"loop direct I/O as the kernel reports it (/sys/block/loopN/loop/dio): {dio}",
+        f"{first_line(['bmaptool', '--version'])}; "
+        f"{first_line(['zstd', '--version']).strip('* ').split(', by')[0]}; "
+        f"{first_line(['partclone.ext4', '--version'])}",
+    ]
 
-            def station(verify: str, devices: list[str], zeros: bool = False) -> None:
-                profile, folder = profiles[verify]
-                basis = {d: "bench: fresh sparse target" for d in devices} if zeros else {}
-                reports = run_deploy(
-                    DeployRequest(devices, profile, profile_dir=folder, zero_verified=basis)
-                )
-                bad = [r.reasons for r in reports if r.outcome != "deployed"]
-                if bad:
-                    raise RuntimeError(f"station deploy failed: {bad}")
 
-            bmap_cmd = [
-                "bmaptool",
-                "-q",
-                "copy",
-                "--bmap",
-                str(workdir / "image" / BMAP_FILE),
-                str(workdir / "image" / IMAGE_FILE),
-                target,
-            ]
-            dd_cmd = (
-                f"zstd -dc -q {workdir / 'image' / IMAGE_FILE} | dd of={target} bs=4M "
-                "iflag=fullblock oflag=direct status=none"
-            )
+def run(args: argparse.Namespace, log: Callable[[str], None]) -> str:
+    loads = [os.getloadavg()[0]]
+    with workspace(args.workdir) as workdir:
+        loops = Loops()
+        try:
+            files = workdir / "rootfs"
+            shutil.rmtree(files, ignore_errors=True)
+            make_files(files, args.data_mib)
+            images: dict[int, Image] = {}
+            for gib in sorted({2, *args.sizes}):
+                log(f"building the {gib} GiB master and its image")
+                images[gib] = build_image(loops, workdir, files, gib * GIB, partclone=gib == 2)
+            shutil.rmtree(files)
+            base = images[2]
+            disk_dir = workdir / "targets"
+            target = loops.make(max(images) * GIB, disk_dir, "target")
+            facts_devices = {"disk target": loops.made[target]}
+            readback = profile_for(base, "readback", workdir)
+            stream = profile_for(base, "stream", workdir)
+            assert base.part_img is not None
 
             def partclone() -> None:
-                sh(["sfdisk", "-q", "--no-reread", "--no-tell-kernel", target], input=table)
+                sh(["sfdisk", "-q", "--no-reread", "--no-tell-kernel", target], input=base.table)
                 sh(["partx", "-a", target])
-                sh(f"zstd -dc -q {part_img} | partclone.ext4 -r -q -L /dev/null -s - -o {target}p1")
+                sh(
+                    f"zstd -dc -q {base.part_img} | partclone.ext4 -r -q -L /dev/null -s - "
+                    f"-o {target}p1"
+                )
 
-            tools: dict[str, Callable[[], object]] = {
-                "Station, stream check + read-back": lambda: station("readback", [target]),
-                "Station, stream check only": lambda: station("stream", [target]),
-                "Station, after a zero-verified wipe (read-back)": lambda: station(
-                    "readback", [target], zeros=True
+            dd = (
+                f"zstd -dc -q {base.folder}/disk.img.zst | dd of={target} bs=4M "
+                "iflag=fullblock oflag=direct status=none"
+            )
+            tools = {
+                "Station, stream check + read-back": (target, lambda: station(readback, [target])),
+                "Station, stream check only": (target, lambda: station(stream, [target])),
+                "Station, after a zero-verified wipe (read-back)": (
+                    target,
+                    lambda: station(readback, [target], zeros=True),
                 ),
-                "bmaptool copy": lambda: sh(bmap_cmd),
-                "zstd -dc | dd oflag=direct": lambda: sh(dd_cmd),
-                "partclone restore (sfdisk + zstd -dc | partclone.ext4 -r)": partclone,
+                "bmaptool copy": (target, lambda: bmaptool(base, target)),
+                "zstd -dc | dd oflag=direct": (target, lambda: sh(dd)),
+                "partclone restore (sfdisk + zstd -dc | partclone.ext4 -r)": (target, partclone),
             }
-            times: dict[str, list[float]] = {name: [] for name in tools}
-            for round_no in range(args.runs):
-                for name, action in tools.items():
-                    loops.reset(target)
-                    seconds = timed(action)
-                    times[name].append(seconds)
-                    log(f"run {round_no + 1}: {name}: {seconds:.2f} s")
-            batches: dict[str, tuple[list[float], list[float]]] = {}
-            for label, devices in (("disk", targets),):
-                batch: list[float] = []
-                single: list[float] = []
-                for round_no in range(args.runs):
-                    for device in devices:
-                        loops.reset(device)
-                    batch.append(timed(lambda d=devices: station("readback", d)))
-                    loops.reset(devices[0])
-                    single.append(timed(lambda d=devices: station("readback", d[:1])))
-                    log(
-                        f"run {round_no + 1} ({label}): batch of 3 {batch[-1]:.2f} s, "
-                        f"single {single[-1]:.2f} s"
-                    )
-                batches[label] = (batch, single)
+            tool_times = measure(loops, tools, args.runs, log) if "tools" in args.only else {}
+
+            size_times: dict[int, dict[str, list[float]]] = {}
+            if "sizes" in args.only:
+                # Every size in every round, so load drift hits all sizes alike.
+                sized: dict[str, tuple[str, Callable[[], object]]] = {}
+                for gib, image in sorted(images.items()):
+                    whole = streamed_copy(image, workdir)
+                    rb = profile_for(image, "readback", workdir)
+                    st = profile_for(image, "stream", workdir)
+                    old = profile_for(whole, "stream", workdir)
+                    sized |= {
+                        f"{gib}|Station, read-back": (target, lambda p=rb: station(p, [target])),
+                        f"{gib}|Station, stream check only": (
+                            target,
+                            lambda p=st: station(p, [target]),
+                        ),
+                        f"{gib}|Station, after a zero-verified wipe (read-back)": (
+                            target,
+                            lambda p=rb: station(p, [target], zeros=True),
+                        ),
+                        f"{gib}|Station, stream check, image without seek table": (
+                            target,
+                            lambda p=old: station(p, [target]),
+                        ),
+                        f"{gib}|bmaptool copy": (target, lambda i=image: bmaptool(i, target)),
+                    }
+                for key, values in measure(loops, sized, args.runs, log).items():
+                    gib_text, name = key.split("|", 1)
+                    size_times.setdefault(int(gib_text), {})[name] = values
+
+            batch_times: dict[tuple[str, bool], tuple[list[float], list[float]]] = {}
+            if "batch" in args.only:
+                for backing in args.batch_on:
+                    where = disk_dir
+                    if backing == "ram":
+                        where = Path(tempfile.mkdtemp(prefix="station-bench-", dir=args.ram_dir))
+                    try:
+                        devices = [loops.make(2 * GIB, where, f"batch{n}") for n in range(3)]
+                        facts_devices[f"{backing} batch targets"] = loops.made[devices[0]]
+                        for zeros in (False, True):
+                            batch_times[(backing, zeros)] = batch(
+                                loops, devices, readback, zeros, args.runs, backing, log
+                            )
+                    finally:
+                        for device in [d for d in loops.made if loops.made[d].parent == where]:
+                            loops.drop(device)
+                        if where != disk_dir:
+                            shutil.rmtree(where, ignore_errors=True)
+            facts = machine_facts(loops, facts_devices, workdir)
         finally:
             loops.close()
+    loads.append(os.getloadavg()[0])
+    command = " ".join([".venv/bin/python", "bench/deploy.py", *sys.argv[1:]])
     return render(
-        args, times, batches, block_map.mapped_bytes, block_map.image_size, sizes, image_s
+        Run(args.runs, args.data_mib, command, facts, loads),
+        images,
+        tool_times,
+        size_times,
+        batch_times,
     )
 
 
-def render(
-    args: argparse.Namespace,
-    times: dict[str, list[float]],
-    batches: dict[str, tuple[list[float], list[float]]],
-    mapped: int,
-    image_size: int,
-    sizes: dict[str, int],
-    image_s: float,
-) -> str:
-    def rate(seconds: float) -> str:
-        return f"{mapped / seconds / 1e6:,.0f} MB/s"
-
-    median = {name: statistics.median(values) for name, values in times.items()}
-    bmap = median["bmaptool copy"]
-    lines = [
-        BEGIN,
-        "## Image deploy (bench/deploy.py)",
-        "",
-        f"Measured {datetime.now(UTC):%Y-%m-%d %H:%M} UTC on {platform.processor() or 'x86_64'}"
-        f" ({os.cpu_count()} cores, shared), Python {platform.python_version()}, load average "
-        f"{os.getloadavg()[0]:.1f}; loop devices with `--direct-io=on` over sparse files; "
-        f"median of {args.runs} alternated runs.",
-        "",
-        f"Image: {image_size / GIB:.0f} GiB disk, {mapped / MIB:,.0f} MiB mapped (ext4 with "
-        f"{args.data_mib} MiB of files, 40 % random, 60 % text), "
-        f"disk.img.zst {sizes.get('disk.img.zst', 0) / MIB:,.0f} MiB; making it with "
-        f"`station image create` took {image_s:.1f} s.",
-        "",
-        "| tool | median time | image data rate | vs bmaptool |",
-        "|---|---|---|---|",
-    ]
-    for name, seconds in median.items():
-        label = name.replace("|", "\\|")
-        lines.append(f"| {label} | {seconds:.2f} s | {rate(seconds)} | {bmap / seconds:.2f} x |")
-    lines += [
-        "",
-        "| batch of 3 disks (read-back on) | batch | one disk | ratio (bar 1.3 x) |",
-        "|---|---|---|---|",
-    ]
-    where = {
-        "disk": "loop devices on the host's one (virtual) disk",
-        "ram": "targets in RAM (/dev/shm): the pipeline alone",
-    }
-    for label, (batch, single) in batches.items():
-        ratio = statistics.median(batch) / statistics.median(single)
-        lines.append(
-            f"| {where[label]} | {statistics.median(batch):.2f} s | "
-            f"{statistics.median(single):.2f} s | {ratio:.2f} x: "
-            f"{'met' if ratio <= 1.3 else 'not met'} |"
+def batch(
+    loops: Loops,
+    devices: list[str],
+    profile: tuple[Any, Path],
+    zeros: bool,
+    runs: int,
+    backing: str,
+    log: Callable[[str], None],
+) -> tuple[list[float], list[float]]:
+    """3 targets at once and 1 alone, alternating which goes first; every target reset."""
+    several: list[float] = []
+    single: list[float] = []
+    for round_no in range(runs):
+        order = [True, False] if round_no % 2 == 0 else [False, True]
+        for together in order:
+            for device in devices:
+                loops.reset(device)
+            chosen = devices if together else devices[:1]
+            seconds = timed(lambda c=chosen: station(profile, c, zeros=zeros))
+            (several if together else single).append(seconds)
+        log(
+            f"run {round_no + 1} ({backing}, {'zero-verified' if zeros else 'holes zeroed'}): "
+            f"batch of 3 {several[-1]:.2f} s, single {single[-1]:.2f} s"
         )
-    lines += [
-        "",
-        "Three single deploys in a row take three times the one-disk time. Loop devices "
-        "here all sit on one shared virtual disk, so a batch's writes queue behind each other "
-        "there; on a bench each target is its own drive.",
-        "",
-        "Bars: Station (stream check, as bmaptool) at least bmaptool's speed: "
-        f"{'met' if median['Station, stream check only'] <= bmap else 'not met'}; "
-        "time grows with data, not disk size: not measured as such here (one image size); "
-        "by design only mapped ranges are written and read back, unmapped ones are zeroed "
-        "with BLKZEROOUT or, after a zero-verified wipe, skipped, but the zstd stream of the "
-        "whole disk is still decompressed. The read-back rows read every mapped byte again, "
-        "which bmaptool does not do. Runs on this shared machine vary by up to 2 x (load "
-        "average above); compare rows of the same run rather than across sections.",
-        "",
-        "Rerun: `make bench`, or `.venv/bin/python bench/deploy.py --write-doc "
-        "docs/performance.md` (`--runs N`, `--data-mib N`).",
-        END,
-    ]
-    return "\n".join(lines) + "\n"
-
-
-def write_doc(path: Path, section: str) -> None:
-    document = path.read_text(encoding="utf-8") if path.exists() else "# Performance\n"
-    if BEGIN in document and END in document:
-        head, rest = document.split(BEGIN, 1)
-        tail = rest.split(END, 1)[1].lstrip("\n")
-        updated = head + section + ("\n" + tail if tail else "")
-    else:
-        updated = document.rstrip("\n") + "\n\n" + section
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(updated, encoding="utf-8")
-    tmp.replace(path)
+    return several, single
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--write-doc", type=Path, help="replace the deploy section of FILE")
-    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--data-mib", type=int, default=600)
+    parser.add_argument(
+        "--sizes", type=int, nargs="+", default=[2, 8], help="disk sizes (GiB) for table 2"
+    )
+    parser.add_argument(
+        "--batch-on",
+        nargs="+",
+        choices=sorted(BACKINGS),
+        default=["ram", "disk"],
+        help="where the batch targets' backing files live (ram: --ram-dir, disk: --workdir)",
+    )
+    parser.add_argument("--ram-dir", type=Path, default=Path("/dev/shm"))
+    parser.add_argument(
+        "--only",
+        nargs="+",
+        choices=["tools", "sizes", "batch"],
+        default=["tools", "sizes", "batch"],
+    )
     parser.add_argument("--workdir", type=Path, help="keep the work files here")
     args = parser.parse_args()
     if os.geteuid() != 0:
@@ -330,7 +456,9 @@ def main() -> int:
     section = run(args, log)
     print(section)
     if args.write_doc:
-        write_doc(args.write_doc, section)
+        import perf_doc
+
+        perf_doc.write_section(args.write_doc, section.rstrip("\n"), BEGIN, END)
     return 0
 
 

@@ -1,8 +1,10 @@
 """Make a Format 1 image from a master disk: `disk.img.zst` + `disk.bmap` in a folder.
 
-The whole disk goes into one zstd stream (so `bmaptool copy` and `zstd -dc` read it too);
-the block map lists every MiB that holds anything but zeros, plus the first and last MiB
-(partition tables), each range with the sha256 of its bytes.
+The disk goes into one zstd frame per 8 MiB followed by a seek table (seek_table.py): read
+as one stream by `zstd -dc` and `bmaptool copy`, and by Station frame by frame, so the
+frames of unmapped holes are never decompressed at deploy time. The block map lists every
+MiB that holds anything but zeros, plus the first and last MiB (partition tables), each
+range with the sha256 of its bytes.
 """
 
 from __future__ import annotations
@@ -17,13 +19,14 @@ import zstandard
 from station.devices.blockio import BlockTarget, aligned_buffer
 from station.errors import ImageError
 from station.imaging import bmap as bmapfile
+from station.imaging import seek_table
 from station.imaging.bmap import BlockMap, MappedRange
 
 IMAGE_FILE = "disk.img.zst"
 BMAP_FILE = "disk.bmap"
 BLOCK = 4096
 GRAIN = 1024 * 1024  # mapping granularity: a MiB holding any data is mapped whole
-CHUNK = 8 * 1024 * 1024
+CHUNK = 8 * 1024 * 1024  # one zstd frame per chunk: the grain at which holes are skipped
 ZEROS = bytes(GRAIN)
 
 
@@ -80,24 +83,27 @@ def create_raw_image(
         size = disk.size
         if size % 512:
             raise ImageError(f"{source}: size {size} is not a multiple of 512 bytes")
-        params = zstandard.ZstdCompressionParameters.from_level(level, threads=2)
-        compressor = zstandard.ZstdCompressor(compression_params=params)
-        with image_path.open("wb") as raw, compressor.stream_writer(raw, size=size) as packed:
+        compressor = zstandard.ZstdCompressor(level=level, write_content_size=True)
+        frames: list[tuple[int, int]] = []
+        with image_path.open("wb") as packed:
             offset = 0
             while offset < size:
                 length = min(CHUNK, size - offset)
                 view = memoryview(buffer)[:length]
                 if disk.read_into(view, offset) != length:
                     raise ImageError(f"{source}: short read at byte {offset}")
-                packed.write(view)
+                frame = compressor.compress(view)
+                packed.write(frame)
+                frames.append((len(frame), length))
                 for at in range(0, length, GRAIN):
                     piece = view[at : at + GRAIN]
                     where = offset + at
                     edge = where < GRAIN or where >= size - GRAIN
-                    builder.add(where, piece, edge or piece != ZEROS[: len(piece)])
+                    builder.add(where, piece, edge or not ZEROS.startswith(piece))
                 offset += length
                 if tick is not None:
                     tick(offset, size)
+            packed.write(seek_table.render(frames))
     builder.close()
     block_map = BlockMap(size, BLOCK, tuple(builder.ranges))
     bmap_path.write_text(bmapfile.render(block_map), encoding="utf-8")

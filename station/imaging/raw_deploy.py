@@ -2,24 +2,71 @@
 
 from __future__ import annotations
 
+import io
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from functools import partial
 from pathlib import Path
+from typing import BinaryIO
 
 import zstandard
 
 from station.errors import ImageError, JobCancelled
 from station.imaging import bmap as bmapfile
+from station.imaging import seek_table
 from station.imaging.bmap import BlockMap
 from station.imaging.raw_create import BMAP_FILE, IMAGE_FILE
-from station.imaging.readback import readback_mismatches
-from station.imaging.stream_writer import StreamWriter, TargetRun
+from station.imaging.readback import readback_many
+from station.imaging.seek_table import Frame
+from station.imaging.stream_writer import CHUNK, Piece, StreamWriter, TargetRun, stream_pieces
 
 READ_SIZE = 1024 * 1024
 
 
 def load_block_map(folder: Path) -> BlockMap:
     return bmapfile.parse(folder / BMAP_FILE)
+
+
+def frame_pieces(
+    packed: BinaryIO, frames: list[Frame], spans: list[tuple[int, int, str]]
+) -> Iterator[Piece]:
+    """One piece per frame; a frame without mapped bytes is a hole: neither read nor decoded."""
+    decompressor = zstandard.ZstdDecompressor()
+
+    def fill(view: memoryview, frame: Frame) -> None:
+        packed.seek(frame.packed_offset)
+        got, extra = 0, b""
+        try:
+            # Decoded straight into the buffer: a forged frame header cannot make it grow.
+            reader = decompressor.stream_reader(io.BytesIO(packed.read(frame.packed_size)))
+            while got < len(view) and (read := reader.readinto(view[got:])) > 0:
+                got += read
+            extra = reader.read(1)
+        except Exception as exc:  # zstd errors have no common base class
+            raise ImageError(
+                f"image stream is corrupt in the frame at byte {frame.offset}: {exc}"
+            ) from exc
+        if got != frame.size or extra:
+            raise ImageError(
+                f"image frame at byte {frame.offset} does not hold the {frame.size} bytes "
+                "its seek table says (corrupt image)"
+            )
+
+    index, hole_start, hole_end = 0, 0, 0
+    for frame in frames:
+        end = frame.offset + frame.size
+        while index < len(spans) and spans[index][1] <= frame.offset:
+            index += 1
+        if index < len(spans) and spans[index][0] < end:
+            if hole_end > hole_start:
+                yield hole_start, hole_end - hole_start, None
+            hole_start = hole_end = end
+            yield frame.offset, frame.size, partial(fill, frame=frame)
+        else:
+            # Consecutive hole frames make one piece: a hole costs the same at any size.
+            hole_end = end
+    if hole_end > hole_start:
+        yield hole_start, hole_end - hole_start, None
 
 
 def stream_raw_image(
@@ -29,18 +76,41 @@ def stream_raw_image(
     *,
     tick: Callable[[int], None] | None = None,
     cancel: threading.Event | None = None,
-) -> None:
-    """Decompress once, write to every run. ImageError/JobCancelled concern the whole batch."""
-    decompressor = zstandard.ZstdDecompressor()
+) -> int:
+    """Decompress once, write to every run; the number of image bytes decompressed.
+
+    ImageError/JobCancelled concern the whole batch."""
+    spans = block_map.spans()
+    frames = seek_table.read(folder / IMAGE_FILE)
     with (folder / IMAGE_FILE).open("rb") as packed:
-        stream = decompressor.stream_reader(packed, read_size=READ_SIZE, closefd=False)
+        if frames is not None and all(0 < f.size <= CHUNK for f in frames):
+            if sum(f.size for f in frames) != block_map.image_size:
+                raise ImageError(
+                    f"{folder / IMAGE_FILE}: its seek table does not cover the block map's "
+                    "image size (mismatched files)"
+                )
+            pieces = list(frame_pieces(packed, frames, spans))
+            size = block_map.image_size
+            StreamWriter(pieces, size, spans, runs, tick=tick, cancel=cancel).run()
+            return sum(length for _, length, fill in pieces if fill is not None)
+        # No usable seek table: one stream across all frames (any zstd file of the disk).
+        decompressor = zstandard.ZstdDecompressor()
+        stream = decompressor.stream_reader(
+            packed, read_size=READ_SIZE, closefd=False, read_across_frames=True
+        )
         writer = StreamWriter(
-            stream, block_map.image_size, block_map.spans(), runs, tick=tick, cancel=cancel
+            stream_pieces(stream, block_map.image_size),
+            block_map.image_size,
+            spans,
+            runs,
+            tick=tick,
+            cancel=cancel,
         )
         writer.run()
         # Anything after the image's last byte means the file is not what the map says.
         if stream.read(1):
             raise ImageError(f"{folder / IMAGE_FILE} is longer than the block map's image size")
+        return block_map.image_size
 
 
 def verify_runs(
@@ -50,32 +120,41 @@ def verify_runs(
     tick: Callable[[int], None] | None = None,
     cancel: threading.Event | None = None,
 ) -> dict[int, list[tuple[int, int]]]:
-    """Read back every run that wrote without error, in parallel; mismatches by run index."""
-    found: dict[int, list[tuple[int, int]]] = {}
-    errors: dict[int, str] = {}
+    """Read back every run that wrote without error, together; mismatches by run index."""
+    checked = [index for index, run in enumerate(runs) if run.error is None]
 
-    def check(index: int) -> None:
-        run = runs[index]
+    def flush(index: int) -> None:
         try:
-            run.target.flush()
-            found[index] = readback_mismatches(
-                run.target, block_map.spans(), tick=tick if index == 0 else None, cancel=cancel
-            )
-        except JobCancelled:
-            errors[index] = "read-back cancelled"
+            runs[index].target.flush()
         except OSError as exc:
-            gone = run.target.gone_error(exc)
-            errors[index] = gone.one_line() if gone else f"read-back failed: {exc.strerror or exc}"
+            runs[index].error = _failure(runs[index], exc, "flush")
 
-    threads = [
-        threading.Thread(target=check, args=(index,), daemon=True)
-        for index, run in enumerate(runs)
-        if run.error is None
-    ]
-    for thread in threads:
+    # Flushes wait on each drive's cache: all at once, not one after another.
+    flushers = [threading.Thread(target=flush, args=(i,), daemon=True) for i in checked]
+    for thread in flushers:
         thread.start()
-    for thread in threads:
+    for thread in flushers:
         thread.join()
-    for index, message in errors.items():
-        runs[index].error = message
+    checked = [index for index in checked if runs[index].error is None]
+    if not checked:
+        return {}
+    try:
+        results = readback_many(
+            [runs[i].target for i in checked], block_map.spans(), tick=tick, cancel=cancel
+        )
+    except JobCancelled:
+        for index in checked:
+            runs[index].error = "read-back cancelled"
+        return {}
+    found: dict[int, list[tuple[int, int]]] = {}
+    for index, result in zip(checked, results, strict=True):
+        if result.error is not None:
+            runs[index].error = _failure(runs[index], result.error, "read-back")
+        else:
+            found[index] = result.mismatches
     return found
+
+
+def _failure(run: TargetRun, exc: OSError, what: str) -> str:
+    gone = run.target.gone_error(exc)
+    return gone.one_line() if gone else f"{what} failed: {exc.strerror or exc}"

@@ -4,11 +4,15 @@
                      hash each mapped range as it passes ──► chunk queue of each target
     one writer thread per target: pwrite with O_DIRECT (releases the GIL)
 
-Buffers come from a small pool and go back once every target wrote them, so the image is
-read and decompressed once for a batch of N disks. A range whose sha256 does not match,
-or a stream that ends early or fails to decompress, stops every target: the caller marks
-them not deployed. A target that fails on its own (I/O error, unplugged) drops out; the
-others carry on, each with its own outcome.
+The image arrives as pieces (offset, length, fill): `fill` puts the piece's bytes in a
+buffer, or is None for a hole that holds no mapped byte (a framed image's hole is never
+decompressed). Buffers come from a small pool and go back once every target wrote them, so
+the image is read and decompressed once for a batch of N disks. Unmapped bytes are zeroed
+in as few BLKZEROOUT calls as possible (contiguous pieces are merged per target).
+
+A range whose sha256 does not match, or a stream that ends early or fails to
+decompress, stops every target: the caller marks them not deployed. A target that fails on
+its own (I/O error, unplugged) drops out; the others carry on, each with its own outcome.
 """
 
 from __future__ import annotations
@@ -16,8 +20,9 @@ from __future__ import annotations
 import hashlib
 import queue
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Protocol
 
 from station.devices.blockio import BlockTarget, aligned_buffer
@@ -28,10 +33,35 @@ CHUNK = 8 * 1024 * 1024
 POOL = 4
 ZERO_GRAIN = 1024 * 1024
 ZEROS = bytes(ZERO_GRAIN)
+ZERO_CALL_MAX = 1024 * 1024 * 1024  # one BLKZEROOUT at most this long: cancel stays prompt
+
+Fill = Callable[[memoryview], None]
+Piece = tuple[int, int, Fill | None]  # (offset, length, fill or None for a hole)
 
 
 class ByteStream(Protocol):
     def readinto(self, buffer: memoryview) -> int: ...
+
+
+def stream_pieces(stream: ByteStream, image_size: int, chunk: int = CHUNK) -> Iterator[Piece]:
+    """The whole image as consecutive pieces read from one decompressed stream."""
+
+    def fill(view: memoryview, offset: int) -> None:
+        got = 0
+        while got < len(view):
+            try:
+                read = stream.readinto(view[got:])
+            except Exception as exc:  # zstd/gzip errors have no common base class
+                raise ImageError(f"image stream is corrupt at byte {offset + got}: {exc}") from exc
+            if read <= 0:
+                raise ImageError(
+                    f"image stream ended at byte {offset + got} of {image_size} (truncated)"
+                )
+            got += read
+
+    for offset in range(0, image_size, chunk):
+        length = min(chunk, image_size - offset)
+        yield offset, length, partial(fill, offset=offset)
 
 
 @dataclass
@@ -44,6 +74,7 @@ class TargetRun:
     zero_bytes_skipped: int = 0
     unmapped_bytes_zeroed: int = 0
     error: str | None = None
+    pending_zero: tuple[int, int] | None = None  # unmapped bytes not zeroed yet
     inbox: queue.Queue[_Chunk | None] = field(default_factory=lambda: queue.Queue(POOL + 1))
 
 
@@ -55,6 +86,7 @@ class _Chunk:
     mapped: list[tuple[int, int]]  # absolute (start, end) pieces of mapped ranges
     unmapped: list[tuple[int, int]]
     refs: int
+    zero_grains: set[int] = field(default_factory=set)  # mapped grain starts holding zeros
 
 
 def _split(
@@ -101,6 +133,25 @@ class _RangeChecker:
             start, data = hi, data[hi - start :]
 
 
+def _zero_grains(chunk: _Chunk) -> None:
+    """Which mapped grains are all zeros: computed once for every target that skips them."""
+    for start, end in chunk.mapped:
+        for at in range(start, end, ZERO_GRAIN):
+            piece = chunk.view[at - chunk.offset : min(end, at + ZERO_GRAIN) - chunk.offset]
+            if ZEROS.startswith(piece):
+                chunk.zero_grains.add(at)
+
+
+def flush_zeros(run: TargetRun) -> None:
+    if run.pending_zero is None:
+        return
+    start, end = run.pending_zero
+    run.pending_zero = None
+    for at in range(start, end, ZERO_CALL_MAX):
+        zero_range(run.target, at, min(end, at + ZERO_CALL_MAX) - at)
+    run.unmapped_bytes_zeroed += end - start
+
+
 def _write_pieces(run: TargetRun, chunk: _Chunk) -> None:
     target = run.target
     for start, end in chunk.mapped:
@@ -110,29 +161,29 @@ def _write_pieces(run: TargetRun, chunk: _Chunk) -> None:
             run.bytes_written += end - start
             continue
         # After a zero-verified wipe, a MiB of zeros is already on the disk: skip it.
-        at = 0
-        while at < len(data):
+        for at in range(0, len(data), ZERO_GRAIN):
             piece = data[at : at + ZERO_GRAIN]
-            if piece == ZEROS[: len(piece)]:
+            if start + at in chunk.zero_grains:
                 run.zero_bytes_skipped += len(piece)
             else:
                 target.write_at(piece, start + at)
                 run.bytes_written += len(piece)
-            at += len(piece)
     for start, end in chunk.unmapped:
         if run.skip_zeros:
             run.zero_bytes_skipped += end - start
+        elif run.pending_zero is not None and run.pending_zero[1] == start:
+            run.pending_zero = (run.pending_zero[0], end)
         else:
-            zero_range(target, start, end - start)
-            run.unmapped_bytes_zeroed += end - start
+            flush_zeros(run)
+            run.pending_zero = (start, end)
 
 
 class StreamWriter:
-    """Writes `stream` (a decompressed raw image of `image_size` bytes) to every run."""
+    """Writes `pieces` (a raw image of `image_size` bytes) to every run."""
 
     def __init__(
         self,
-        stream: ByteStream,
+        pieces: Iterable[Piece],
         image_size: int,
         spans: list[tuple[int, int, str]],
         runs: list[TargetRun],
@@ -141,7 +192,7 @@ class StreamWriter:
         cancel: threading.Event | None = None,
         chunk: int = CHUNK,
     ) -> None:
-        self.stream, self.image_size, self.spans, self.runs = stream, image_size, spans, runs
+        self.pieces, self.image_size, self.spans, self.runs = pieces, image_size, spans, runs
         self.tick, self.cancel, self.chunk = tick, cancel, chunk
         self.buffers = [aligned_buffer(chunk) for _ in range(POOL)]
         self.free: queue.Queue[int] = queue.Queue()
@@ -150,6 +201,8 @@ class StreamWriter:
         self.lock = threading.Lock()
 
     def _release(self, chunk: _Chunk) -> None:
+        if chunk.slot < 0:
+            return  # a hole: no buffer to give back
         with self.lock:
             chunk.refs -= 1
             done = chunk.refs == 0
@@ -159,29 +212,20 @@ class StreamWriter:
     def _writer(self, run: TargetRun) -> None:
         while True:
             chunk = run.inbox.get()
-            if chunk is None:
-                return
             try:
                 if run.error is None:
-                    _write_pieces(run, chunk)
+                    if chunk is None:
+                        flush_zeros(run)
+                    else:
+                        _write_pieces(run, chunk)
             except OSError as exc:
                 gone = run.target.gone_error(exc)
                 run.error = gone.one_line() if gone else f"write failed: {exc.strerror or exc}"
             finally:
-                self._release(chunk)
-
-    def _fill(self, view: memoryview, offset: int) -> None:
-        got = 0
-        while got < len(view):
-            try:
-                read = self.stream.readinto(view[got:])
-            except Exception as exc:  # zstd/gzip errors have no common base class
-                raise ImageError(f"image stream is corrupt at byte {offset + got}: {exc}") from exc
-            if read <= 0:
-                raise ImageError(
-                    f"image stream ended at byte {offset + got} of {self.image_size} (truncated)"
-                )
-            got += read
+                if chunk is not None:
+                    self._release(chunk)
+            if chunk is None:
+                return
 
     def run(self) -> None:
         """Write everything; raises ImageError/JobCancelled for the whole batch."""
@@ -193,24 +237,37 @@ class StreamWriter:
             thread.start()
         checker = _RangeChecker(self.spans)
         offset, first = 0, 0
+        skip_zeros = any(run.skip_zeros for run in self.runs)
         try:
-            while offset < self.image_size:
+            for start, length, fill in self.pieces:
+                if start != offset or length <= 0 or offset + length > self.image_size:
+                    raise ImageError(f"image pieces do not tile the image at byte {offset}")
                 if self.cancel is not None and self.cancel.is_set():
                     raise JobCancelled(f"cancelled at byte {offset} of the image")
                 if all(run.error is not None for run in self.runs):
                     return
-                slot = self.free.get()
-                length = min(self.chunk, self.image_size - offset)
-                view = memoryview(self.buffers[slot])[:length]
-                self._fill(view, offset)
-                checker.feed(offset, view)
                 mapped, unmapped, first = _split(offset, offset + length, self.spans, first)
-                chunk = _Chunk(offset, view, slot, mapped, unmapped, len(self.runs))
+                if fill is None:
+                    if mapped:
+                        raise ImageError(f"image piece at byte {offset} holds mapped bytes")
+                    chunk = _Chunk(offset, memoryview(b""), -1, [], unmapped, len(self.runs))
+                else:
+                    slot = self.free.get()
+                    view = memoryview(self.buffers[slot])[:length]
+                    fill(view)
+                    checker.feed(offset, view)
+                    chunk = _Chunk(offset, view, slot, mapped, unmapped, len(self.runs))
+                    if skip_zeros:
+                        _zero_grains(chunk)
                 for run in self.runs:
                     run.inbox.put(chunk)
                 offset += length
                 if self.tick is not None:
                     self.tick(offset)
+            if offset != self.image_size:
+                raise ImageError(
+                    f"image stream ended at byte {offset} of {self.image_size} (truncated)"
+                )
         finally:
             for run in self.runs:
                 run.inbox.put(None)

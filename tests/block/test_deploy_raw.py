@@ -14,7 +14,9 @@ from pathlib import Path
 import pytest
 import yaml
 
+from station.devices.blockio import BlockTarget
 from station.domain.progress import ProgressEvent
+from station.imaging import zeroing
 from station.imaging.profiles import load_image_profile
 from station.imaging.raw_create import BMAP_FILE, IMAGE_FILE, create_raw_image
 from station.jobs.deploy import DeployRequest, run_deploy
@@ -214,3 +216,29 @@ def test_image_from_an_http_mirror_deploys(loops: LoopFactory, tmp_path: Path) -
     assert sorted(requested) == ["/disk.bmap", "/disk.img.zst"]
     with mounted_ro(f"{target}p2") as root:
         assert (root / "opt/random.bin").read_bytes() == master.root_files["opt/random.bin"]
+
+
+@pytest.mark.parametrize("device_command", [True, False], ids=["punch-hole", "blkzeroout"])
+def test_unmapped_range_is_zeroed_on_a_loop_device(
+    loops: LoopFactory, monkeypatch: pytest.MonkeyPatch, device_command: bool
+) -> None:
+    """fallocate(PUNCH_HOLE) first; a device without a cheap zeroing command: BLKZEROOUT."""
+    punched: list[bool] = []
+    real = zeroing.punch_zeros
+
+    def punch(fd: int, offset: int, length: int) -> bool:
+        punched.append(device_command and real(fd, offset, length))
+        return punched[-1]
+
+    monkeypatch.setattr(zeroing, "punch_zeros", punch)
+    device = loops(16 * MIB, name="zeroing")
+    pattern = os.urandom(16 * MIB)
+    backing_file(device).write_bytes(pattern)
+    with BlockTarget.open(device, write=True) as target:
+        zeroing.zero_range(target, 4096, 12 * MIB - 4096)
+        target.flush()
+    after = backing_file(device).read_bytes()
+    assert after[:4096] == pattern[:4096]
+    assert after[4096 : 12 * MIB] == bytes(12 * MIB - 4096)
+    assert after[12 * MIB :] == pattern[12 * MIB :]
+    assert punched == [device_command]  # the loop device punches holes in its file

@@ -98,7 +98,7 @@ def test_image_file_that_is_not_zstd_is_refused(
 ) -> None:
     target, before = filled_target(loops, 96 * MIB)
     packed = image.folder / IMAGE_FILE
-    raw = zstandard.ZstdDecompressor().decompress(packed.read_bytes())
+    raw = unpack(packed)
     packed.write_bytes(gzip.compress(raw, compresslevel=1))
     manifest = {**image.manifest, IMAGE_FILE: file_sha256(packed)}
     with pytest.raises(ImageError, match="not a zstd stream"):
@@ -114,6 +114,13 @@ def test_ineligible_disk_is_refused(
         deploy(tmp_path, image.folder, image.manifest, target)
 
 
+def unpack(packed: Path) -> bytes:
+    """The whole raw image: every frame of the file, as `zstd -dc` reads it."""
+    decompressor = zstandard.ZstdDecompressor()
+    reader = decompressor.stream_reader(packed.read_bytes(), read_across_frames=True)
+    return reader.read()
+
+
 def _restamp(image: CreatedImage, raw: bytes) -> dict[str, str]:
     packed = image.folder / IMAGE_FILE
     packed.write_bytes(zstandard.ZstdCompressor(level=1).compress(raw))
@@ -125,9 +132,7 @@ def test_data_corrupted_mid_stream_ends_failed_and_not_deployed(
 ) -> None:
     """The file matches the manifest (corrupted at the source), but not its block map."""
     target, _ = filled_target(loops, 96 * MIB)
-    raw = bytearray(
-        zstandard.ZstdDecompressor().decompress((image.folder / IMAGE_FILE).read_bytes())
-    )
+    raw = bytearray(unpack(image.folder / IMAGE_FILE))
     start, end, _ = max(parse(image.folder / BMAP_FILE).spans(), key=lambda s: s[1] - s[0])
     middle = (start + end) // 2
     raw[middle : middle + 16] = b"corrupted bytes!"
