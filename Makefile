@@ -52,3 +52,12 @@ vm-test: $(STAMP) system-deps ## the VM tier alone (QEMU with emulated drives)
 
 clean: ## remove the virtualenv and caches
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+
+.PHONY: live-image vm-boot
+live-image: $(STAMP) ## build the live USB ISO with Debian live-build (root; see docs/live-image.md)
+	@scripts/live/install-build-tools live-build xorriso squashfs-tools mtools dosfstools fdisk
+	PYTHON=$(PY) scripts/live/build-image
+
+vm-boot: $(STAMP) ## boot the built live ISO under QEMU (UEFI and BIOS) and drive tty1
+	@scripts/live/install-build-tools ovmf qemu-system-x86 qemu-utils mtools dosfstools
+	STATION_LIVE_TESTS=1 $(PY) -m pytest -m live tests/live -v -rs; status=$$?; $(PY) scripts/live/report-boot; exit $$status

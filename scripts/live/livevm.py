@@ -1,0 +1,251 @@
+"""Boot the built live ISO under QEMU the way a bench PC would: firmware (OVMF with
+Secure Boot, or SeaBIOS) -> the stick on USB -> Station on tty1, with emulated SATA and
+NVMe disks beside it. Reuses the VM tier's harness (scripts/vm/harness.py: drives,
+their QEMU options, image checks, QMP) and only changes how the machine boots.
+
+The console (ttyS0) is a unix socket logged to console.log: the test logs in there as
+the supervisor (root) to run commands. tty1 (Station) is driven with QMP `sendkey`,
+through the guest's French AZERTY keymap, and read back as text with `station-console`
+(it prints /dev/vcsu1 on the console).
+"""
+
+from __future__ import annotations
+
+import codecs
+import re
+import shutil
+import socket
+import subprocess
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from harness import NVME, SATA, VM, Drive, choose_accel
+
+LIVE_MARK = "@@STATION-LIVE"
+OVMF_DIR = Path("/usr/share/OVMF")
+# Secure Boot on: Microsoft's keys enrolled, so only Debian's signed shim can boot.
+OVMF_SB_CODE = OVMF_DIR / "OVMF_CODE_4M.secboot.fd"
+OVMF_SB_VARS = OVMF_DIR / "OVMF_VARS_4M.ms.fd"
+STICK_SERIAL = "STN-LIVE-STICK"
+LIVE_BENCH = (SATA, NVME)
+
+
+def ovmf_missing_reason() -> str | None:
+    for path in (OVMF_SB_CODE, OVMF_SB_VARS):
+        if not path.is_file():
+            return f"{path} missing (Debian package ovmf; `make vm-boot` installs it)"
+    return None
+
+
+class SerialConsole:
+    """The guest's ttyS0 through QEMU's socket chardev: what it printed, and typing."""
+
+    def __init__(self, path: Path, timeout_s: float = 60) -> None:
+        deadline = time.monotonic() + timeout_s
+        while True:
+            try:
+                self._sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+                self._sock.connect(str(path))
+                break
+            except OSError:
+                self._sock.close()
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.2)
+        self.text = ""
+        self._lock = threading.Lock()
+        self._reader = threading.Thread(target=self._read, daemon=True)
+        self._reader.start()
+        self._serial = 0
+
+    def _read(self) -> None:
+        # Incremental: a UTF-8 character split across two reads must not become U+FFFD.
+        decoder = codecs.getincrementaldecoder("utf-8")("replace")
+        while True:
+            try:
+                data = self._sock.recv(65536)
+            except OSError:
+                return
+            if not data:
+                return
+            with self._lock:
+                self.text += decoder.decode(data).replace("\r", "")
+
+    def mark(self) -> int:
+        with self._lock:
+            return len(self.text)
+
+    def wait_for(self, pattern: str, timeout_s: float, since: int = 0) -> re.Match[str]:
+        regex = re.compile(pattern, re.S)
+        deadline = time.monotonic() + timeout_s
+        while True:
+            with self._lock:
+                match = regex.search(self.text, since)
+            if match:
+                return match
+            if time.monotonic() > deadline:
+                tail = self.text[-2000:]
+                raise TimeoutError(f"no {pattern!r} on the console in {timeout_s:.0f}s:\n{tail}")
+            time.sleep(0.2)
+
+    def type(self, text: str) -> None:
+        self._sock.sendall(text.encode())
+
+    def login(self, user: str, password: str, timeout_s: float = 120) -> None:
+        since = self.mark()
+        self.type("\n")
+        prompt = self.wait_for(r"login: *$|root@[^\n]*# *$", timeout_s, since)
+        if "login" in prompt.group(0):  # else still logged in from before a reboot-less retry
+            since = self.mark()
+            self.type(user + "\n")
+            self.wait_for(r"Password: *$|Mot de passe *: *$", 30, since)
+            self.type(password + "\n")
+            # Typing before the shell is up loses characters: wait for root's prompt.
+            self.wait_for(r"root@[^\n]*# *$", 60, since)
+        self.run("stty cols 200 rows 50; export TERM=dumb", timeout_s=60)
+
+    def run(self, command: str, timeout_s: float = 120) -> tuple[int, str]:
+        """Run a shell command on the console; (exit code, output). The markers are
+        typed split (`@@B""7`) so the echo of the command line never matches them."""
+        self._serial += 1
+        n = self._serial
+        since = self.mark()
+        self.type(f'echo @@B""{n}; {command}; echo @@E""{n} rc=$?\n')
+        match = self.wait_for(rf"@@B{n}\n(.*?)@@E{n} rc=(\d+)", timeout_s, since)
+        return int(match.group(2)), match.group(1)
+
+    def close(self) -> None:
+        self._sock.close()
+
+
+# QEMU key names (US positions) for what a French AZERTY layout types.
+AZERTY_SWAPS = {"a": "q", "q": "a", "z": "w", "w": "z", "m": "semicolon"}
+AZERTY_SYMBOLS = {
+    " ": "spc", "-": "6", "_": "8", ",": "m", ";": "comma", ":": "dot", "!": "slash",
+    ".": "shift-comma", "/": "shift-dot", "=": "equal", "\n": "ret",
+}  # fmt: skip
+
+
+def azerty_keys(text: str) -> list[str]:
+    keys = []
+    for char in text:
+        if char in AZERTY_SYMBOLS:
+            keys.append(AZERTY_SYMBOLS[char])
+        elif char.isdigit():
+            keys.append(f"shift-{char}")
+        elif char.isalpha() and char.isascii():
+            key = AZERTY_SWAPS.get(char.lower(), char.lower())
+            keys.append(f"shift-{key}" if char.isupper() else key)
+        else:
+            raise ValueError(f"no AZERTY key for {char!r}")
+    return keys
+
+
+@dataclass
+class LiveVM(VM):
+    """One machine booting the stick image `stick` with `firmware` 'uefi' or 'bios'."""
+
+    stick: Path = field(default_factory=lambda: Path("stick.img"))
+    firmware: str = "uefi"
+    started_at: float = 0.0
+    console: SerialConsole | None = None
+
+    @property
+    def serial_socket(self) -> Path:
+        return self.workdir / "serial.sock"
+
+    def qemu_argv(self, initrd: Path | None = None) -> list[str]:
+        accel = choose_accel()
+        machine = "q35,smm=on" if self.firmware == "uefi" else "q35"
+        argv = ["timeout", "--kill-after=10", str(self.timeout_s), "qemu-system-x86_64"]
+        argv += ["-M", machine, "-accel", accel, "-cpu", "host" if accel == "kvm" else "max"]
+        argv += ["-smp", str(self.cpus), "-m", str(self.memory_mib), "-nodefaults"]
+        argv += ["-display", "none", "-vga", "std"]
+        if self.firmware == "uefi":
+            vars_copy = self.workdir / "OVMF_VARS.fd"
+            if not vars_copy.exists():
+                shutil.copyfile(OVMF_SB_VARS, vars_copy)
+            argv += ["-global", "driver=cfi.pflash01,property=secure,value=on"]
+            argv += ["-drive", f"if=pflash,format=raw,unit=0,readonly=on,file={OVMF_SB_CODE}"]
+            argv += ["-drive", f"if=pflash,format=raw,unit=1,file={vars_copy}"]
+        argv += [
+            "-chardev",
+            f"socket,id=con,path={self.serial_socket},server=on,wait=off,"
+            f"logfile={self.console_log}",
+            "-serial", "chardev:con",
+            "-qmp", f"unix:{self.qmp_socket},server=on,wait=off",
+            "-device", "ahci,id=ahci0",
+            "-device", "qemu-xhci,id=xhci0",
+            "-drive", f"if=none,id=d-stick,format=raw,cache=writeback,file={self.stick}",
+            "-device",
+            f"usb-storage,bus=xhci0.0,drive=d-stick,id=dev-stick,removable=on,"
+            f"serial={STICK_SERIAL},bootindex=0",
+        ]  # fmt: skip
+        for index, name in enumerate(self.pcie_roles(), start=1):
+            argv += ["-device", f"pcie-root-port,id=rp-{name},chassis={index},slot={index}"]
+        for drive in self.drives:
+            argv += self.drive_args(drive)
+        return argv
+
+    def power_on(self) -> None:
+        for stale in (self.console_log, self.qmp_socket, self.serial_socket):
+            stale.unlink(missing_ok=True)
+        argv = self.qemu_argv()
+        (self.workdir / "qemu-argv.txt").write_text(" ".join(argv) + "\n")
+        self.started_at = time.monotonic()
+        self._process = subprocess.Popen(
+            argv,
+            stdin=subprocess.DEVNULL,
+            stdout=(self.workdir / "qemu-stdout.log").open("wb"),
+            stderr=subprocess.STDOUT,
+        )
+        self._started = self.started_at
+        self.console = SerialConsole(self.serial_socket)
+
+    def seconds(self) -> float:
+        return time.monotonic() - self.started_at
+
+    def send_keys(self, keys: list[str], pause_s: float = 0.15) -> None:
+        with self.qmp() as qmp:
+            for key in keys:
+                qmp.hmp(f"sendkey {key}")
+                time.sleep(pause_s)
+
+    def type_tty1(self, text: str) -> None:
+        self.send_keys(azerty_keys(text))
+
+    def screen(self) -> str:
+        """What tty1 shows now, as text (needs a logged-in console)."""
+        assert self.console is not None
+        since = self.console.mark()
+        self.console.type("station-console\n")
+        match = self.console.wait_for(
+            rf"{LIVE_MARK} begin (\d+)\n(.*?){LIVE_MARK} end \1", 60, since
+        )
+        return match.group(2)
+
+    def shutdown(self, timeout_s: float = 180) -> int:
+        """Power off from inside (sync, unmount the data partition), wait for QEMU."""
+        assert self.console is not None and self._process is not None
+        self.console.type("systemctl poweroff\n")
+        try:
+            code = self._process.wait(timeout=timeout_s)
+        except subprocess.TimeoutExpired:
+            self._process.kill()
+            code = self._process.wait()
+        self.console.close()
+        return code
+
+
+def make_live_vm(workdir: Path, stick: Path, firmware: str, drives: tuple[Drive, ...]) -> LiveVM:
+    return LiveVM(
+        rootfs=None,  # type: ignore[arg-type]  # boots from the stick, not a built rootfs
+        workdir=workdir,
+        drives=drives,
+        memory_mib=2048,
+        timeout_s=1500,
+        stick=stick,
+        firmware=firmware,
+    )
