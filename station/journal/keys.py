@@ -10,6 +10,7 @@ share one by accident.
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import stat
 from dataclasses import dataclass
@@ -122,9 +123,27 @@ def _create(folder: Path, private_path: Path) -> None:
         os.link(temporary, private_path)
     except FileExistsError:
         pass
+    except OSError as exc:
+        # FAT (the stick's data partition) has no hard links: create the file
+        # exclusively instead, which still lets only one of two racing processes win.
+        if exc.errno not in (errno.EPERM, errno.EOPNOTSUPP, errno.ENOTSUP):
+            raise
+        _create_exclusive(private_path, pem)
     finally:
         temporary.unlink()
     _fsync_dir(folder)
+
+
+def _create_exclusive(path: Path, pem: bytes) -> None:
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return
+    try:
+        os.write(fd, pem)
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 def _load_private(path: Path) -> Ed25519PrivateKey:
