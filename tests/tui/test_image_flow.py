@@ -34,10 +34,14 @@ pytestmark = [
 loops = imaging_support.loops
 
 
-async def test_recondition_deploys_the_bench_image(loops: LoopFactory, tmp_path: Path) -> None:
+def bench_with_image(
+    loops: LoopFactory, tmp_path: Path, **profile: object
+) -> tuple[imaging_support.Master, str, Services]:
+    """A master disk made into a Station image, a bench whose image profile it is, and
+    the laptop disk that bench will recondition."""
     master = build_master(loops(96 * MIB, name="master"), tmp_path)
     made = create_raw_image(master.device, tmp_path / "image")
-    profile_file = write_profile(tmp_path, made.folder, made.manifest)
+    profile_file = write_profile(tmp_path, made.folder, made.manifest, **profile)
     target = loops(128 * MIB, name="laptop")
     services = Services(
         data_dir=tmp_path / "data",
@@ -45,6 +49,11 @@ async def test_recondition_deploys_the_bench_image(loops: LoopFactory, tmp_path:
         clock=fixed_clock,
         image=load_image_profile(str(profile_file)),
     )
+    return master, target, services
+
+
+async def test_recondition_deploys_the_bench_image(loops: LoopFactory, tmp_path: Path) -> None:
+    master, target, services = bench_with_image(loops, tmp_path)
     app = StationApp(services, lang="en", operator="stagiaire-01")
     async with app.run_test(size=(80, 25)) as pilot:
         await wait_for(pilot, lambda: isinstance(app.screen, DashboardScreen), "dashboard")
@@ -72,17 +81,8 @@ async def test_recondition_deploys_the_bench_image(loops: LoopFactory, tmp_path:
 async def test_an_image_named_after_the_asset_tag_asks_for_the_tag_first(
     loops: LoopFactory, tmp_path: Path
 ) -> None:
-    master = build_master(loops(96 * MIB, name="master"), tmp_path)
-    made = create_raw_image(master.device, tmp_path / "image")
-    profile_file = write_profile(
-        tmp_path, made.folder, made.manifest, post_deploy={"hostname_from_asset_tag": True}
-    )
-    target = loops(128 * MIB, name="laptop")
-    services = Services(
-        data_dir=tmp_path / "data",
-        bench=bench_profile_for([backing_file(target).name]),
-        clock=fixed_clock,
-        image=load_image_profile(str(profile_file)),
+    _, target, services = bench_with_image(
+        loops, tmp_path, post_deploy={"hostname_from_asset_tag": True}
     )
     app = StationApp(services, lang="fr", operator="stagiaire-01")
     async with app.run_test(size=(80, 25)) as pilot:
