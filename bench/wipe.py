@@ -131,15 +131,15 @@ def bench(args: argparse.Namespace, log: Callable[[str], None]) -> BenchReport:
             "wipe_nist_clear_full": lambda: tools.station_wipe("nist-clear-full"),
             "nwipe": tools.nwipe,
         }
-        for index in range(args.runs):
+        for index in range(max(args.runs, args.whole_runs)):
             order: list[str] = []
-            if "write" in groups:
+            if "write" in groups and index < args.runs:
                 order += WRITE_ORDERS[index % len(WRITE_ORDERS)]
-            if "read" in groups:
+            if "read" in groups and index < args.runs:
                 if "write" not in groups and index == 0:
                     tools.dd(tools.dd_write_cmd(), args.size)
                 order += ("dd_read", "station_verify")[:: 1 if index % 2 == 0 else -1]
-            if "whole" in groups:
+            if "whole" in groups and index < args.whole_runs:
                 order += WHOLE_ORDERS[index % len(WHOLE_ORDERS)]
             for metric in order:
                 if metric in skipped:
@@ -149,7 +149,7 @@ def bench(args: argparse.Namespace, log: Callable[[str], None]) -> BenchReport:
                 figure = (
                     f"{sample.seconds:.2f} s" if metric in WALL_METRICS else human_rate(sample.rate)
                 )
-                log(f"run {index + 1}/{args.runs} {metric:22s} {figure} {sample.note}")
+                log(f"run {index + 1} {metric:22s} {figure} {sample.note}")
         commands = _commands(tools, args)
     finally:
         if loop is not None:
@@ -183,7 +183,8 @@ def _commands(tools: Tools, args: argparse.Namespace) -> list[str]:
     chunk = f"chunk={tools.chunk // MIB} MiB"
     return [
         "# make bench runs: .venv/bin/python bench/wipe.py --write-doc docs/performance.md",
-        f"# this run: --runs {args.runs} --size {args.size // MIB}M --chunk {tools.chunk // MIB}M",
+        f"# this run: --runs {args.runs} --whole-runs {args.whole_runs} "
+        f"--size {args.size // MIB}M --chunk {tools.chunk // MIB}M",
         f"truncate -s {args.size} $WORK/disk.img",
         "losetup --find --show --direct-io=on $WORK/disk.img   # -> /dev/loopN",
         show(tools.dd_write_cmd()),
@@ -199,7 +200,15 @@ def _commands(tools: Tools, args: argparse.Namespace) -> list[str]:
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
-    parser.add_argument("--runs", type=int, default=5, help="runs of each tool (default 5)")
+    parser.add_argument(
+        "--runs", type=int, default=9, help="runs of the write and read measures (default 9)"
+    )
+    parser.add_argument(
+        "--whole-runs",
+        type=int,
+        default=3,
+        help="runs of the whole wipes and nwipe (default 3; nwipe takes ~1 min a run)",
+    )
     parser.add_argument(
         "--size", type=parse_size, default=2 * GIB, help="loop device size (default 2G)"
     )
@@ -220,8 +229,8 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--raw", metavar="FILE", help="also save every sample as JSON")
     args = parser.parse_args(argv)
-    if args.runs < 1:
-        parser.error("--runs must be at least 1")
+    if args.runs < 1 or args.whole_runs < 1:
+        parser.error("--runs and --whole-runs must be at least 1")
     if args.size < 64 * MIB or args.size % DD_BLOCK:
         parser.error("--size must be a multiple of 4 MiB, at least 64M")
     if args.chunk is None:

@@ -47,7 +47,7 @@ class PassReport(BaseModel):
     )
     random_key_hex: str | None = Field(
         default=None,
-        description="AES-256-CTR key of a random pass: recorded so anyone can regenerate "
+        description="AES-CTR key of a random pass (128-bit; 256-bit in older records): recorded so anyone can regenerate "
         "the expected bytes; it protects nothing once the pass is written",
     )
     started_at: datetime

@@ -15,11 +15,22 @@ def test_random_stream_regenerates_at_any_offset() -> None:
     tail = memoryview(bytearray(4096))
     source.fill(tail, 512 * 1000)
     assert bytes(tail) == bytes(whole[512 * 1000 : 512 * 1000 + 4096])
-    # The documented rule, independently: AES-256-CTR, counter = offset // 16.
+    # The documented rule, independently: AES-128-CTR, counter = offset // 16.
+    assert len(source.key) == 16
     encryptor = Cipher(
         algorithms.AES(source.key), modes.CTR((32000).to_bytes(16, "big"))
     ).encryptor()
     assert encryptor.update(bytes(4096)) == bytes(tail)
+
+
+def test_a_recorded_256_bit_key_still_replays_its_stream() -> None:
+    # Records written before new passes switched to AES-128 hold 32-byte keys.
+    key = bytes(range(32))
+    source = source_for(PassSpec(pattern=Pattern.RANDOM), None, key=key)
+    buf = memoryview(bytearray(4096))
+    source.fill(buf, 512 * 3)
+    encryptor = Cipher(algorithms.AES(key), modes.CTR((96).to_bytes(16, "big"))).encryptor()
+    assert encryptor.update(bytes(4096)) == bytes(buf)
 
 
 def test_two_random_passes_get_different_keys() -> None:
