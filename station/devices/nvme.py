@@ -11,7 +11,9 @@ import json
 import re
 from dataclasses import dataclass
 from enum import IntEnum
+from pathlib import Path
 
+from station.devices import sysfs
 from station.devices.firmware_erase import (
     DEFAULT_POLLING,
     EraseOutcome,
@@ -106,11 +108,18 @@ def parse_sanitize_log(text: str) -> SanitizeLog:
 # ---------------------------------------------------------------- commands
 
 
-def read_capabilities(path: str, runner: Runner) -> tuple[NvmeCapabilities, CommandEvidence]:
+def read_capabilities(
+    path: str, runner: Runner, sys_root: Path = sysfs.SYS
+) -> tuple[NvmeCapabilities, CommandEvidence]:
+    """id-ctrl, plus how many namespaces sysfs shows next to `path` (pitfall 8)."""
     evidence = runner.run(["nvme", "id-ctrl", path, "-o", "json"], timeout=ADMIN_TIMEOUT_S)
     if not evidence.ok:
         raise CommandError(f"cannot identify NVMe controller {path}: {evidence.describe()}")
-    return parse_id_ctrl(evidence.stdout), evidence
+    namespaces = sysfs.nvme_namespaces(Path(path).resolve().name, sys_root)
+    caps = parse_id_ctrl(evidence.stdout).model_copy(
+        update={"active_namespaces": len(namespaces) if namespaces else None}
+    )
+    return caps, evidence
 
 
 def read_sanitize_log(path: str, runner: Runner) -> tuple[SanitizeLog | None, CommandEvidence]:
@@ -169,6 +178,15 @@ def format_nvm(path: str, runner: Runner, ses: int, caps: NvmeCapabilities) -> E
     if ses == 2 and not caps.format_crypto_erase:
         # QEMU would accept it anyway; the label must not claim what FNA denies.
         return EraseOutcome(False, technique, "FNA says crypto erase is not supported")
+    if (caps.format_all_namespaces or caps.secure_erase_all_namespaces) and not (
+        caps.single_namespace
+    ):
+        # The planner never asks for this; checked again because it would erase disks
+        # nobody selected (pitfall 8).
+        seen = caps.active_namespaces or "an unknown number of"
+        return EraseOutcome(
+            False, technique, f"format would erase all {seen} namespaces of the controller"
+        )
     evidence = runner.run(
         ["nvme", "format", path, f"--ses={ses}", "--force"], timeout=FORMAT_TIMEOUT_S
     )

@@ -8,6 +8,7 @@ hand over a fake tree laid out like the real one:
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from station.domain.disk import RawDiskFacts
@@ -82,6 +83,26 @@ def _listdir(path: Path) -> list[str]:
         return sorted(child.name for child in Path(path).iterdir())
     except OSError:
         return []
+
+
+_NAMESPACE = re.compile(r"nvme\d+(?:c\d+)?n(\d+)")
+
+
+def nvme_namespaces(name: str, sys_root: Path = SYS) -> set[int] | None:
+    """The namespace ids next to NVMe namespace `name` (nvme0n1): its siblings under the
+    controller, or under the subsystem with native multipath. None when not an NVMe
+    namespace or sysfs has no such directory."""
+    if _NAMESPACE.fullmatch(name) is None:
+        return None
+    directory = block_dir(name, sys_root)
+    if not directory.is_dir():
+        return None
+    ids = {
+        int(found.group(1))
+        for child in _listdir(directory.resolve().parent)
+        if (found := _NAMESPACE.fullmatch(child)) is not None
+    }
+    return ids or None
 
 
 def holders(name: str, sys_root: Path = SYS) -> list[str]:

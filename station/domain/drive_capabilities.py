@@ -80,6 +80,10 @@ class NvmeCapabilities(BaseModel):
         return bool(self.sanicap & 0x4)
 
     @property
+    def sanitize_supported(self) -> bool:
+        return bool(self.sanicap & 0x7)
+
+    @property
     def format_supported(self) -> bool:
         return bool(self.oacs & 0x2)  # OACS bit 1: Format NVM
 
@@ -87,6 +91,18 @@ class NvmeCapabilities(BaseModel):
     def format_crypto_erase(self) -> bool:
         return bool(self.fna & 0x4)  # FNA bit 2: crypto erase supported by Format
 
+    # Namespaces the controller exposes to this host, counted by the device layer from
+    # sysfs (id-ctrl only gives the maximum): None when it could not be counted.
+    active_namespaces: int | None = None
+
     @property
     def format_all_namespaces(self) -> bool:
         return bool(self.fna & 0x1)  # FNA bit 0: format applies to all namespaces
+
+    @property
+    def secure_erase_all_namespaces(self) -> bool:
+        return bool(self.fna & 0x2)  # FNA bit 1: its secure erase part covers them all
+
+    @property
+    def single_namespace(self) -> bool:
+        return self.active_namespaces == 1

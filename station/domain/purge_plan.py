@@ -171,21 +171,47 @@ def _firmware(technique: Technique, kind: StepKind, action: str) -> Choice:
 
 
 def _nvme_choice(caps: NvmeCapabilities) -> Choice:
-    if caps.sanitize_crypto_erase:
+    # Pitfall 8: Sanitize always erases every namespace of the controller, and so does
+    # Format when FNA bits 0/1 say so. Another namespace is another disk in Station's
+    # eyes (it may be mounted, or in another job), so such commands are only sent to a
+    # controller seen with exactly one namespace.
+    whole = caps.single_namespace
+    if whole and caps.sanitize_crypto_erase:
         return _firmware(Technique.CRYPTO_ERASE, StepKind.NVME_SANITIZE, "crypto_erase")
-    if caps.sanitize_block_erase:
+    if whole and caps.sanitize_block_erase:
         return _firmware(Technique.BLOCK_ERASE, StepKind.NVME_SANITIZE, "block_erase")
-    if caps.format_supported and caps.format_crypto_erase:
+    format_ok = caps.format_supported and (
+        whole or not (caps.format_all_namespaces or caps.secure_erase_all_namespaces)
+    )
+    if format_ok and caps.format_crypto_erase:
         # Pitfall 7: SANICAP=0 yet Format with crypto erase; labelled as such.
         return _firmware(Technique.CRYPTO_ERASE, StepKind.NVME_FORMAT, "ses=2")
-    if caps.format_supported:
+    if format_ok:
         # sanitization.md's media table: "else Format NVM SES=2/1 (label which)". A user
         # data erase (SES=1) is labelled "format", never "crypto erase", and the
         # watermarks and the read-back still decide whether it really purged.
         return _firmware(Technique.FORMAT, StepKind.NVME_FORMAT, "ses=1")
+    if caps.sanitize_supported or caps.format_supported:
+        return _namespaces_refusal(caps.active_namespaces)
     return _t(
         "NVMe sans sanitize ni formatage sécurisé : seulement un Clear",
         "NVMe without sanitize or secure format: only Clear",
+    )
+
+
+def _namespaces_refusal(count: int | None) -> LocalizedText:
+    if count is None:
+        return _t(
+            "NVMe : nombre d'espaces de noms inconnu, une purge pourrait effacer un autre "
+            "disque du même contrôleur ; seulement un Clear",
+            "NVMe: namespace count unknown, a purge could erase another disk of the same "
+            "controller; only Clear",
+        )
+    return _t(
+        f"NVMe avec {count} espaces de noms : la purge les effacerait tous ; seulement un "
+        "Clear de celui-ci (le responsable peut les réunir en un seul avec nvme-cli)",
+        f"NVMe with {count} namespaces: a purge would erase them all; only Clear of this "
+        "one (a supervisor can merge them into one with nvme-cli)",
     )
 
 

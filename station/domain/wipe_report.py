@@ -47,8 +47,9 @@ class PassReport(BaseModel):
     )
     random_key_hex: str | None = Field(
         default=None,
-        description="AES-CTR key of a random pass (128-bit; 256-bit in older records): recorded so anyone can regenerate "
-        "the expected bytes; it protects nothing once the pass is written",
+        description="AES-CTR key of a random pass (128-bit; 256-bit in older records): "
+        "recorded so anyone can regenerate the expected bytes; it protects nothing once "
+        "the pass is written",
     )
     started_at: datetime
     ended_at: datetime | None = None

@@ -73,3 +73,11 @@ def test_format_runs_when_capabilities_allow() -> None:
     caps, _ = nvme.read_capabilities("/dev/nvme0n1", runner)
     outcome = nvme.format_nvm("/dev/nvme0n1", runner, 2, caps)
     assert outcome.done and outcome.technique == "format_crypto_erase"
+
+
+def test_format_covering_other_namespaces_is_not_sent() -> None:
+    runner = ReplayRunner(CASES / "nvme-samsung980pro-sanicap0", device="/dev/nvme0n1")
+    caps = NvmeCapabilities(oacs=0x2, fna=0x1, active_namespaces=2)
+    outcome = nvme.format_nvm("/dev/nvme0n1", runner, 1, caps)
+    assert not outcome.done and "all 2 namespaces" in outcome.detail
+    assert runner.calls == []

@@ -179,7 +179,7 @@ def test_block_erase_that_leaves_old_data_in_the_read_back_is_not_purged(
 ) -> None:
     plan = plan_for(
         identity(disk_file, MediaKind.NVME, Bus.NVME),
-        nvme.NvmeCapabilities(sanicap=0x2, oacs=0x2),
+        nvme.NvmeCapabilities(sanicap=0x2, oacs=0x2, active_namespaces=1),
         PURGE,
     )
     runner = ReplayRunner(CASES / "nvme-sanitize-block-erase-progress", device=disk_file)

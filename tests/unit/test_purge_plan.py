@@ -73,7 +73,7 @@ TABLE = [
     (
         MediaKind.NVME,
         Bus.NVME,
-        NvmeCapabilities(sanicap=0x3, oacs=0x2),
+        NvmeCapabilities(sanicap=0x3, oacs=0x2, active_namespaces=1),
         "purge",
         Technique.CRYPTO_ERASE,
         StepKind.NVME_SANITIZE,
@@ -82,7 +82,7 @@ TABLE = [
     (
         MediaKind.NVME,
         Bus.NVME,
-        NvmeCapabilities(sanicap=0x2, oacs=0x2),
+        NvmeCapabilities(sanicap=0x2, oacs=0x2, active_namespaces=1),
         "purge",
         Technique.BLOCK_ERASE,
         StepKind.NVME_SANITIZE,
@@ -207,3 +207,50 @@ def test_watermark_judgement() -> None:
     check = judge_watermarks(seed, block, positions, one_left)
     assert not check.all_changed
     assert check.unchanged_offsets == (512,) and check.unreadable_offsets == (1024,)
+
+
+@pytest.mark.parametrize(
+    ("caps", "method", "step", "reason"),
+    [
+        # Sanitize is controller-wide: two namespaces, no sanitize; Format per namespace.
+        (
+            NvmeCapabilities(sanicap=0x3, oacs=0x2, fna=0, active_namespaces=2),
+            "purge",
+            StepKind.NVME_FORMAT,
+            None,
+        ),
+        # Format that covers every namespace (FNA bit 0 or 1) is refused as well.
+        (
+            NvmeCapabilities(sanicap=0x3, oacs=0x2, fna=0x1, active_namespaces=2),
+            "clear",
+            None,
+            "2 namespaces",
+        ),
+        (
+            NvmeCapabilities(sanicap=0, oacs=0x2, fna=0x6, active_namespaces=3),
+            "clear",
+            None,
+            "3 namespaces",
+        ),
+        # Not counted: no controller-wide command either.
+        (
+            NvmeCapabilities(sanicap=0x2, oacs=0, active_namespaces=None),
+            "clear",
+            None,
+            "namespace count unknown",
+        ),
+    ],
+)
+def test_nvme_purge_never_reaches_other_namespaces(
+    caps: NvmeCapabilities, method: str, step: StepKind | None, reason: str | None
+) -> None:
+    plan = plan_for(disk(MediaKind.NVME, Bus.NVME), caps, PURGE)
+    assert plan.method == method
+    kinds = [s.kind for s in plan.steps]
+    if step is not None:
+        assert step in kinds and StepKind.NVME_SANITIZE not in kinds
+    else:
+        assert StepKind.NVME_SANITIZE not in kinds and StepKind.NVME_FORMAT not in kinds
+    if reason is not None:
+        assert plan.reason is not None and reason in plan.reason.en
+        assert "espaces de noms" in plan.reason.fr

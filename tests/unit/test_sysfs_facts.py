@@ -148,3 +148,15 @@ def test_fake_proc_files_are_read(tmp_path: Path) -> None:
     assert mounts.read_mountinfo(host.proc)[0].mount_point == "/"
     assert mounts.read_swaps(host.proc) == ["/dev/sda3"]
     assert mounts.read_cmdline(host.proc) == "root=/dev/sda2 quiet"
+
+
+def test_nvme_namespaces_are_counted_next_to_the_namespace(tmp_path: Path) -> None:
+    host = FakeHost(tmp_path)
+    for nsid in (1, 2):
+        host.disk(f"nvme0n{nsid}", 259, nsid - 1, chain=NVME_CHAIN, rotational=False)
+    host.disk("nvme1n1", 259, 5, chain=NVME_CHAIN.replace("nvme0", "nvme1"), rotational=False)
+    host.disk("sda", 8, 0)
+    assert sysfs.nvme_namespaces("nvme0n2", host.sys) == {1, 2}
+    assert sysfs.nvme_namespaces("nvme1n1", host.sys) == {1}
+    assert sysfs.nvme_namespaces("sda", host.sys) is None
+    assert sysfs.nvme_namespaces("nvme7n1", host.sys) is None  # not in this sysfs

@@ -267,6 +267,8 @@ def test_nvme_purge_by_format_with_sampled_verification(bench: Bench) -> None:
 def test_station_formats_nvme_and_refuses_crypto_erase_fna_denies(bench: Bench) -> None:
     need("station/devices/nvme.py", "firmware helper: station/devices/nvme.py")
     found = step(bench.result, "nvme_format")
+    # Counted from the VM kernel's real sysfs (pitfall 8): one namespace per controller.
+    assert found["caps"]["active_namespaces"] == 1, found["caps"]
     assert found["ses2"]["done"] is False, found
     assert found["ses2"]["commands"] == [], "SES=2 was sent although FNA denies crypto erase"
     assert found["ses1"]["done"] is True, found
