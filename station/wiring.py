@@ -230,6 +230,7 @@ class Services:
             journal=self.journal,
             checkpoints=self.checkpoints,
             ask_unfreeze=ask_unfreeze,
+            self_test=self.bench.smart_self_test,
         )
         try:
             return run_sequence(request, on_update, cancel)

@@ -7,6 +7,8 @@ serial, so the demo gives each backing file a made-up identity, always shown as 
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import BaseModel, ConfigDict, Field
 
 from station.domain.disk import MediaKind
@@ -43,6 +45,11 @@ class BenchProfile(BaseModel):
         default_factory=dict, description="ID_PATH of a port -> slot number shown on the bench"
     )
     wipe_profile: str = "nist-clear"
+    smart_self_test: Literal["none", "short", "long"] = Field(
+        "short",
+        description="the drive's own self-test run before the erase (short: about 2 "
+        "minutes; long: hours on a big disk; none: only read SMART)",
+    )
     image_profile: str | None = None
     inventory_url: str | None = None
     simulated_disks: list[SimulatedDisk] = Field(default_factory=list)

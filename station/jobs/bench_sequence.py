@@ -14,20 +14,21 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
+from typing import Literal
 
 from station.devices.runner import Runner
 from station.devices.safety import TargetInspection
-from station.devices.smart import SmartReport, read_smart
+from station.devices.smart import SMARTCTL_TYPE, SelfTestStatus, SmartReport, read_smart
 from station.domain.image_profile import ImageProfile
 from station.domain.profiles import WipeProfile
 from station.domain.progress import ProgressEvent
-from station.domain.record import DiskRef, SmartAssessment, disk_ref_of
+from station.domain.record import DiskRef, SelfTest, SmartAssessment, disk_ref_of
 from station.domain.results import Result
 from station.domain.smart_verdict import Verdict
 from station.domain.text import LocalizedText
 from station.errors import JobCancelled, StationError, TargetRefused
 from station.imaging.profiles import zero_basis
-from station.jobs.bench_smart import smart_record
+from station.jobs.bench_smart import bench_self_test, self_test_record, smart_record
 from station.jobs.checkpoint import CheckpointStore
 from station.jobs.deploy import DeployRequest, run_deploy
 from station.jobs.sanitize import (
@@ -81,6 +82,8 @@ class SequenceRequest:
     checkpoints: CheckpointStore | None = None
     # Asks the operator what to do with a drive the BIOS froze (None: no purge then).
     ask_unfreeze: Callable[[], UnfreezeChoice] | None = None
+    # The drive's own self-test before the erase (the bench profile's smart_self_test).
+    self_test: Literal["none", "short", "long"] = "none"
 
 
 @dataclass
@@ -92,7 +95,8 @@ class SequenceOutcome:
     reasons: list[LocalizedText] = field(default_factory=list)
     record_ids: list[str] = field(default_factory=list)
     sanitize: SanitizeOutcome | None = None
-    smart_record: SmartAssessment | None = None  # sealed once the erase job has begun
+    # SMART assessment and self-test records, sealed once the erase job has begun.
+    smart_records: list[SmartAssessment | SelfTest] = field(default_factory=list)
 
 
 PHASE_STAGE = {
@@ -150,6 +154,10 @@ def _run(
         return outcome
     on_update(StageUpdate(target, Stage.SMART))
     smart = _smart_step(request, inspection, outcome)
+    try:
+        smart = _self_test_step(request, inspection, outcome, smart, on_update, cancel)
+    except JobCancelled:
+        return _cancelled(outcome)
     if cancel.is_set():
         return _cancelled(outcome)
     on_update(StageUpdate(target, Stage.ERASING, 0.0))
@@ -233,19 +241,70 @@ def _smart_step(
         return Verdict.NOT_SUPPORTED
     outcome.smart = report.verdict.verdict
     outcome.reasons += [r.message for r in report.verdict.reasons]
-    outcome.smart_record = smart_record(
-        report, _disk_ref(inspection), request.operator, evidence_record
+    outcome.smart_records.append(
+        smart_record(report, _disk_ref(inspection), request.operator, evidence_record)
     )
     return report.verdict.verdict
 
 
+def _self_test_step(
+    request: SequenceRequest,
+    inspection: TargetInspection,
+    outcome: SequenceOutcome,
+    smart: Verdict,
+    on_update: Callable[[StageUpdate], None],
+    cancel: threading.Event,
+) -> Verdict:
+    """The drive's own test, when the bench asks for one and SMART answered at all.
+    A failed test makes the disk unhealthy (erased, then set aside, like a SMART FAIL);
+    one the drive aborted or does not offer is said, never counted as passed."""
+    interface = SMARTCTL_TYPE.get(inspection.identity.bus.value)
+    if request.self_test == "none" or interface is None or smart is Verdict.NOT_SUPPORTED:
+        return smart
+    target = request.target
+
+    def fraction(done: float | None) -> None:
+        on_update(StageUpdate(target, Stage.SMART, done))
+
+    tested = bench_self_test(
+        target,
+        request.self_test,
+        runner=request.runner,
+        interface=interface,
+        on_fraction=fraction,
+        cancel=cancel,
+    )
+    outcome.smart_records.append(
+        self_test_record(tested, _disk_ref(inspection), request.operator, evidence_record)
+    )
+    kind = {"short": ("court", "short"), "long": ("long", "long")}[request.self_test]
+    if tested.status is SelfTestStatus.FAILED:
+        outcome.smart = Verdict.FAIL
+        outcome.reasons.append(
+            _text(
+                f"L'autotest {kind[0]} du disque a échoué ({tested.detail}).",
+                f"The disk's {kind[1]} self-test failed ({tested.detail}).",
+            )
+        )
+        return Verdict.FAIL
+    if tested.status is not SelfTestStatus.PASSED:
+        outcome.reasons.append(
+            _text(
+                f"Autotest {kind[0]} non réalisé : {tested.detail}.",
+                f"{kind[1].capitalize()} self-test not done: {tested.detail}.",
+            )
+        )
+    return smart
+
+
 def _seal_smart(request: SequenceRequest, outcome: SequenceOutcome) -> None:
-    """The SMART record joins the journal after the erase job's DiskSeen, so the daily
-    log (which opens a disk session at each DiskSeen) keeps it in the same session;
-    its created_at still says when the assessment was made."""
-    body, outcome.smart_record = outcome.smart_record, None
-    if body is not None and request.journal is not None:
-        outcome.record_ids.insert(0, request.journal.append(body).record_id)
+    """The SMART records join the journal after the erase job's DiskSeen, so the daily
+    log (which opens a disk session at each DiskSeen) keeps them in the same session;
+    their created_at still says when the assessment was made."""
+    bodies, outcome.smart_records = outcome.smart_records, []
+    if bodies and request.journal is not None:
+        stored = request.journal.append_many(bodies)
+        outcome.record_ids[:0] = [item.record_id for item in stored]
 
 
 def _disk_ref(inspection: TargetInspection) -> DiskRef:

@@ -1,16 +1,19 @@
-"""The SMART assessment record of the bench sequence, from one `read_smart` report."""
+"""The SMART step of the bench sequence: the assessment record from one `read_smart`
+report, and the drive's own self-test run so it can be followed and cancelled."""
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Literal
 
-from station.devices.runner import CommandEvidence
-from station.devices.smart import SelfTestOutcome, SmartReport
+from station.devices.runner import CommandEvidence, Runner
+from station.devices.smart import SelfTestKind, SelfTestOutcome, SmartReport, run_self_test
 from station.domain.record import CommandEvidence as EvidenceRecord
 from station.domain.record import DiskRef, SelfTest, SmartAssessment
 from station.domain.smart_verdict import Verdict
+from station.errors import JobCancelled
 
 VERDICT_WORD: dict[Verdict, Literal["healthy", "worn", "failing", "unknown"]] = {
     Verdict.PASS: "healthy",
@@ -63,4 +66,39 @@ def self_test_record(
         test="extended" if outcome.kind == "long" else "short",
         status=outcome.status.value,
         commands=[evidence(e) for e in outcome.evidence],
+    )
+
+
+def bench_self_test(
+    target: str,
+    kind: SelfTestKind,
+    *,
+    runner: Runner,
+    interface: str,
+    on_fraction: Callable[[float | None], None],
+    cancel: threading.Event,
+    poll_s: float = 10.0,
+) -> SelfTestOutcome:
+    """Run the drive's self-test, reporting the fraction done; JobCancelled when asked.
+
+    A cancelled test is left to the drive (it ends by itself and writes nothing): the
+    sequence stops before the erase, so no record claims a result for it."""
+
+    def wait(seconds: float) -> None:
+        if cancel.wait(seconds):
+            raise JobCancelled(f"cancelled during the {kind} self-test")
+
+    def progress(remaining: int | None) -> None:
+        on_fraction(None if remaining is None else (100 - remaining) / 100)
+
+    if cancel.is_set():
+        raise JobCancelled(f"cancelled before the {kind} self-test")
+    return run_self_test(
+        target,
+        kind,
+        runner=runner,
+        interface=interface,
+        on_progress=progress,
+        poll_s=poll_s,
+        sleep=wait,
     )
