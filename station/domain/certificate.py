@@ -206,8 +206,11 @@ def _command(command: Body) -> dict[str, Any]:
 
 def _tools(bodies: Sequence[Body], passes: list[Body]) -> list[str]:
     names: dict[str, None] = {}
-    if passes:
-        names["station (overwrite)"] = None
+    for body in passes:
+        # Records made before passes named their tool say only "station".
+        tool = body.get("tool") or {"name": "station"}
+        label = " ".join(str(p) for p in (tool.get("name"), tool.get("version")) if p)
+        names[f"{label} (overwrite)"] = None
     for body in bodies:
         for command in body.get("commands") or []:
             tool = command.get("tool") or {}

@@ -216,6 +216,9 @@ class OverwritePass(_DiskStep):
     completed: bool
     started_at: UtcTime
     ended_at: UtcTime
+    tool: ToolRef | None = Field(
+        default=None, description="what wrote the pass (Station and its version)"
+    )
     rate_bps: float | None = Field(default=None, ge=0)
     throughput_mbps: list[float] = Field(
         default_factory=list,

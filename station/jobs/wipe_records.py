@@ -18,6 +18,7 @@ from station.domain.record import (
     DiskSeen,
     OverwritePass,
     StepBody,
+    ToolRef,
     Verification,
 )
 from station.domain.wipe_report import WipeReport
@@ -83,6 +84,7 @@ def records_for(
                 completed=done.completed,
                 started_at=done.started_at,
                 ended_at=ended,
+                tool=ToolRef(name="station", version=report.tool_version),
                 rate_bps=done.rate_bps,
                 throughput_mbps=done.throughput_mbps,
                 operator=operator,

@@ -147,3 +147,15 @@ def test_french_formats() -> None:
     with pytest.raises(ValueError, match="not a date"):
         parse_day("2026/22/11")
     assert datetime(2026, 11, 22, tzinfo=UTC)
+
+
+def test_overwrite_tool_and_version_come_from_the_pass_records() -> None:
+    seen = sample_body("disk_seen", created_at=at("09:00:00"))
+    named = sample_body(
+        "overwrite_pass", created_at=at("09:10:00"), tool={"name": "station", "version": "0.1.0"}
+    )
+    facts = certificate_facts([seen, named])
+    assert "station 0.1.0 (overwrite)" in facts["tools"]
+    # A pass recorded before passes named their tool: Station, version not claimed.
+    older = {key: value for key, value in named.items() if key != "tool"}
+    assert "station (overwrite)" in certificate_facts([seen, older])["tools"]

@@ -46,6 +46,7 @@ def test_a_wipe_records_disk_passes_and_verification(tmp_path: Path) -> None:
     assert seen.operator == "op-7" and seen.disk.size_bytes == 96 * MIB  # type: ignore[union-attr]
     assert written.key_hex == report.passes[0].random_key_hex  # type: ignore[union-attr]
     assert written.completed and len(written.throughput_mbps) == 100  # type: ignore[union-attr]
+    assert written.tool.name == "station" and written.tool.version == report.tool_version  # type: ignore[union-attr]
     assert checked.seed_hex == report.verification.seed_hex  # type: ignore[union-attr]
     assert checked.result is Result.CLEARED and checked.coverage_percent >= 10  # type: ignore[union-attr]
     assert services.journal.pending_count() == 3
