@@ -11,10 +11,11 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
+from station.cli.deploy_hosts import DeployHosts, deploy_hosts
 from station.cli.keys import open_keystore
 from station.cli.progress_line import ProgressPrinter, human_bytes
 from station.devices.safety import inspect_target
-from station.domain.image_profile import LicencePolicy
+from station.domain.image_profile import ImageProfile, LicencePolicy
 from station.domain.wipe_report import WipeReport
 from station.errors import UsageError
 from station.imaging.deploy_report import DeployReport
@@ -37,7 +38,19 @@ def register(subparsers: Any) -> None:
     )
     parser.add_argument("devices", nargs="+", metavar="DEVICE", help="e.g. /dev/sdb")
     parser.add_argument("--image", required=True, help="image profile name or YAML file")
-    parser.add_argument("--asset-tag", help="the machine's asset tag (hostname on Linux images)")
+    parser.add_argument(
+        "--asset-tag",
+        action="append",
+        default=[],
+        help="the asset tag of the machine the disk goes into (hostname on Linux images); "
+        "several devices: one per device, same order",
+    )
+    parser.add_argument(
+        "--bench-dock",
+        action="store_true",
+        help="the disks go into other machines (a bench dock): this machine's SMBIOS identity "
+        "is not theirs, the asset tags name them. Implied with several devices.",
+    )
     parser.add_argument(
         "--after-wipe",
         metavar="REPORT",
@@ -77,6 +90,10 @@ def handle(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
     print(f"image: {profile.name}: {profile.title.en}", file=sys.stderr)
+    hosts = deploy_hosts(devices, args.asset_tag, dock=args.bench_dock)
+    _refuse_unnamed_hosts(profile, devices, hosts)
+    for line in hosts.describe():
+        print(line, file=sys.stderr)
     if not args.yes:
         if not sys.stdin.isatty():
             raise UsageError("not on a terminal: add --yes to confirm non-interactively")
@@ -94,7 +111,10 @@ def handle(args: argparse.Namespace) -> int:
             devices,
             profile,
             profile_dir=folder,
-            asset_tag=args.asset_tag,
+            asset_tag=args.asset_tag[0] if len(args.asset_tag) == 1 else None,
+            host=hosts.this_machine.host if hosts.this_machine else None,
+            hosts=hosts.per_disk,
+            host_note=hosts.this_machine.note if hosts.this_machine else None,
             zero_verified=_zero_verified(devices, args.after_wipe),
             operator=args.operator,
             journal=None if args.no_journal else build_services().journal,
@@ -112,6 +132,18 @@ def handle(args: argparse.Namespace) -> int:
     if cancel.is_set():
         return 130
     return EXIT_DEPLOYED if all(r.outcome == "deployed" for r in reports) else EXIT_FAILED
+
+
+def _refuse_unnamed_hosts(profile: ImageProfile, devices: list[str], hosts: DeployHosts) -> None:
+    """A pool key is assigned to one machine, ever: each must be named before any write."""
+    if profile.licence.policy is not LicencePolicy.KEY_POOL:
+        return
+    unnamed = [d for d in devices if not hosts.names_machine(d)]
+    if unnamed:
+        raise UsageError(
+            f"{profile.name} takes a licence key per machine: give the --asset-tag of the "
+            f"machine of {', '.join(unnamed)} (nothing was written)"
+        )
 
 
 def _summary(report: DeployReport) -> None:

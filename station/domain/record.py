@@ -119,6 +119,11 @@ class HostRef(_Strict):
     serial: str | None = None
     uuid: str | None = None
     asset_tag: str | None = None
+    identified_by: Literal["smbios", "asset_tag", "none"] | None = Field(
+        default=None,
+        description="what names the host: its firmware's serial/UUID (smbios), only the "
+        "operator's asset tag (no usable SMBIOS identity: VMs, placeholders), or nothing",
+    )
 
 
 class RecordHeader(_Strict):

@@ -16,6 +16,12 @@ class DeployReport(BaseModel):
     serial: str | None = None
     model: str | None = None
     wwn: str | None = None
+    host: dict[str, Any] | None = Field(
+        default=None, description="the machine the disk goes into, as the records name it"
+    )
+    host_note: str | None = Field(
+        default=None, description="why SMBIOS does not name that machine (fallback used)"
+    )
     image_name: str
     image_sha256: str
     image_format: str

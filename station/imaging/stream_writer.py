@@ -1,7 +1,9 @@
 """Stream one decompressed image to one or several targets at once, overlapping the work.
 
-    producer thread: read the compressed file, decompress (zstandard releases the GIL),
-                     hash each mapped range as it passes ──► chunk queue of each target
+    decompress thread: read the compressed file, decompress the next piece (zstandard
+                       releases the GIL) while
+    producer thread:   hashes the piece before it, range by range (sha256 releases the
+                       GIL too) ──► chunk queue of each target
     one writer thread per target: pwrite with O_DIRECT (releases the GIL)
 
 The image arrives as pieces (offset, length, fill): `fill` puts the piece's bytes in a
@@ -21,6 +23,7 @@ import hashlib
 import queue
 import threading
 from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import partial
 from typing import Protocol
@@ -30,7 +33,7 @@ from station.errors import ImageError, JobCancelled
 from station.imaging.zeroing import zero_range
 
 CHUNK = 8 * 1024 * 1024
-POOL = 4
+POOL = 5  # buffers: one being decompressed, one being hashed, the rest being written
 ZERO_GRAIN = 1024 * 1024
 ZEROS = bytes(ZERO_GRAIN)
 ZERO_CALL_MAX = 1024 * 1024 * 1024  # one BLKZEROOUT at most this long: cancel stays prompt
@@ -87,6 +90,19 @@ class _Chunk:
     unmapped: list[tuple[int, int]]
     refs: int
     zero_grains: set[int] = field(default_factory=set)  # mapped grain starts holding zeros
+
+
+@dataclass
+class _Pending:
+    """A piece on its way: being decompressed into `view` (slot of the pool), or a hole."""
+
+    offset: int
+    length: int
+    mapped: list[tuple[int, int]]
+    unmapped: list[tuple[int, int]]
+    slot: int = -1
+    view: memoryview = field(default_factory=lambda: memoryview(b""))
+    filled: Future[None] | None = None
 
 
 def _split(
@@ -227,8 +243,28 @@ class StreamWriter:
             if chunk is None:
                 return
 
+    def _dispatch(self, piece: _Pending, checker: _RangeChecker, skip_zeros: bool) -> None:
+        """Hash a decompressed piece and hand it to every writer (a hole goes as it is)."""
+        if piece.filled is None:
+            chunk = _Chunk(piece.offset, memoryview(b""), -1, [], piece.unmapped, len(self.runs))
+        else:
+            piece.filled.result()  # re-raises the decompressor's ImageError
+            checker.feed(piece.offset, piece.view)
+            chunk = _Chunk(
+                piece.offset, piece.view, piece.slot, piece.mapped, piece.unmapped, len(self.runs)
+            )
+            if skip_zeros:
+                _zero_grains(chunk)
+        for run in self.runs:
+            run.inbox.put(chunk)
+        if self.tick is not None:
+            self.tick(piece.offset + piece.length)
+
     def run(self) -> None:
-        """Write everything; raises ImageError/JobCancelled for the whole batch."""
+        """Write everything; raises ImageError/JobCancelled for the whole batch.
+
+        The next piece is decompressed (GIL released) while the current one is hashed
+        (GIL released too), so the two costs overlap instead of adding up."""
         threads = [
             threading.Thread(target=self._writer, args=(run,), name=f"write-{index}", daemon=True)
             for index, run in enumerate(self.runs)
@@ -239,31 +275,30 @@ class StreamWriter:
         offset, first = 0, 0
         skip_zeros = any(run.skip_zeros for run in self.runs)
         try:
-            for start, length, fill in self.pieces:
-                if start != offset or length <= 0 or offset + length > self.image_size:
-                    raise ImageError(f"image pieces do not tile the image at byte {offset}")
-                if self.cancel is not None and self.cancel.is_set():
-                    raise JobCancelled(f"cancelled at byte {offset} of the image")
-                if all(run.error is not None for run in self.runs):
-                    return
-                mapped, unmapped, first = _split(offset, offset + length, self.spans, first)
-                if fill is None:
-                    if mapped:
-                        raise ImageError(f"image piece at byte {offset} holds mapped bytes")
-                    chunk = _Chunk(offset, memoryview(b""), -1, [], unmapped, len(self.runs))
-                else:
-                    slot = self.free.get()
-                    view = memoryview(self.buffers[slot])[:length]
-                    fill(view)
-                    checker.feed(offset, view)
-                    chunk = _Chunk(offset, view, slot, mapped, unmapped, len(self.runs))
-                    if skip_zeros:
-                        _zero_grains(chunk)
-                for run in self.runs:
-                    run.inbox.put(chunk)
-                offset += length
-                if self.tick is not None:
-                    self.tick(offset)
+            with ThreadPoolExecutor(max_workers=1, thread_name_prefix="decompress") as filler:
+                ahead: _Pending | None = None
+                for start, length, fill in self.pieces:
+                    if start != offset or length <= 0 or offset + length > self.image_size:
+                        raise ImageError(f"image pieces do not tile the image at byte {offset}")
+                    if self.cancel is not None and self.cancel.is_set():
+                        raise JobCancelled(f"cancelled at byte {offset} of the image")
+                    if all(run.error is not None for run in self.runs):
+                        return
+                    mapped, unmapped, first = _split(offset, offset + length, self.spans, first)
+                    piece = _Pending(offset, length, mapped, unmapped)
+                    if fill is None:
+                        if mapped:
+                            raise ImageError(f"image piece at byte {offset} holds mapped bytes")
+                    else:
+                        piece.slot = self.free.get()
+                        piece.view = memoryview(self.buffers[piece.slot])[:length]
+                        piece.filled = filler.submit(fill, piece.view)
+                    if ahead is not None:
+                        self._dispatch(ahead, checker, skip_zeros)
+                    ahead = piece
+                    offset += length
+                if ahead is not None:
+                    self._dispatch(ahead, checker, skip_zeros)
             if offset != self.image_size:
                 raise ImageError(
                     f"image stream ended at byte {offset} of {self.image_size} (truncated)"

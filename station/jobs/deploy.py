@@ -54,7 +54,11 @@ class DeployRequest:
     operator: str = "station"
     journal: Journal | None = None
     runner: Runner = field(default_factory=SubprocessRunner)
-    host: HostRef | None = None  # the machine the disk goes into (licence records)
+    # The machine the disks go into (records, licence): `hosts` names one per target path
+    # (a batch of disks for several machines), `host` the one of every other target.
+    host: HostRef | None = None
+    hosts: dict[str, HostRef] = field(default_factory=dict)
+    host_note: str | None = None  # why SMBIOS does not name `host` (see jobs.deploy_host)
     keystore: KeyStore | None = None  # the bench's reserved licence keys
     acpi_tables: Path = ACPI_TABLES
     image_cache: Path | None = None  # where HTTP images are kept (default: data dir)
@@ -74,12 +78,15 @@ def _new_report(
     mapped: int,
 ) -> DeployReport:
     ident = inspection.identity
+    host = host_of(request, target.path)
     return DeployReport(
         target=target.path,
         size_bytes=target.size,
         serial=ident.serial,
         model=ident.model,
         wwn=ident.wwn,
+        host=None if host is None else host.model_dump(mode="json", exclude_none=True),
+        host_note=request.host_note if target.path not in request.hosts else None,
         image_name=request.profile.name,
         image_sha256=digest,
         image_format=request.profile.format.value,
@@ -166,17 +173,25 @@ def run_deploy(
         if report.outcome == "deployed":
             _post_deploy(request, report)
         if report.outcome == "deployed":
-            run_licence(_licence_context(request), report)
+            run_licence(_licence_context(request, report.target), report)
         _finish(report)
     if request.journal is not None:
         request.journal.append_many([deploy_record(request, r) for r in reports])
     return reports
 
 
-def _licence_context(request: DeployRequest) -> LicenceContext:
+def host_of(request: DeployRequest, target: str) -> HostRef | None:
+    """The machine `target` goes into; with none given, the asset tag alone names it."""
+    host = request.hosts.get(target) or request.host
+    if host is None and request.asset_tag:
+        host = HostRef(asset_tag=request.asset_tag, identified_by="asset_tag")
+    return host
+
+
+def _licence_context(request: DeployRequest, target: str) -> LicenceContext:
     return LicenceContext(
         profile=request.profile,
-        host=request.host or HostRef(asset_tag=request.asset_tag),
+        host=host_of(request, target) or HostRef(identified_by="none"),
         operator=request.operator,
         runner=request.runner,
         journal=request.journal,
@@ -261,11 +276,17 @@ def _write_and_verify(
             run.target.flush()
 
 
+def _asset_tag(request: DeployRequest, target: str) -> str | None:
+    """The operator's tag for this disk's machine (the hostname of a Linux image)."""
+    own = request.hosts.get(target)
+    return own.asset_tag if own is not None else request.asset_tag
+
+
 def _post_deploy(request: DeployRequest, report: DeployReport) -> None:
     context = PostDeployContext(
         device=report.target,
         profile=request.profile,
-        asset_tag=request.asset_tag,
+        asset_tag=_asset_tag(request, report.target),
         runner=request.runner,
     )
     steps, evidence, problems = run_post_deploy(context)
@@ -284,7 +305,7 @@ def deploy_record(request: DeployRequest, report: DeployReport) -> ImageDeploy:
     return ImageDeploy(
         created_at=report.ended_at or now(),
         operator=request.operator,
-        host=request.host or (HostRef(asset_tag=request.asset_tag) if request.asset_tag else None),
+        host=host_of(request, report.target),
         profile=request.profile.name,
         disk=DiskRef(
             serial=report.serial,

@@ -18,6 +18,8 @@ from pathlib import Path
 import pytest
 import yaml
 
+from station.domain.record import HostRef
+
 MIB = 1024 * 1024
 LoopMaker = Callable[..., str]
 MACHINE_ID = "0123456789abcdef0123456789abcdef"
@@ -135,6 +137,40 @@ def loops(make_loop: Callable[..., str]) -> Iterator[Callable[..., str]]:
     yield factory
     for device in made:
         forget_partitions(device)
+
+
+@pytest.fixture
+def tiny_tmpfs(tmp_path: Path) -> Iterator[Path]:
+    """A folder under tmp_path on its own tmpfs; its size is set by `limit_tmpfs`.
+
+    Listed before `loops` in a test so that it is unmounted after the loop devices over it
+    are detached (fixtures are torn down in reverse order)."""
+    where = tmp_path / "tinyfs"
+    where.mkdir()
+    done = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=1m,mode=0700", "station-test", str(where)],
+        capture_output=True,
+        text=True,
+    )
+    if done.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs here: {done.stderr.strip()}")
+    try:
+        yield where
+    finally:
+        if subprocess.run(["umount", str(where)], capture_output=True).returncode != 0:
+            subprocess.run(["umount", "-l", str(where)], capture_output=True)
+
+
+def limit_tmpfs(where: Path, size: int) -> None:
+    subprocess.run(["mount", "-o", f"remount,size={size}", str(where)], check=True)
+
+
+def tagged_hosts(targets: list[str]) -> dict[str, HostRef]:
+    """One machine per target disk, named by asset tags PC-0, PC-1..."""
+    return {
+        target: HostRef(asset_tag=f"PC-{index}", identified_by="asset_tag")
+        for index, target in enumerate(targets)
+    }
 
 
 def clonezilla_dir(device: str, out: Path, compressions: dict[int, str]) -> dict[str, str]:

@@ -16,6 +16,7 @@ from station.imaging.keystore import KeyStore
 from station.imaging.licence import key_digest
 from station.imaging.profiles import load_image_profile
 from station.imaging.raw_create import create_raw_image
+from station.imaging.raw_deploy import load_block_map
 from station.jobs.deploy import DeployRequest, run_deploy
 from station.journal.keys import generate_key
 from station.journal.store import Journal
@@ -25,9 +26,11 @@ from tests.block.imaging_support import (
     MIB,
     LoopMaker,
     build_windows_master,
+    limit_tmpfs,
     msdm_table,
     partition_sectors,
     read_ntfs_file,
+    tagged_hosts,
     tools_reason,
     write_profile,
 )
@@ -43,6 +46,7 @@ def _reason() -> str | None:
 
 pytestmark = [pytest.mark.block, pytest.mark.skipif(bool(_reason()), reason=str(_reason()))]
 loops = imaging_support.loops
+tiny_tmpfs = imaging_support.tiny_tmpfs
 MASTER, TARGET = 64 * MIB, 128 * MIB
 KEYS = ["BBBBB-11111-22222-33333-44444", "CCCCC-11111-22222-33333-44444"]
 ANSWER = "Windows/Panther/unattend.xml"
@@ -152,3 +156,47 @@ def _all_time() -> tuple[object, object]:
     from datetime import UTC, datetime
 
     return datetime(2000, 1, 1, tzinfo=UTC), datetime(2100, 1, 1, tzinfo=UTC)
+
+
+def test_batch_with_one_failing_disk_takes_keys_only_for_the_deployed(
+    tiny_tmpfs: Path, loops: LoopMaker, tmp_path: Path
+) -> None:
+    """Three machines' disks in one batch, one fails mid-write: it takes no key (the key
+    step runs only after a verified write), each other machine gets its own key."""
+    setup = bench(loops, tmp_path)
+    setup.store.add_reserved(
+        [(key_digest(KEY_3), KEY_3)], product="win10-pro", pool="refurb"
+    )  # one key per machine of the batch
+    mapped = load_block_map(tmp_path / "image").mapped_bytes
+    limit_tmpfs(tiny_tmpfs, (mapped // 2) // MIB * MIB)
+    bad = loops(TARGET, name="tinyfs/failing")  # its backing file sits on the tiny tmpfs
+    targets = [setup.target, bad, loops(TARGET, name="target-c")]
+    hosts = tagged_hosts(targets)
+    journal = Journal(tmp_path / "journal.sqlite3", generate_key("bench-1"))
+    request = DeployRequest(
+        targets, setup.profile, profile_dir=setup.folder, hosts=hosts, keystore=setup.store,
+        journal=journal, acpi_tables=setup.acpi,
+    )  # fmt: skip
+
+    reports = {r.target: r for r in run_deploy(request)}
+
+    assert reports[bad].outcome == "failed" and reports[bad].licence is None
+    assert reports[bad].marked_not_deployed
+    written = []
+    for target in (targets[0], targets[2]):
+        report = reports[target]
+        assert report.outcome == "deployed" and report.verified, report.reasons
+        assert report.licence is not None and report.licence["status"] == "key_written"
+        answer = read_ntfs_file(f"{target}p2", ANSWER)
+        [key] = [k for k in [*KEYS, KEY_3] if k in answer]
+        written.append(key)
+    assert len(set(written)) == 2
+    held = {k.key_sha256: k for k in setup.store.listing()}
+    assigned = {k.device_id for k in held.values() if k.status == "assigned"}
+    assert assigned == {"PC-0", "PC-2"}
+    assert [k.status for k in held.values()].count("reserved") == 1
+    kinds = [r.kind for r in journal.records_between(*_all_time())]
+    assert kinds.count("licence_assignment") == 2 and kinds.count("image_deploy") == 3
+
+
+KEY_3 = "EEEEE-11111-22222-33333-44444"

@@ -174,6 +174,15 @@ def test_cli_after_a_zero_verified_wipe_skips_zeros_and_says_so(
     assert deployed["outcome"] == "deployed"
     assert deployed["zero_bytes_skipped"] == report["zero_bytes_skipped"]
     assert deployed["zero_skip_basis"] == report["zero_skip_basis"]
+    # One disk, no --bench-dock: this machine's SMBIOS names the host, or the record and
+    # the report say it could not (a VM or a container has no DMI).
+    host = deployed["host"]
+    assert report["host"] == {k: v for k, v in host.items() if v is not None}
+    if host["identified_by"] == "smbios":
+        assert host["serial"] or host["uuid"]
+    else:
+        assert host["identified_by"] == "none" and "SMBIOS" in report["host_note"]
+        assert report["host_note"] in done.stderr
 
 
 def test_bmaptool_reads_our_block_map(loops: LoopFactory, tmp_path: Path) -> None:

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import gzip
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -166,3 +168,23 @@ def test_disk_with_a_mounted_partition_is_refused(
     with mounted_ro(f"{busy.device}p2"), pytest.raises(TargetRefused, match="mount"):
         deploy(tmp_path, image.folder, image.manifest, busy.device)
     assert backing_file(busy.device).read_bytes() == before
+
+
+def test_key_pool_batch_without_asset_tags_is_refused_before_writing(
+    loops: imaging_support.LoopMaker, image: CreatedImage, tmp_path: Path
+) -> None:
+    """Each machine takes its own licence key: a batch must name each disk's machine."""
+    path = write_profile(
+        tmp_path, image.folder, image.manifest, name="windows-edu",
+        os={"family": "windows", "name": "Windows", "version": "10"},
+        licence={"policy": "key_pool", "product": "win10-pro", "pool": "refurb"},
+    )  # fmt: skip
+    first, before = filled_target(loops, 96 * MIB)
+    second = loops(96 * MIB, name="second")
+    argv = [sys.executable, "-m", "station", "deploy", first, second, "--image", str(path)]
+    done = subprocess.run([*argv, "--yes", "--no-journal"], capture_output=True, text=True)
+    assert done.returncode == 2, done.stderr
+    assert "give the --asset-tag of the machine of" in done.stderr
+    assert backing_file(first).read_bytes() == before
+    half = subprocess.run([*argv, "--asset-tag", "PC-1"], capture_output=True, text=True)
+    assert half.returncode == 2 and "one --asset-tag per device" in half.stderr
