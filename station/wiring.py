@@ -231,6 +231,7 @@ class Services:
             checkpoints=self.checkpoints,
             ask_unfreeze=ask_unfreeze,
             self_test=self.bench.smart_self_test,
+            dock=self.bench.dock,
         )
         try:
             return run_sequence(request, on_update, cancel)

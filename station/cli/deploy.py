@@ -19,6 +19,7 @@ from station.domain.image_profile import ImageProfile, LicencePolicy
 from station.domain.wipe_report import WipeReport
 from station.errors import UsageError
 from station.imaging.deploy_report import DeployReport
+from station.imaging.licence import ACPI_TABLES
 from station.imaging.profiles import load_image_profile, zero_basis
 from station.jobs.deploy import DeployRequest, run_deploy
 from station.jobs.wipe import ensure_eligible
@@ -119,6 +120,8 @@ def handle(args: argparse.Namespace) -> int:
             operator=args.operator,
             journal=None if args.no_journal else build_services().journal,
             keystore=open_keystore() if profile.licence.policy is LicencePolicy.KEY_POOL else None,
+            # In a dock this machine's firmware is the bench's, not the targets'.
+            acpi_tables=None if hosts.this_machine is None else ACPI_TABLES,
         )
         reports = run_deploy(request, on_event=ProgressPrinter(), cancel=cancel)
     finally:

@@ -51,6 +51,12 @@ class BenchProfile(BaseModel):
         "minutes; long: hours on a big disk; none: only read SMART)",
     )
     image_profile: str | None = None
+    dock: bool = Field(
+        False,
+        description="true when the disks on this bench go into other machines (a dock, "
+        "an industrial batch): the bench's own firmware then says nothing about their "
+        "licence (no OEM key check); false when Station boots on the machine it reconditions",
+    )
     inventory_url: str | None = None
     simulated_disks: list[SimulatedDisk] = Field(default_factory=list)
 

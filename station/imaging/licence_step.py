@@ -32,7 +32,7 @@ class LicenceContext:
     runner: Runner
     journal: Journal | None = None
     keystore: KeyStore | None = None
-    acpi_tables: Path = ACPI_TABLES
+    acpi_tables: Path | None = ACPI_TABLES  # None: the target machine's firmware is not here
 
 
 def _record(
@@ -60,6 +60,9 @@ def run_licence(ctx: LicenceContext, report: DeployReport) -> None:
     spec = ctx.profile.licence
     if spec.policy is LicencePolicy.NONE:
         return
+    if ctx.acpi_tables is None:
+        _target_firmware_not_visible(ctx, report)
+        return
     found = firmware_key(ctx.acpi_tables)
     if found is not None:
         report.licence = {
@@ -74,6 +77,22 @@ def run_licence(ctx: LicenceContext, report: DeployReport) -> None:
     if spec.policy is LicencePolicy.FIRMWARE_OEM:
         report.licence = {"policy": spec.policy.value, "status": "no_firmware_key"}
         report.fail("licence: the profile expects the firmware's OEM key; there is no MSDM table")
+        return
+    _from_pool(ctx, report)
+
+
+def _target_firmware_not_visible(ctx: LicenceContext, report: DeployReport) -> None:
+    """A disk deployed in a dock: the firmware Station could read is the bench's own, so
+    its MSDM table says nothing about the machine the disk goes into. An OEM-key image is
+    left to activate from that machine's firmware (nothing injected, nothing recorded as
+    assigned); a key-pool image takes a key from the pool as its profile says."""
+    spec = ctx.profile.licence
+    if spec.policy is LicencePolicy.FIRMWARE_OEM:
+        report.licence = {
+            "policy": spec.policy.value,
+            "status": "firmware_not_visible",
+            "injected": False,
+        }
         return
     _from_pool(ctx, report)
 

@@ -27,6 +27,7 @@ from station.domain.results import Result
 from station.domain.smart_verdict import Verdict
 from station.domain.text import LocalizedText
 from station.errors import JobCancelled, StationError, TargetRefused
+from station.imaging.licence import ACPI_TABLES
 from station.imaging.profiles import zero_basis
 from station.jobs.bench_smart import bench_self_test, self_test_record, smart_record
 from station.jobs.checkpoint import CheckpointStore
@@ -84,6 +85,8 @@ class SequenceRequest:
     ask_unfreeze: Callable[[], UnfreezeChoice] | None = None
     # The drive's own self-test before the erase (the bench profile's smart_self_test).
     self_test: Literal["none", "short", "long"] = "none"
+    # The disk goes into another machine (the bench profile's dock): no OEM key check.
+    dock: bool = False
 
 
 @dataclass
@@ -337,6 +340,7 @@ def _image_step(
         journal=request.journal,
         runner=request.runner,
         inspect=request.inspect,
+        acpi_tables=None if request.dock else ACPI_TABLES,
     )
     try:
         reports = run_deploy(deploy, on_event=forward, cancel=cancel)

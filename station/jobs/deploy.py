@@ -60,7 +60,9 @@ class DeployRequest:
     hosts: dict[str, HostRef] = field(default_factory=dict)
     host_note: str | None = None  # why SMBIOS does not name `host` (see jobs.deploy_host)
     keystore: KeyStore | None = None  # the bench's reserved licence keys
-    acpi_tables: Path = ACPI_TABLES
+    # The firmware tables of the machine the disks go into; None when that machine is
+    # not the one Station runs on (a bench dock), so its OEM key cannot be seen.
+    acpi_tables: Path | None = ACPI_TABLES
     image_cache: Path | None = None  # where HTTP images are kept (default: data dir)
     inspect: Callable[[str], TargetInspection] = field(default=inspect_target)
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from station.domain.image_profile import ImageProfile
+from station.domain.image_profile import ImageProfile, LicencePolicy
 from station.imaging.deploy_report import DeployReport
 from station.imaging.keystore import KeyStore
 from station.imaging.licence import key_digest
@@ -81,10 +81,12 @@ class Bench:
     acpi: Path
     target: str
 
-    def deploy(self, asset_tag: str, journal: Journal | None = None) -> DeployReport:
+    def deploy(
+        self, asset_tag: str, journal: Journal | None = None, *, dock: bool = False
+    ) -> DeployReport:
         request = DeployRequest(
             [self.target], self.profile, profile_dir=self.folder, asset_tag=asset_tag,
-            keystore=self.store, journal=journal, acpi_tables=self.acpi,
+            keystore=self.store, journal=journal, acpi_tables=None if dock else self.acpi,
         )  # fmt: skip
         return run_deploy(request)[0]
 
@@ -137,6 +139,43 @@ def test_firmware_oem_key_means_nothing_is_injected(loops: LoopMaker, tmp_path: 
         "status": "firmware_key_present",
         "msdm_table_sha256": report.licence["msdm_table_sha256"],
         "key_sha256": key_digest("DDDDD-11111-22222-33333-44444"),
+        "injected": False,
+    }
+    assert read_ntfs_file(f"{setup.target}p2", ANSWER) == ANSWER_TEMPLATE
+    assert {k.status for k in setup.store.listing()} == {"reserved"}
+
+
+def test_in_a_dock_the_bench_firmware_key_is_not_taken_for_the_target(
+    loops: LoopMaker, tmp_path: Path
+) -> None:
+    """The bench itself has an OEM key; the disk goes into another machine: that key says
+    nothing about it, so a key-pool image takes a pool key and no OEM key is recorded."""
+    setup = bench(loops, tmp_path, msdm_key="DDDDD-11111-22222-33333-44444")
+    journal = Journal(tmp_path / "journal.sqlite3", generate_key("bench-1"))
+    report = setup.deploy("PC-9", journal, dock=True)
+    assert report.outcome == "deployed", report.reasons
+    assert report.licence is not None and report.licence["status"] == "key_written"
+    [record] = [r for r in journal.records_between(*_all_time()) if r.kind != "image_deploy"]
+    assert record.body()["source"] == "key_pool"
+    assert key_digest("DDDDD-11111-22222-33333-44444") not in str(journal.export_chain())
+
+
+def test_in_a_dock_an_oem_key_image_is_left_to_the_target_firmware(
+    loops: LoopMaker, tmp_path: Path
+) -> None:
+    setup = bench(loops, tmp_path, msdm_key="DDDDD-11111-22222-33333-44444")
+    setup.profile = setup.profile.model_copy(
+        update={
+            "licence": setup.profile.licence.model_copy(
+                update={"policy": LicencePolicy.FIRMWARE_OEM}
+            )
+        }
+    )
+    report = setup.deploy("PC-10", dock=True)
+    assert report.outcome == "deployed", report.reasons
+    assert report.licence == {
+        "policy": "firmware_oem",
+        "status": "firmware_not_visible",
         "injected": False,
     }
     assert read_ntfs_file(f"{setup.target}p2", ANSWER) == ANSWER_TEMPLATE
