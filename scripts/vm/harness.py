@@ -47,6 +47,7 @@ class Drive:
     blkdebug: str | None = None  # blkdebug config text: [inject-error] rules
     hotplug_later: bool = False  # attached by the test through QMP, not at boot
     write_bps: int | None = None  # QEMU write throttling, to keep a wipe running a while
+    namespaces: int = 1  # NVMe only: namespaces 2.. get images of their own, "<role>-nsN"
 
 
 # The standard bench of boot 1 (testing.md, "What QEMU emulates"): one drive per bus,
@@ -85,6 +86,11 @@ def qemu_missing_reason() -> str | None:
     if shutil.which("timeout") is None:
         return "coreutils timeout is missing"
     return None
+
+
+def namespace_images(drive: Drive) -> list[str]:
+    """Image names of a drive: its role, then "<role>-nsN" for NVMe namespaces 2.."""
+    return [drive.role] + [f"{drive.role}-ns{n}" for n in range(2, drive.namespaces + 1)]
 
 
 def fill_image(path: Path, size: int, *, dirty: bool) -> None:
@@ -196,14 +202,15 @@ class VM:
     def __post_init__(self) -> None:
         self.workdir.mkdir(parents=True, exist_ok=True)
         for drive in self.drives:
-            path = self.workdir / f"{drive.role}.img"
-            self.images[drive.role] = path
-            if path.exists():
-                continue
-            if drive.role == "stick":
-                make_stick(path, drive.size)
-            else:
-                fill_image(path, drive.size, dirty=True)
+            for image in namespace_images(drive):
+                path = self.workdir / f"{image}.img"
+                self.images[image] = path
+                if path.exists():
+                    continue
+                if drive.role == "stick":
+                    make_stick(path, drive.size)
+                else:
+                    fill_image(path, drive.size, dirty=True)
 
     # -- paths -----------------------------------------------------------------------
     @property
@@ -221,7 +228,20 @@ class VM:
     # -- QEMU command line -----------------------------------------------------------
     def drive_args(self, drive: Drive) -> list[str]:
         """-drive/-device arguments for one drive (also used to build hot-plug commands)."""
+        if drive.namespaces > 1:
+            return self.namespaced_nvme_args(drive)
         return ["-drive", self.drive_spec(drive), "-device", self.device_spec(drive)]
+
+    def namespaced_nvme_args(self, drive: Drive) -> list[str]:
+        """One NVMe controller with a namespace per image (QEMU's nvme-ns devices)."""
+        controller = f"nvme,id=ctl-{drive.role},bus=rp-{drive.role},serial={drive.serial}"
+        args: list[str] = []
+        devices = ["-device", controller]
+        for nsid, image in enumerate(namespace_images(drive), start=1):
+            path = self.images[image]
+            args += ["-drive", f"if=none,id=d-{image},format=raw,cache=writeback,file={path}"]
+            devices += ["-device", f"nvme-ns,drive=d-{image},bus=ctl-{drive.role},nsid={nsid}"]
+        return args + devices
 
     def drive_spec(self, drive: Drive) -> str:
         image = self.images[drive.role]

@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 from harness import (
+    MIB,
     NVME,
     NVME_CRIT,
     SATA,
@@ -46,7 +47,9 @@ BAD = Drive(
     blkdebug=blkdebug_eio(BAD_SECTORS, event="write_aio")
     + blkdebug_eio(BAD_SECTORS, event="read_aio"),
 )
-DRIVES = (*STANDARD_BENCH, BAD)
+# One NVMe controller with two namespaces (sanitization.md pitfall 8).
+NVME_NS = Drive("nvme_ns", "nvme", "STN-NVME-NS02", size=64 * MIB, namespaces=2)
+DRIVES = (*STANDARD_BENCH, BAD, NVME_NS)
 WIPE_OWNER = "lead: station/cli/wipe.py"
 DISKS_OWNER = "discovery helper: station/cli/disks.py"
 SMART_OWNER = "firmware helper: station/cli/smart.py"
@@ -308,3 +311,25 @@ def test_failing_sectors_disk_is_zero_outside_the_bad_sectors(bench: Bench) -> N
 def test_untouched_drives_are_untouched(bench: Bench) -> None:
     for role in ("usb", "stick"):
         assert sha256(bench.image(role)) == bench.before[role], role
+
+
+def test_purge_of_one_namespace_leaves_the_other_untouched(bench: Bench) -> None:
+    found = step(bench.result, "nvme_namespaces")
+    assert found["second_exists"], found
+    report = found["report"]
+    assert report is not None, describe(found["wipe"])
+    plan = report["plan"]
+    # Never a controller-wide command: a per-namespace Format (FNA allows it), or Clear
+    # with the namespaces named as the reason.
+    if plan["method"] == "purge":
+        assert plan["technique"] == "format", plan
+        commands = [c["argv"] for c in report["purge"]["commands"]]
+        assert not any("sanitize" in argv for argv in commands), commands
+        assert any("format" in argv and found["first"] in argv for argv in commands), commands
+    else:
+        assert "2 namespaces" in plan["reason"]["en"], plan
+    assert report["result"] in ("purged", "cleared"), report
+    # The host's own checks: the first namespace holds no old data, the second is as it
+    # was before the boot, byte for byte.
+    assert blocks_with_old_data(bench.image("nvme_ns")) == []
+    assert sha256(bench.image("nvme_ns-ns2")) == bench.before["nvme_ns-ns2"]

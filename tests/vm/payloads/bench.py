@@ -124,6 +124,28 @@ def nvme_format() -> dict[str, Any]:
     return found
 
 
+def nvme_namespaces() -> dict[str, Any]:
+    """A controller with two namespaces: purge of the first must not reach the second.
+    Both namespaces carry the controller's serial, so the agent found one of them."""
+    import re
+
+    first = re.sub(r"n\d+$", "n1", vmlib.dev("nvme_ns"))
+    second = re.sub(r"n\d+$", "n2", first)
+    found: dict[str, Any] = {
+        "first": first,
+        "second": second,
+        "second_exists": Path(second).exists(),
+        "id_ctrl": vmlib.run(["nvme", "id-ctrl", first, "-o", "json"]),
+    }
+    report = Path("/run/station-vm/wipe-nvme_ns.json")
+    found["wipe"] = vmlib.station(
+        "wipe", first, "--profile", purge_profile(), "--yes", "--json", str(report),
+        "--no-checkpoint", timeout=600,
+    )  # fmt: skip
+    found["report"] = json.loads(report.read_text()) if report.exists() else None
+    return found
+
+
 def dm_holder() -> dict[str, Any]:
     dev = vmlib.dev("virtio")
     sectors = int(Path(f"/sys/block/{Path(dev).name}/size").read_text())
@@ -154,6 +176,7 @@ def main() -> None:
         lambda: vmlib.station("wipe", vmlib.dev("stick"), "--yes", "--no-checkpoint"),
     )
     vmlib.run_step(RESULT, "dm_holder", dm_holder)
+    vmlib.run_step(RESULT, "nvme_namespaces", nvme_namespaces)
     vmlib.run_step(RESULT, "wipe_sata", lambda: wipe("sata", purge_profile()))
     vmlib.run_step(RESULT, "wipe_nvme", lambda: wipe("nvme", purge_profile()))
     vmlib.run_step(RESULT, "wipe_bad", lambda: wipe("bad", "nist-clear"))
