@@ -12,8 +12,10 @@ through the guest's French AZERTY keymap, and read back as text with `station-co
 from __future__ import annotations
 
 import codecs
+import os
 import re
 import shutil
+import signal
 import socket
 import subprocess
 import threading
@@ -200,6 +202,7 @@ class LiveVM(VM):
             stdin=subprocess.DEVNULL,
             stdout=(self.workdir / "qemu-stdout.log").open("wb"),
             stderr=subprocess.STDOUT,
+            start_new_session=True,  # so stop() can end `timeout` and QEMU together
         )
         self._started = self.started_at
         self.console = SerialConsole(self.serial_socket)
@@ -233,10 +236,31 @@ class LiveVM(VM):
         try:
             code = self._process.wait(timeout=timeout_s)
         except subprocess.TimeoutExpired:
-            self._process.kill()
+            self.stop()
             code = self._process.wait()
         self.console.close()
         return code
+
+    def stop(self) -> None:
+        """End QEMU for sure. harness.VM.stop SIGKILLs `timeout`, which cannot pass that
+        on: QEMU then kept running, orphaned, and the next boot (BIOS after UEFI) shared
+        the two CPUs with it and did not reach Station in time (the "blank BIOS" run)."""
+        process = self._process
+        if process is None or process.poll() is not None:
+            return
+        try:
+            os.killpg(process.pid, signal.SIGTERM)  # `timeout` and QEMU: one session
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+        except ProcessLookupError:
+            process.wait()
+
+    def pull_stick(self) -> None:
+        """Unplug the USB stick (QMP device_del), as a trainer pulls it after a toram boot."""
+        with self.qmp() as qmp:
+            qmp.device_del("dev-stick")
 
 
 def make_live_vm(workdir: Path, stick: Path, firmware: str, drives: tuple[Drive, ...]) -> LiveVM:

@@ -3,6 +3,7 @@ Station with keys, and collect everything the tests check into one dict (`Seen`)
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -82,6 +83,40 @@ def look_around(vm: LiveVM, seen: Seen) -> None:
         "systemd-analyze 2>&1 | head -3; systemd-analyze blame 2>&1 | head -12", timeout_s=120
     )[1]
     seen["mounts"] = vm.console.run("grep -E 'station-data|/run/live/medium' /proc/mounts")[1]
+    seen.update(startup_split(seen["boot_blame"]))
+    # The supervisor's tty2: a login prompt (Ctrl+Alt+F2 = chvt 2), then back to Station.
+    seen["tty2"] = vm.console.run(
+        "chvt 2; sleep 5; tr -s ' ' < /dev/vcs2; echo; chvt 1; "
+        "systemctl --failed --no-legend --plain | grep getty || echo no-failed-getty",
+        timeout_s=120,
+    )[1]
+    # Where the rest goes: pauses > 3 s in the boot's log, and when live-boot's
+    # initramfs finished (it copies boot.log into the root last) after the kernel started.
+    seen["boot_gaps"] = vm.console.run(
+        "journalctl -b -o short-monotonic --no-pager | awk -F'[][]' "
+        '\'{t=$2+0; if (t-p>3) print int(t-p) "s pause after: " substr(l,1,120) '
+        '"\\n   until: " substr($0,1,120); p=t; l=$0}\'; '
+        "b=$(awk '/^btime/{print $2}' /proc/stat); "
+        'echo "live-boot done at +$(( $(stat -c %Y /var/log/live/boot.log) - b )) s"',
+        timeout_s=120,
+    )[1]
+
+
+def startup_split(analyze: str) -> dict[str, float]:
+    """kernel_s (kernel + live-boot's initramfs) and userspace_s from `systemd-analyze`."""
+    span = r"((?:[0-9.]+(?:min|ms|s) ?)+)"
+    match = re.search(rf"{span} \(kernel\) \+ {span} \(userspace\)", analyze)
+    if not match:
+        return {}
+    return {"kernel_s": seconds_of(match.group(1)), "userspace_s": seconds_of(match.group(2))}
+
+
+def seconds_of(span: str) -> float:
+    """'1min 1.596s' or '33.724s' or '812ms' -> seconds."""
+    total = 0.0
+    for value, unit in re.findall(r"([0-9.]+)(min|ms|s)", span):
+        total += float(value) * {"min": 60, "s": 1, "ms": 0.001}[unit]
+    return round(total, 1)
 
 
 def wipe_through_tui(vm: LiveVM, seen: Seen) -> None:
@@ -125,7 +160,7 @@ def reboot_and_read_journal(vm: LiveVM, seen: Seen) -> None:
     reach_station(vm, seen, "reboot_", since)
     # Records are signed envelopes whose payload is base64 JSON: decode, then look.
     seen["journal_after_reboot"] = vm.console.run(
-        'ls -l /srv/station-data; python3 -c "import sqlite3,json,base64; '
+        'ls -l /srv/station-data /srv/station-data/keys; python3 -c "import sqlite3,json,base64; '
         "c=sqlite3.connect('/srv/station-data/journal.sqlite3'); "
         "print(sorted(k for k,e in c.execute('select kind, envelope from records') "
         "if 'STN-SATA-0001' in base64.b64decode(json.loads(e)['payload']+'==').decode()))\""
@@ -168,24 +203,106 @@ def record_kinds_for(journal: Path, serial: str) -> list[str]:
     return sorted(kinds)
 
 
-def run_boot(workdir: Path, iso: Path, firmware: str, full: bool) -> tuple[LiveVM, Seen]:
-    stick = workdir / "stick.img"
-    offset = write_stick_image(iso, stick)
-    seen: Seen = {"firmware": firmware, "stick_serial": STICK_SERIAL}
-    vm = make_live_vm(workdir, stick, firmware, LIVE_BENCH)
+def choose_toram(vm: LiveVM, window_s: float = 45) -> None:
+    """Press T (the toram entry's hotkey in grub) once a second until the menu has
+    surely come and gone: keys sent during the firmware are harmless or buffered, and
+    grub boots a hotkey's entry at once. /proc/cmdline tells afterwards what booted."""
+    deadline = time.monotonic() + window_s
+    while time.monotonic() < deadline:
+        with contextlib.suppress(OSError):  # QMP socket not up yet
+            vm.send_keys(["t"], pause_s=0)
+        time.sleep(1)
+
+
+def disks_json(vm: LiveVM) -> Any:
+    assert vm.console is not None
+    out = vm.console.run("station disks --json 2>/dev/null", timeout_s=300)[1]
+    return json.loads(out[out.find("[") :] if "[" in out else "null")
+
+
+def pull_stick_and_look(vm: LiveVM, seen: Seen) -> None:
+    """After a toram boot: pull the stick, then see what still works and what Station
+    says when it must write a record to the data partition that went with the stick."""
+    assert vm.console is not None
+    seen["disks_before_pull"] = disks_json(vm)
+    vm.pull_stick()
+    seen["pulled_s"] = round(vm.seconds(), 1)
+    seen["gone"] = vm.console.run(
+        '. /run/station/env; for i in $(seq 60); do [ -e "$STATION_DATA_DEVICE" ] || break; '
+        'sleep 1; done; [ ! -e "$STATION_DATA_DEVICE" ] && echo gone',
+        timeout_s=120,
+    )[1]
+    time.sleep(10)  # let the TUI see the stick leave (udev remove event)
+    seen["screen_after_pull"] = vm.screen()
+    seen["disks_after_pull"] = disks_json(vm)
+    seen["mounts_after_pull"] = vm.console.run("grep -E 'station-data|/run/live' /proc/mounts")[1]
+    # A record Station must write now: SMART check of the SATA disk, into the journal
+    # on the (gone) data partition, as the bench would.
+    sata = next(
+        (
+            d["identity"]["path"]
+            for d in seen["disks_before_pull"] or []
+            if d["identity"].get("serial") == SATA.serial
+        ),
+        "/dev/sda",
+    )
+    seen["record_after_pull"] = vm.console.run(
+        ". /run/station/env; export STATION_DATA_DIR; "
+        f"station smart {sata} --operator {OPERATOR} --lang fr > /tmp/smart.out 2>&1; "
+        "echo smart_rc=$?; tail -5 /tmp/smart.out",
+        timeout_s=300,
+    )[1]
+    seen["dmesg_after_pull"] = vm.console.run("dmesg | grep -iE 'fat|sdb|usb 2-' | tail -8")[1]
+    time.sleep(5)
+    seen["screen_after_record"] = vm.screen()
+
+
+def drive(vm: LiveVM, seen: Seen, workdir: Path, steps: Callable[[LiveVM, Seen], None]) -> None:
+    """Power on, run the steps, power off from inside; a failure is kept in seen."""
     vm.power_on()
     try:
-        reach_station(vm, seen, "")
-        look_around(vm, seen)
-        if full:
-            wipe_through_tui(vm, seen)
-            reboot_and_read_journal(vm, seen)
+        steps(vm, seen)
         seen["qemu_rc"] = vm.shutdown()
     except BaseException as error:
         seen["error"] = f"{type(error).__name__}: {error}"
         vm.stop()
     finally:
         (workdir / "seen.json").write_text(json.dumps(seen, indent=2, ensure_ascii=False))
+
+
+def toram_steps(vm: LiveVM, seen: Seen) -> None:
+    choose_toram(vm)
+    reach_station(vm, seen, "")
+    assert vm.console is not None
+    seen["cmdline"] = vm.console.run("cat /proc/cmdline")[1]
+    seen["mounts"] = vm.console.run("grep -E 'station-data|/run/live' /proc/mounts")[1]
+    pull_stick_and_look(vm, seen)
+
+
+def run_toram_boot(workdir: Path, iso: Path) -> tuple[LiveVM, Seen]:
+    """The toram menu entry (UEFI, Secure Boot), then the stick pulled once booted."""
+    stick = workdir / "stick.img"
+    write_stick_image(iso, stick)
+    seen: Seen = {"firmware": "uefi-toram", "stick_serial": STICK_SERIAL}
+    vm = make_live_vm(workdir, stick, "uefi", LIVE_BENCH)
+    drive(vm, seen, workdir, toram_steps)
+    return vm, seen
+
+
+def run_boot(workdir: Path, iso: Path, firmware: str, full: bool) -> tuple[LiveVM, Seen]:
+    stick = workdir / "stick.img"
+    offset = write_stick_image(iso, stick)
+    seen: Seen = {"firmware": firmware, "stick_serial": STICK_SERIAL}
+    vm = make_live_vm(workdir, stick, firmware, LIVE_BENCH)
+
+    def steps(vm: LiveVM, seen: Seen) -> None:
+        reach_station(vm, seen, "")
+        look_around(vm, seen)
+        if full:
+            wipe_through_tui(vm, seen)
+            reboot_and_read_journal(vm, seen)
+
+    drive(vm, seen, workdir, steps)
     if full and "error" not in seen:
         seen["host_journal_kinds"] = host_journal_kinds(stick, offset, workdir)
     return vm, seen
