@@ -17,6 +17,7 @@ from station.devices import mounts, sysfs
 from station.domain.boot_medium import BootSignals
 
 MEDIUM_MOUNT = "/run/live/medium"
+RAM_FILESYSTEMS = frozenset({"tmpfs", "ramfs"})
 MARKER_KEY = "station.marker"
 UUID_KEYS = ("ID_FS_UUID", "ID_FS_UUID_SUB", "ID_PART_ENTRY_UUID", "ID_PART_TABLE_UUID")
 BLKID_KEYS = ("UUID", "UUID_SUB", "PART_ENTRY_UUID", "PTUUID", "PARTUUID")
@@ -115,7 +116,12 @@ def gather_boot_signals(
     cmdline = mounts.read_cmdline(proc_root)
     medium_entries = [e for e in entries if e.mount_point == MEDIUM_MOUNT]
     medium: frozenset[str] | None = None
-    if medium_entries:
+    # toram: live-boot copies the medium into RAM (a tmpfs at /run/live/medium, or the
+    # medium unmounted), which names no disk: the marker must then name the stick.
+    in_ram = "toram" in cmdline.split("--")[0].split()
+    if medium_entries and medium_entries[-1].fs_type in RAM_FILESYSTEMS:
+        in_ram = True
+    elif medium_entries:
         medium = entry_disks(medium_entries[-1], sys_root) or frozenset()
     marker = mounts.cmdline_value(cmdline, MARKER_KEY) or None
     marker_disks = frozenset[str]()
@@ -130,4 +136,5 @@ def gather_boot_signals(
         marker_uuid=marker,
         marker_disks=marker_disks,
         root_disks=root_disks(entries, sys_root, root_devnum),
+        medium_in_ram=in_ram,
     )

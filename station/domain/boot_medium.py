@@ -4,6 +4,8 @@ The devices layer gathers three signals; this module only judges them:
 - the disk mounted at /run/live/medium (live-boot mounts the stick there),
 - the disk carrying the marker UUID given on the kernel command line (`station.marker=`),
 - the disk(s) backing the running root filesystem.
+With `toram` the medium is a RAM copy: the marker alone names the stick, and a marker on
+no disk means the stick was pulled (nothing running is on a disk any more).
 If they disagree, or a live system gives no way to tell which disk is its stick, the
 verdict is "unclear" and every disk is refused: guessing wrong would erase the stick or,
 worse, the disk the operator thinks is the stick.
@@ -27,6 +29,9 @@ class BootSignals(BaseModel):
     marker_uuid: str | None = None
     marker_disks: frozenset[str] = frozenset()
     root_disks: frozenset[str] = frozenset()
+    # `toram`: the system was copied into RAM and runs without its medium, which is a
+    # tmpfs at /run/live/medium (or unmounted); the stick may since have been pulled.
+    medium_in_ram: bool = False
 
 
 class BootMedium(BaseModel):
@@ -47,6 +52,10 @@ def _why(fr: str, en: str) -> LocalizedText:
 
 
 def _disagreement(s: BootSignals) -> LocalizedText | None:
+    if s.medium_in_ram and s.marker_uuid is not None and not s.marker_disks and not s.root_disks:
+        # Copied to RAM and no disk carries the marker: the stick was pulled. Nothing
+        # running is on a disk, so there is no boot disk left to protect.
+        return None
     if s.marker_uuid is not None and not s.marker_disks:
         return _why(
             f"le repère {s.marker_uuid} donné au démarrage n'est sur aucun disque",
@@ -69,6 +78,7 @@ def _disagreement(s: BootSignals) -> LocalizedText | None:
             "/run/live/medium and the boot marker point at different disks",
         )
     if s.medium_disks is None and s.marker_uuid is None:
+        # With toram too: a stick still plugged in could not be named.
         return _why(
             "système live, mais ni /run/live/medium ni un repère ne désigne la clé",
             "live system, but neither /run/live/medium nor a marker names the stick",

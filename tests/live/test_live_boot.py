@@ -168,12 +168,6 @@ def test_toram_entry_boots_to_station_in_ram(toram: Any) -> None:
     assert "/srv/station-data vfat" in seen["mounts"], seen["mounts"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="with toram, /run/live/medium is a tmpfs: station/devices/boot_signals.py then "
-    "cannot tell the boot disk and refuses every disk (boot_medium_unclear); see "
-    "docs/live-image.md, toram",
-)
 def test_after_pulling_the_stick_disks_are_still_offered(toram: Any) -> None:
     _, seen = toram
     assert "gone" in ok(seen, "gone"), "the stick did not leave the guest"

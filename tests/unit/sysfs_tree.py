@@ -107,11 +107,19 @@ class FakeHost:
         _link(lower_dir / "holders" / name, upper)
         _link(upper / "slaves" / lower, lower_dir)
 
-    def mount(self, major: int, minor: int, mount_point: str, source: str = "/dev/x") -> None:
+    def mount(
+        self,
+        major: int,
+        minor: int,
+        mount_point: str,
+        source: str = "/dev/x",
+        fs_type: str = "ext4",
+    ) -> None:
         mount_id = 20 + len(self.mountinfo)
         mount_point = mount_point.replace(" ", "\\040")  # as the kernel writes it
         self.mountinfo.append(
-            f"{mount_id} 1 {major}:{minor} / {mount_point} rw,relatime shared:1 - ext4 {source} rw"
+            f"{mount_id} 1 {major}:{minor} / {mount_point} rw,relatime shared:1 - "
+            f"{fs_type} {source} rw"
         )
 
     def udev(self, major: int, minor: int, props: dict[str, str]) -> None:

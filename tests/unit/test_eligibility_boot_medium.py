@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from station.domain.boot_medium import BootSignals, judge_boot_medium
+from station.domain.text import LocalizedText
 
 STICK = frozenset({"sdc"})
 UUID = "2b0c9bd6-6f0c-4d7e-9d26-9a8d1c1a7f00"
@@ -70,6 +71,26 @@ def test_signals_that_disagree_make_it_unclear(signals: BootSignals, why: str) -
     assert verdict.unclear is not None
     assert why in verdict.unclear.en
     assert verdict.unclear.fr != verdict.unclear.en
+
+
+def test_toram_the_marker_names_the_stick_or_its_absence_means_pulled() -> None:
+    plugged = judge_boot_medium(
+        BootSignals(medium_in_ram=True, marker_uuid=UUID, marker_disks=STICK, cmdline_live=True)
+    )
+    assert plugged.clear and plugged.boot_disks == STICK
+    pulled = judge_boot_medium(BootSignals(medium_in_ram=True, marker_uuid=UUID, cmdline_live=True))
+    assert pulled.clear and pulled.boot_disks == frozenset()
+    # Still unclear: a running root on a disk, or no marker to name a stick still plugged.
+    on_disk = BootSignals(
+        medium_in_ram=True, marker_uuid=UUID, root_disks=frozenset({"sda"}), cmdline_live=True
+    )
+    assert "is on no disk" in (judge_boot_medium(on_disk).unclear or _none()).en
+    unnamed = BootSignals(medium_in_ram=True, cmdline_live=True)
+    assert "neither" in (judge_boot_medium(unnamed).unclear or _none()).en
+
+
+def _none() -> LocalizedText:
+    return LocalizedText(fr="", en="(clear)")
 
 
 def test_a_marker_alone_makes_the_system_live() -> None:

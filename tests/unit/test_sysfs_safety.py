@@ -170,6 +170,25 @@ def test_marker_alone_finds_the_stick_when_the_medium_is_not_mounted(live: FakeH
     assert inspect(live, "sda", 8, 0).eligibility.eligible
 
 
+def test_toram_the_marker_names_the_stick_behind_the_ram_copy(live: FakeHost) -> None:
+    # live-boot's toram: /run/live/medium is a tmpfs copy, which names no disk.
+    live.mountinfo[-1:] = []
+    live.mount(0, 45, "/run/live/medium", source="tmpfs", fs_type="tmpfs")
+    live.cmdline += " toram"
+    live.write()
+    assert inspect(live, "sdb", 8, 16).eligibility.codes == [RefusalCode.BOOT_MEDIUM]
+    assert inspect(live, "sda", 8, 0).eligibility.eligible
+
+
+def test_toram_with_the_stick_pulled_offers_the_other_disks(live: FakeHost) -> None:
+    live.mountinfo[-1:] = []
+    live.mount(0, 45, "/run/live/medium", source="tmpfs", fs_type="tmpfs")
+    live.cmdline = "boot=live toram station.marker=ffffffff-0000-0000-0000-000000000000"
+    live.write()
+    assert inspect(live, "sda", 8, 0).eligibility.eligible
+    assert inspect(live, "sdc", 8, 32).eligibility.eligible
+
+
 def all_codes(host: FakeHost) -> list[list[RefusalCode]]:
     disks = [("sda", 8, 0), ("sdb", 8, 16), ("sdc", 8, 32)]
     return [inspect(host, *disk).eligibility.codes for disk in disks]
