@@ -12,10 +12,8 @@ through the guest's French AZERTY keymap, and read back as text with `station-co
 from __future__ import annotations
 
 import codecs
-import os
 import re
 import shutil
-import signal
 import socket
 import subprocess
 import threading
@@ -240,22 +238,6 @@ class LiveVM(VM):
             code = self._process.wait()
         self.console.close()
         return code
-
-    def stop(self) -> None:
-        """End QEMU for sure. harness.VM.stop SIGKILLs `timeout`, which cannot pass that
-        on: QEMU then kept running, orphaned, and the next boot (BIOS after UEFI) shared
-        the two CPUs with it and did not reach Station in time (the "blank BIOS" run)."""
-        process = self._process
-        if process is None or process.poll() is not None:
-            return
-        try:
-            os.killpg(process.pid, signal.SIGTERM)  # `timeout` and QEMU: one session
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
-        except ProcessLookupError:
-            process.wait()
 
     def pull_stick(self) -> None:
         """Unplug the USB stick (QMP device_del), as a trainer pulls it after a toram boot."""

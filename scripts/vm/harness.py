@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import signal
 import subprocess
 import time
 from collections.abc import Iterator
@@ -352,6 +353,7 @@ class VM:
             stdin=subprocess.DEVNULL,
             stdout=(self.workdir / "qemu-stdout.log").open("wb"),
             stderr=subprocess.STDOUT,
+            start_new_session=True,  # so stop() can end `timeout` and QEMU together
         )
 
     def qmp(self) -> QMP:
@@ -393,9 +395,20 @@ class VM:
         )
 
     def stop(self) -> None:
-        if self._process is not None and self._process.poll() is None:
-            self._process.kill()
-            self._process.wait()
+        """End QEMU for sure. Killing only `timeout` (our child) cannot pass that on: QEMU
+        then ran on, orphaned, sharing the two CPUs with the next boot (the live tier's
+        "blank BIOS" run). QEMU runs in `timeout`'s session, so the group is ended."""
+        process = self._process
+        if process is None or process.poll() is not None:
+            return
+        try:
+            os.killpg(process.pid, signal.SIGTERM)
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+        except ProcessLookupError:
+            process.wait()
 
     def console_tail(self, lines: int = 30) -> str:
         return "console tail:\n" + "\n".join(self._read(self.console_log).splitlines()[-lines:])
