@@ -17,8 +17,10 @@ by run. Three tables:
    Station deployed before the seek table, decompressing every hole).
 3. batch: 3 targets at once against one, each target's backing file either on the host's
    one disk (`disk`: the three share that device's queue) or in RAM (`ram`: a tmpfs such
-   as /dev/shm, one file per target, so no target waits for another's device), with the
-   unmapped ranges zeroed (BLKZEROOUT) and after a zero-verified wipe (skipped).
+   as /dev/shm, one file per target, so no target waits for another's device), or in RAM
+   with each loop device throttled to a SATA SSD's speed by the kernel (`throttled`, the
+   single and the batch alike: bench/deploy_throttle.py), with the unmapped ranges zeroed
+   (BLKZEROOUT) and after a zero-verified wipe (skipped).
 
 Times are wall-clock medians; rates are bytes of image data (mapped bytes) per second.
 The tables and the bars' verdicts are rendered by bench/deploy_report.py (pure, tested).
@@ -39,7 +41,8 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -49,6 +52,7 @@ sys.path.insert(0, str(REPO / "bench"))
 PARTS = ["tools", "sizes", "batch"]
 
 from deploy_report import BACKINGS, BEGIN, END, GIB, MIB, Image, Run, render  # noqa: E402
+from deploy_throttle import MB, Throttle, find_hierarchy  # noqa: E402
 
 
 def sh(cmd: list[str] | str, **kwargs: Any) -> str:
@@ -57,7 +61,7 @@ def sh(cmd: list[str] | str, **kwargs: Any) -> str:
     )
     if done.returncode != 0:
         raise RuntimeError(f"{cmd}: {done.stderr.strip()[-400:]}")
-    return done.stdout
+    return str(done.stdout)
 
 
 class Loops:
@@ -321,7 +325,7 @@ def run(args: argparse.Namespace, log: Callable[[str], None]) -> str:
                 f"zstd -dc -q {base.folder}/disk.img.zst | dd of={target} bs=4M "
                 "iflag=fullblock oflag=direct status=none"
             )
-            tools = {
+            tools: dict[str, tuple[str, Callable[[], object]]] = {
                 "Station, stream check + read-back": (target, lambda: station(readback, [target])),
                 "Station, stream check only": (target, lambda: station(stream, [target])),
                 "Station, after a zero-verified wipe (read-back)": (
@@ -344,50 +348,74 @@ def run(args: argparse.Namespace, log: Callable[[str], None]) -> str:
                     st = profile_for(image, "stream", workdir)
                     old = profile_for(whole, "stream", workdir)
                     sized |= {
-                        f"{gib}|Station, read-back": (target, lambda p=rb: station(p, [target])),
+                        f"{gib}|Station, read-back": (target, partial(station, rb, [target])),
                         f"{gib}|Station, stream check only": (
                             target,
-                            lambda p=st: station(p, [target]),
+                            partial(station, st, [target]),
                         ),
                         f"{gib}|Station, after a zero-verified wipe (read-back)": (
                             target,
-                            lambda p=rb: station(p, [target], zeros=True),
+                            partial(station, rb, [target], zeros=True),
                         ),
                         f"{gib}|Station, stream check, image without seek table": (
                             target,
-                            lambda p=old: station(p, [target]),
+                            partial(station, old, [target]),
                         ),
-                        f"{gib}|bmaptool copy": (target, lambda i=image: bmaptool(i, target)),
+                        f"{gib}|bmaptool copy": (target, partial(bmaptool, image, target)),
                     }
                 for key, values in measure(loops, sized, args.runs, log).items():
                     gib_text, name = key.split("|", 1)
                     size_times.setdefault(int(gib_text), {})[name] = values
 
             batch_times: dict[tuple[str, bool], tuple[list[float], list[float]]] = {}
+            skipped: dict[str, str] = {}
+            throttled_by = ""
+            limits = (args.throttle_write_mbps, args.throttle_read_mbps)
             if "batch" in args.only:
                 for backing in args.batch_on:
+                    hierarchy = find_hierarchy() if backing == "throttled" else None
+                    if isinstance(hierarchy, str):
+                        skipped[backing] = hierarchy
+                        log(f"{backing} batch skipped: {hierarchy}")
+                        continue
                     where = disk_dir
-                    if backing == "ram":
+                    if backing != "disk":
                         where = Path(tempfile.mkdtemp(prefix="station-bench-", dir=args.ram_dir))
+                    throttle: Throttle | None = None
                     try:
                         devices = [loops.make(2 * GIB, where, f"batch{n}") for n in range(3)]
                         facts_devices[f"{backing} batch targets"] = loops.made[devices[0]]
+                        if hierarchy is not None:
+                            for device in devices:
+                                loops.check(device)  # only our own loop devices get limits
+                            throttle = Throttle(hierarchy, devices, *(m * MB for m in limits))
+                            throttled_by = hierarchy.files
+                        around = throttle.inside if throttle else nullcontext
                         for zeros in (False, True):
                             batch_times[(backing, zeros)] = batch(
-                                loops, devices, readback, zeros, args.runs, backing, log
+                                loops, devices, readback, zeros, args.runs, backing, log, around
                             )
+                        if throttle and throttle.bytes_counted() == 0:
+                            raise RuntimeError("the throttling cgroup counted no I/O: not applied")
                     finally:
+                        if throttle:
+                            throttle.close()
                         for device in [d for d in loops.made if loops.made[d].parent == where]:
                             loops.drop(device)
                         if where != disk_dir:
                             shutil.rmtree(where, ignore_errors=True)
             facts = machine_facts(loops, facts_devices, workdir)
+            if throttled_by:
+                facts.append(
+                    f"`throttled` targets: tmpfs loop devices, each limited on its own to "
+                    f"{limits[0]} MB/s write and {limits[1]} MB/s read ({throttled_by})"
+                )
         finally:
             loops.close()
     loads.append(os.getloadavg()[0])
     command = " ".join([".venv/bin/python", "bench/deploy.py", *sys.argv[1:]])
     return render(
-        Run(args.runs, args.data_mib, command, facts, loads),
+        Run(args.runs, args.data_mib, command, facts, loads, limits, skipped),
         images,
         tool_times,
         size_times,
@@ -403,8 +431,12 @@ def batch(
     runs: int,
     backing: str,
     log: Callable[[str], None],
+    around: Callable[[], AbstractContextManager[object]] = nullcontext,
 ) -> tuple[list[float], list[float]]:
-    """3 targets at once and 1 alone, alternating which goes first; every target reset."""
+    """3 targets at once and 1 alone, alternating which goes first; every target reset.
+
+    `around` wraps each timed deploy only (the throttling cgroup), not the resets.
+    """
     several: list[float] = []
     single: list[float] = []
     for round_no in range(runs):
@@ -413,7 +445,8 @@ def batch(
             for device in devices:
                 loops.reset(device)
             chosen = devices if together else devices[:1]
-            seconds = timed(lambda c=chosen: station(profile, c, zeros=zeros))
+            with around():
+                seconds = timed(partial(station, profile, chosen, zeros=zeros))
             (several if together else single).append(seconds)
         log(
             f"run {round_no + 1} ({backing}, {'zero-verified' if zeros else 'holes zeroed'}): "
@@ -434,9 +467,12 @@ def main() -> int:
         "--batch-on",
         nargs="+",
         choices=sorted(BACKINGS),
-        default=["ram", "disk"],
-        help="where the batch targets' backing files live (ram: --ram-dir, disk: --workdir)",
+        default=["throttled", "ram", "disk"],
+        help="where the batch targets' backing files live (ram: --ram-dir, disk: --workdir; "
+        "throttled: --ram-dir, each loop device limited to a SATA SSD's speed)",
     )
+    parser.add_argument("--throttle-write-mbps", type=int, default=500, help="MB/s per target")
+    parser.add_argument("--throttle-read-mbps", type=int, default=550, help="MB/s per target")
     parser.add_argument("--ram-dir", type=Path, default=Path("/dev/shm"))
     parser.add_argument(
         "--only",

@@ -28,20 +28,22 @@ def section(
     single: list[float],
     station: float = 1.0,
     big_runs: list[float] | None = None,
+    batches: dict[tuple[str, bool], tuple[list[float], list[float]]] | None = None,
+    skipped: dict[str, str] | None = None,
 ) -> str:
     tools = {
         "Station, stream check + read-back": [2.0, 2.1, 1.9],
         "Station, stream check only": [station] * 3,
         "bmaptool copy": [1.5, 1.6, 1.4],
     }
-    sizes = {
+    sizes: dict[int, dict[str, list[float]]] = {
         2: {**{n: [1.0, 1.1, 0.9] for n in STATION}, OLD: [1.0], "bmaptool copy": [2.0]},
         8: {**{n: big_runs or [growth] * 3 for n in STATION}, OLD: [1.5], "bmaptool copy": [6]},
     }
-    run = dr.Run(3, 600, "bench/deploy.py", ["CPU x"], [1.0, 2.0])
-    return dr.render(
-        run, {2: image(2), 8: image(8)}, tools, sizes, {("ram", True): (batch, single)}
-    )
+    run = dr.Run(3, 600, "bench/deploy.py", ["CPU x"], [1.0, 2.0], (400, 450), skipped or {})
+    if batches is None:
+        batches = {("ram", True): (batch, single)}
+    return dr.render(run, {2: image(2), 8: image(8)}, tools, sizes, batches)
 
 
 def test_section_is_marked_and_states_every_bar() -> None:
@@ -71,3 +73,36 @@ def test_a_ratio_whose_runs_straddle_the_bar_says_so() -> None:
 def test_growth_within_the_runs_overlap_says_so() -> None:
     text = section(growth=1.2, batch=[2.3], single=[2.0], big_runs=[1.05, 1.2, 1.3])
     assert "NOT met for Station (Station, read-back: its runs at both sizes overlap" in text
+
+
+def test_throttled_rows_get_their_limits_and_their_own_verdicts() -> None:
+    batches = {
+        ("throttled", False): ([2.5, 2.6, 2.7], [2.0, 2.1, 2.2]),
+        ("throttled", True): ([2.4, 2.5, 2.6], [2.0, 2.0, 2.0]),
+        ("ram", False): ([3.0, 3.0, 3.0], [2.0, 2.0, 2.0]),
+    }
+    text = section(growth=1.0, batch=[], single=[], batches=batches)
+    row = "| backing files in RAM (tmpfs), each loop device throttled to 400 MB/s write, 450 MB/s"
+    assert text.count(row) == 2
+    assert "throttled targets, unmapped ranges zeroed: met (1.24 x" in text
+    assert "throttled targets, unmapped ranges skipped: met (1.25 x" in text
+    assert "ram targets, unmapped ranges zeroed: NOT met (1.50 x" in text
+    # The throttled rows come first, as measured, and the model is stated with its limits.
+    assert text.index("throttled targets, unmapped") < text.index("ram targets, unmapped")
+    assert "to 400 MB/s write and 450 MB/s read" in text
+    assert "unthrottled `ram` row stays the CPU-bound worst case on 2 cores" in text
+    assert "the kernel's throttle charges that zeroing at its full size" in text
+
+
+def test_a_skipped_throttled_row_says_why_and_claims_no_verdict() -> None:
+    why = "/sys/fs/cgroup is cgroup v2 without the io controller"
+    text = section(growth=1.0, batch=[2.3], single=[2.0], skipped={"throttled": why})
+    assert f"| — | skipped: {why} | — | — |" in text
+    assert f"- 3-disk batch within 1.3 x one disk, throttled targets: skipped ({why})." in text
+    assert "throttled targets, unmapped" not in text
+    assert "ram targets, unmapped ranges skipped: met (1.15 x" in text
+
+
+def test_only_skipped_batches_still_render_the_batch_table() -> None:
+    text = section(growth=1.0, batch=[], single=[], batches={}, skipped={"throttled": "no"})
+    assert "### 3-disk batch against one disk" in text and "skipped: no" in text
