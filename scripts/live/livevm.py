@@ -192,17 +192,8 @@ class LiveVM(VM):
     def power_on(self) -> None:
         for stale in (self.console_log, self.qmp_socket, self.serial_socket):
             stale.unlink(missing_ok=True)
-        argv = self.qemu_argv()
-        (self.workdir / "qemu-argv.txt").write_text(" ".join(argv) + "\n")
-        self.started_at = time.monotonic()
-        self._process = subprocess.Popen(
-            argv,
-            stdin=subprocess.DEVNULL,
-            stdout=(self.workdir / "qemu-stdout.log").open("wb"),
-            stderr=subprocess.STDOUT,
-            start_new_session=True,  # so stop() can end `timeout` and QEMU together
-        )
-        self._started = self.started_at
+        self.start_qemu(self.qemu_argv())
+        self.started_at = self._started
         self.console = SerialConsole(self.serial_socket)
 
     def seconds(self) -> float:

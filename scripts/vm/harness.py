@@ -345,7 +345,10 @@ class VM:
         initrd = build_initrd(self.rootfs, self.workdir, payload, settings)
         for stale in (self.console_log, self.channel_log, self.qmp_socket):
             stale.unlink(missing_ok=True)
-        argv = self.qemu_argv(initrd)
+        self.start_qemu(self.qemu_argv(initrd))
+
+    def start_qemu(self, argv: list[str]) -> None:
+        """Start QEMU (argv saved beside its output) in a session of its own."""
         (self.workdir / "qemu-argv.txt").write_text(" ".join(argv) + "\n")
         self._started = time.monotonic()
         self._process = subprocess.Popen(
