@@ -118,7 +118,7 @@ def gather_boot_signals(
     medium: frozenset[str] | None = None
     # toram: live-boot copies the medium into RAM (a tmpfs at /run/live/medium, or the
     # medium unmounted), which names no disk: the marker must then name the stick.
-    in_ram = "toram" in cmdline.split("--")[0].split()
+    in_ram = mounts.cmdline_flag(cmdline, "toram")
     if medium_entries and medium_entries[-1].fs_type in RAM_FILESYSTEMS:
         in_ram = True
     elif medium_entries:

@@ -72,6 +72,16 @@ def read_cmdline(proc_root: Path = PROC) -> str:
         return ""
 
 
+def cmdline_flag(cmdline: str, word: str) -> bool:
+    """True when a bare `word` (like `toram`) is on the kernel command line, before `--`."""
+    for found in cmdline.split():
+        if found == "--":
+            return False
+        if found == word:
+            return True
+    return False
+
+
 def cmdline_value(cmdline: str, key: str) -> str | None:
     """The value of `key=value` on a kernel command line (the last one wins, as in the
     kernel); None when the key is absent. Parameters after `--` go to init, not us."""

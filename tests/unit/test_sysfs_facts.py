@@ -137,6 +137,8 @@ def test_cmdline_values() -> None:
     assert mounts.cmdline_value(line, "boot") == "live"
     assert mounts.cmdline_value(line, "root") is None
     assert mounts.cmdline_value("quiet station.marker", "station.marker") is None
+    assert mounts.cmdline_flag(line, "quiet") and not mounts.cmdline_flag(line, "toram")
+    assert not mounts.cmdline_flag("boot=live -- toram", "toram")  # init's, not ours
 
 
 def test_fake_proc_files_are_read(tmp_path: Path) -> None:
