@@ -5,7 +5,6 @@ the two others end deployed and verified, each with its own signed record."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -18,6 +17,7 @@ from station.journal.store import Journal
 from tests.block import imaging_support
 from tests.block.imaging_support import (
     MIB,
+    all_time,
     build_master,
     limit_tmpfs,
     mounted_ro,
@@ -36,10 +36,6 @@ MASTER = 96 * MIB
 TARGET = 160 * MIB
 loops = imaging_support.loops
 tiny_tmpfs = imaging_support.tiny_tmpfs
-
-
-def all_time() -> tuple[datetime, datetime]:
-    return datetime(2000, 1, 1, tzinfo=UTC), datetime(2100, 1, 1, tzinfo=UTC)
 
 
 def test_one_disk_failing_mid_write_leaves_the_batch_deployed(

@@ -25,6 +25,7 @@ from tests.block.imaging_support import (
     ANSWER_TEMPLATE,
     MIB,
     LoopMaker,
+    all_time,
     build_windows_master,
     limit_tmpfs,
     msdm_table,
@@ -121,7 +122,7 @@ def test_pool_key_goes_into_the_answer_file(loops: LoopMaker, tmp_path: Path) ->
     # The full key is gone from the bench; the signed record carries its digest only.
     [held] = [k for k in setup.store.listing() if k.status == "assigned"]
     assert held.key_sha256 == key_digest(used[0]) and held.device_id == "PC-0042"
-    records = journal.records_between(*_all_time())
+    records = journal.records_between(*all_time())
     assert [r.kind for r in records] == ["licence_assignment", "image_deploy"]
     assert records[0].body()["licence_sha256"] == key_digest(used[0])
     assert used[0] not in str(journal.export_chain())
@@ -155,7 +156,7 @@ def test_in_a_dock_the_bench_firmware_key_is_not_taken_for_the_target(
     report = setup.deploy("PC-9", journal, dock=True)
     assert report.outcome == "deployed", report.reasons
     assert report.licence is not None and report.licence["status"] == "key_written"
-    [record] = [r for r in journal.records_between(*_all_time()) if r.kind != "image_deploy"]
+    [record] = [r for r in journal.records_between(*all_time()) if r.kind != "image_deploy"]
     assert record.body()["source"] == "key_pool"
     assert key_digest("DDDDD-11111-22222-33333-44444") not in str(journal.export_chain())
 
@@ -189,12 +190,6 @@ def test_key_that_cannot_be_written_is_quarantined(loops: LoopMaker, tmp_path: P
     assert report.licence is not None and report.licence["status"] == "key_quarantined"
     statuses = sorted(k.status for k in setup.store.listing())
     assert statuses == ["reserved", "to_quarantine"]
-
-
-def _all_time() -> tuple[object, object]:
-    from datetime import UTC, datetime
-
-    return datetime(2000, 1, 1, tzinfo=UTC), datetime(2100, 1, 1, tzinfo=UTC)
 
 
 def test_batch_with_one_failing_disk_takes_keys_only_for_the_deployed(
@@ -234,7 +229,7 @@ def test_batch_with_one_failing_disk_takes_keys_only_for_the_deployed(
     assigned = {k.device_id for k in held.values() if k.status == "assigned"}
     assert assigned == {"PC-0", "PC-2"}
     assert [k.status for k in held.values()].count("reserved") == 1
-    kinds = [r.kind for r in journal.records_between(*_all_time())]
+    kinds = [r.kind for r in journal.records_between(*all_time())]
     assert kinds.count("licence_assignment") == 2 and kinds.count("image_deploy") == 3
 
 
