@@ -7,16 +7,30 @@ PY      = $(VENV)/bin/python
 STAMP   = $(VENV)/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help demo demo-headless test check lint typecheck imports bench vm-test system-deps clean
+.PHONY: help demo demo-headless test check lint typecheck imports bench vm-test system-deps clean lock
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | expand -t 16
 
-$(STAMP): pyproject.toml
+LOCK    = requirements.lock
+UV      = uv==0.13.9
+
+# The virtualenv is built from the lock alone (exact versions, checked hashes), and rebuilt
+# from scratch whenever the lock changes, so every machine runs what CI ran.
+$(STAMP): $(LOCK) pyproject.toml
+	rm -rf $(VENV)
 	$(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -e '.[server,dev]'
+	$(PY) -m pip install -q --require-hashes --no-deps -r $(LOCK)
+	$(PY) -m pip install -q --no-deps --no-build-isolation -e .
+	$(PY) -m pip check
 	touch $@
+
+lock: ## re-resolve every Python dependency to its newest allowed version (commit it alone)
+	$(PYTHON) -m venv .venv-lock
+	.venv-lock/bin/python -m pip install -q '$(UV)'
+	.venv-lock/bin/uv pip compile pyproject.toml requirements-build.in \
+	  --extra server --extra dev --generate-hashes --upgrade \
+	  --python-version 3.11 --python-platform x86_64-manylinux_2_28 -o $(LOCK)
 
 system-deps: ## install Debian packages (root only; otherwise says what is missing)
 	@scripts/install-system-deps.sh
@@ -51,7 +65,7 @@ vm-test: $(STAMP) system-deps ## the VM tier alone (QEMU with emulated drives)
 	$(PY) -m pytest tests/vm
 
 clean: ## remove the virtualenv and caches
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .venv-lock .pytest_cache .mypy_cache .ruff_cache
 
 .PHONY: live-image vm-boot
 live-image: $(STAMP) ## build the live USB ISO with Debian live-build (root; see docs/live-image.md)
