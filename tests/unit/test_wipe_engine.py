@@ -64,8 +64,8 @@ def test_sampled_verification_catches_a_corrupted_range(disk: Path) -> None:
     assert [(m.offset, m.length) for m in again.mismatches] == [(300 * 1024, 4096)]
 
 
-def test_cancel_stops_between_chunks_and_the_next_run_resumes(disk: Path, tmp_path: Path) -> None:
-    store = CheckpointStore(tmp_path / "checkpoints")
+def _run_cancelled_halfway(disk: Path, tmp_path: Path, store: CheckpointStore):
+    """A one-pass random wipe with checkpoints every 8 MiB, cancelled past half the disk."""
     profile = custom_profile(
         tmp_path,
         "passes: [{pattern: random}]\nverification: {mode: full}\ncheckpoint_every_mib: 8\n",
@@ -83,6 +83,12 @@ def test_cancel_stops_between_chunks_and_the_next_run_resumes(disk: Path, tmp_pa
         cancel=cancel,
         clock=lambda: float(ticking()),
     )
+    return profile, first
+
+
+def test_cancel_stops_between_chunks_and_the_next_run_resumes(disk: Path, tmp_path: Path) -> None:
+    store = CheckpointStore(tmp_path / "checkpoints")
+    profile, first = _run_cancelled_halfway(disk, tmp_path, store)
     assert first.stopped == "cancelled" and first.result is Result.FAILED
     assert "cancelled by the operator before the end" in first.reasons
     assert SIZE // 2 <= first.passes[0].bytes_written < SIZE
@@ -96,12 +102,14 @@ def test_cancel_stops_between_chunks_and_the_next_run_resumes(disk: Path, tmp_pa
 
 def test_fresh_ignores_a_checkpoint(disk: Path, tmp_path: Path) -> None:
     store = CheckpointStore(tmp_path / "checkpoints")
-    profile = load_wipe_profile("nist-clear-full")
-    cancel = threading.Event()
-    cancel.set()
-    run_wipe(WipeRequest(str(disk), profile, checkpoints=store), cancel=cancel)
+    profile, first = _run_cancelled_halfway(disk, tmp_path, store)
+    assert first.stopped == "cancelled"
+    assert list((tmp_path / "checkpoints").iterdir()), "the first run left no checkpoint"
     report = run_wipe(WipeRequest(str(disk), profile, checkpoints=store, fresh=True))
     assert not report.resumed and report.result is Result.CLEARED
+    assert report.passes[0].resumed_from is None
+    assert report.passes[0].random_key_hex != first.passes[0].random_key_hex
+    assert read_all(disk) == expected_bytes(report, SIZE)
 
 
 class FailingTarget(BlockTarget):

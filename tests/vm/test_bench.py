@@ -32,7 +32,7 @@ from harness import (
 )
 from rootfs import BuiltRootfs
 
-from tests.vm.vm_support import describe, finished, need, need_wiring, payload, step
+from tests.vm.vm_support import describe, finished, payload, step
 
 # The first test of a module boots the VM (and may build the rootfs): minutes, not seconds.
 pytestmark = [pytest.mark.vm, pytest.mark.timeout(1500)]
@@ -50,11 +50,6 @@ BAD = Drive(
 # One NVMe controller with two namespaces (sanitization.md pitfall 8).
 NVME_NS = Drive("nvme_ns", "nvme", "STN-NVME-NS02", size=64 * MIB, namespaces=2)
 DRIVES = (*STANDARD_BENCH, BAD, NVME_NS)
-WIPE_OWNER = "lead: station/cli/wipe.py"
-DISKS_OWNER = "discovery helper: station/cli/disks.py"
-SMART_OWNER = "firmware helper: station/cli/smart.py"
-PURGE_OWNER = "firmware helper: profiles/wipe/nist-purge.yaml + station/jobs/purge.py"
-PURGE_WIRING = ("station/cli/wipe.py",)
 
 
 @dataclass
@@ -117,7 +112,6 @@ def disks_by_serial(run: dict[str, Any]) -> dict[str, dict[str, Any]]:
 
 
 def test_station_disks_lists_each_drive_with_bus_serial_and_slot(bench: Bench) -> None:
-    need("station/cli/disks.py", DISKS_OWNER)
     rows = disks_by_serial(step(bench.result, "disks"))
     expected_bus = {d.serial: d.bus for d in DRIVES}
     assert set(expected_bus) <= set(rows), sorted(rows)
@@ -128,7 +122,6 @@ def test_station_disks_lists_each_drive_with_bus_serial_and_slot(bench: Bench) -
 
 
 def test_station_disks_never_offers_the_stick(bench: Bench) -> None:
-    need("station/cli/disks.py", DISKS_OWNER)
     rows = disks_by_serial(step(bench.result, "disks"))
     stick = rows[STICK.serial]
     assert stick["eligible"] is False
@@ -138,7 +131,6 @@ def test_station_disks_never_offers_the_stick(bench: Bench) -> None:
 
 
 def test_wipe_refuses_the_live_stick(bench: Bench) -> None:
-    need("station/cli/wipe.py", WIPE_OWNER)
     run = step(bench.result, "stick_refused")
     assert run["rc"] == 5, describe(run)
     assert "boot" in run["stderr"].lower(), describe(run)
@@ -147,7 +139,6 @@ def test_wipe_refuses_the_live_stick(bench: Bench) -> None:
 
 # -- device-mapper holder ---------------------------------------------------------------
 def test_a_device_mapper_holder_makes_the_disk_refused(bench: Bench) -> None:
-    need("station/cli/wipe.py", WIPE_OWNER)
     found = step(bench.result, "dm_holder")
     assert found["create"]["rc"] == 0, describe(found["create"])
     assert found["holders"], "dmsetup made no holder"
@@ -157,7 +148,6 @@ def test_a_device_mapper_holder_makes_the_disk_refused(bench: Bench) -> None:
 
 
 def test_station_disks_shows_the_holder_reason(bench: Bench) -> None:
-    need("station/cli/disks.py", DISKS_OWNER)
     found = step(bench.result, "dm_holder")
     row = disks_by_serial(found["disks"])[VIRTIO.serial]
     assert row["eligible"] is False
@@ -177,7 +167,6 @@ def smart_verdict(run: dict[str, Any]) -> str:
 
 
 def test_smart_verdicts(bench: Bench) -> None:
-    need("station/cli/smart.py", SMART_OWNER)
     found = step(bench.result, "smart")
     # Exit codes (station smart --help): 0 PASS, 4 FAIL, 6 NOT_SUPPORTED.
     assert smart_verdict(found["nvme_crit"]) == "FAIL", describe(found["nvme_crit"])
@@ -192,7 +181,6 @@ def test_smart_verdicts(bench: Bench) -> None:
 
 
 def test_smart_short_self_test_on_sata(bench: Bench) -> None:
-    need("station/cli/smart.py", SMART_OWNER)
     run = step(bench.result, "smart")["self_test_sata"]
     assert run["rc"] == 0, describe(run)
     assert run["json"]["self_test"]["status"] == "passed", describe(run)
@@ -207,27 +195,15 @@ def test_qemu_aborts_security_erase_although_hdparm_exits_0(bench: Bench) -> Non
 
 
 def test_station_security_erase_is_not_reported_done(bench: Bench) -> None:
-    need("station/devices/ata.py", "firmware helper: station/devices/ata.py")
     found = step(bench.result, "station_security_erase")
     assert found["done"] is False, found
     assert found["data_still_there"] is True, found
     assert found["detail"], found
 
 
-def need_purge_behind_wipe() -> None:
-    need("profiles/wipe/nist-purge.yaml", PURGE_OWNER)
-    need_wiring(
-        "run_sanitize",
-        PURGE_WIRING,
-        "station wipe to run the purge plan of profile nist-purge "
-        "(lead: station/cli/wipe.py -> station.jobs.sanitize.run_sanitize)",
-    )
-
-
 def test_purge_on_sata_is_not_claimed_and_falls_back_to_clear(bench: Bench) -> None:
     """QEMU's AHCI drive offers neither SANITIZE nor a security block (and aborts SECURITY
     ERASE anyway): the purge profile must end in a Clear that says why, never `purged`."""
-    need_purge_behind_wipe()
     run = step(bench.result, "wipe_sata")
     report = run["report"]
     assert report is not None, describe(run)
@@ -241,17 +217,13 @@ def test_purge_on_sata_is_not_claimed_and_falls_back_to_clear(bench: Bench) -> N
 
 
 def test_nvme_purge_by_format_with_sampled_verification(bench: Bench) -> None:
-    need_purge_behind_wipe()
     run = step(bench.result, "wipe_nvme")
     report = run["report"]
     assert report is not None, describe(run)
     plan = report["plan"]
-    if plan["method"] == "clear" and "format" in str(plan["reason"]).lower():
-        pytest.skip(
-            "waiting for a plan that runs Format NVM on an NVMe drive without crypto erase "
-            "(firmware helper: station/domain/purge_plan.py _nvme_choice labels SES=1 as "
-            f"Clear and picks the overwrite instead): {plan['reason']['en']}"
-        )
+    # QEMU's NVMe offers Format with secure erase (SES=1) but no crypto erase: the plan
+    # must run that Format, not fall back to an overwrite.
+    assert plan["method"] != "clear", plan
     # Format NVM: Purge with SES=2 (crypto), Clear-or-Purge with SES=1: the label says which.
     assert report["result"] in ("purged", "cleared"), report
     assert report["plan"]["technique"] == "format", report["plan"]
@@ -268,7 +240,6 @@ def test_nvme_purge_by_format_with_sampled_verification(bench: Bench) -> None:
 
 
 def test_station_formats_nvme_and_refuses_crypto_erase_fna_denies(bench: Bench) -> None:
-    need("station/devices/nvme.py", "firmware helper: station/devices/nvme.py")
     found = step(bench.result, "nvme_format")
     # Counted from the VM kernel's real sysfs (pitfall 8): one namespace per controller.
     assert found["caps"]["active_namespaces"] == 1, found["caps"]
@@ -281,7 +252,6 @@ def test_station_formats_nvme_and_refuses_crypto_erase_fna_denies(bench: Bench) 
 
 
 def test_nvme_wipe_leaves_no_old_data(bench: Bench) -> None:
-    need("station/cli/wipe.py", WIPE_OWNER)
     run = step(bench.result, "wipe_nvme")
     assert run["rc"] == 0, describe(run)
     assert blocks_with_old_data(bench.image("nvme")) == []
@@ -289,7 +259,6 @@ def test_nvme_wipe_leaves_no_old_data(bench: Bench) -> None:
 
 # -- failing sectors --------------------------------------------------------------------
 def test_failing_sectors_end_with_warnings_or_failed_and_are_listed(bench: Bench) -> None:
-    need("station/cli/wipe.py", WIPE_OWNER)
     run = step(bench.result, "wipe_bad")
     report = run["report"]
     assert report is not None, describe(run)
@@ -302,7 +271,6 @@ def test_failing_sectors_end_with_warnings_or_failed_and_are_listed(bench: Bench
 
 
 def test_failing_sectors_disk_is_zero_outside_the_bad_sectors(bench: Bench) -> None:
-    need("station/cli/wipe.py", WIPE_OWNER)
     bad_mib = {sector * SECTOR // (1 << 20) for sector in BAD_SECTORS}
     for start, end in nonzero_ranges(bench.image("bad")):
         assert {start >> 20, (end - 1) >> 20} <= bad_mib, (start, end)

@@ -24,7 +24,7 @@ from harness import (
 )
 from rootfs import BuiltRootfs
 
-from tests.vm.vm_support import describe, finished, need, payload, step
+from tests.vm.vm_support import describe, finished, payload, step
 
 # The first test of a module boots the VM (and may build the rootfs): minutes, not seconds.
 pytestmark = [pytest.mark.vm, pytest.mark.timeout(1500)]
@@ -35,8 +35,6 @@ USB_SLOW = Drive(USB.role, USB.bus, USB.serial, write_bps=16 * MIB)
 VIRTIO_SLOW = Drive(VIRTIO.role, VIRTIO.bus, VIRTIO.serial, write_bps=24 * MIB)
 HOTADD = Drive("hotadd", "usb", "STN-HOTADD-01", size=64 * MIB, hotplug_later=True)
 DRIVES = (USB_SLOW, VIRTIO_SLOW, STICK, HOTADD)
-WATCHER_OWNER = "discovery helper: station/devices/udev.py"
-WIPE_OWNER = "lead: station/cli/wipe.py"
 
 
 @dataclass
@@ -51,7 +49,6 @@ class Hotplug:
 
 @pytest.fixture(scope="module")
 def hotplug(vm_rootfs: BuiltRootfs, vm_workdir: Path) -> Hotplug:
-    need("station/devices/udev.py", WATCHER_OWNER)
     vm = VM(vm_rootfs, vm_workdir, drives=DRIVES, timeout_s=600)
     with running(vm, payload("hotplug.py"), config={"payload_timeout_s": 500}):
         vm.wait_event("watching", timeout_s=240)
@@ -74,14 +71,12 @@ def test_hot_added_disk_is_seen_by_the_watcher(hotplug: Hotplug) -> None:
 
 def test_both_wipes_were_running_when_the_disk_was_pulled(hotplug: Hotplug) -> None:
     """The premise of the next tests: otherwise they would prove nothing."""
-    need("station/cli/wipe.py", WIPE_OWNER)
     found = step(hotplug.result, "wipe_and_pull")
     assert found["usb_running_at_pull"] is True, describe(found["usb"])
     assert found["virtio_running_at_pull"] is True, describe(found["virtio"])
 
 
 def test_disk_pulled_mid_wipe_ends_failed(hotplug: Hotplug) -> None:
-    need("station/cli/wipe.py", WIPE_OWNER)
     found = step(hotplug.result, "wipe_and_pull")
     usb = found["usb"]
     assert found["usb_gone"] is True
@@ -93,7 +88,6 @@ def test_disk_pulled_mid_wipe_ends_failed(hotplug: Hotplug) -> None:
 
 
 def test_disk_wiped_at_the_same_time_finishes(hotplug: Hotplug) -> None:
-    need("station/cli/wipe.py", WIPE_OWNER)
     virtio = step(hotplug.result, "wipe_and_pull")["virtio"]
     assert virtio["rc"] == 0, describe(virtio)
     assert virtio["report"]["result"] == "cleared", virtio["report"]

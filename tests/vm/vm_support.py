@@ -8,7 +8,6 @@ from typing import Any
 import pytest
 from harness import VM, VMResult
 
-REPO = Path(__file__).resolve().parents[2]
 PAYLOADS = Path(__file__).resolve().parent / "payloads"
 
 
@@ -23,22 +22,6 @@ def finished(vm: VM) -> VMResult:
 def payload(name: str) -> str:
     """The source of a payload run inside the VM (tests/vm/payloads/NAME)."""
     return (PAYLOADS / name).read_text()
-
-
-def need(relative: str, owner: str) -> None:
-    """Skip, naming the missing piece, when a command under test has not landed yet."""
-    if not (REPO / relative).is_file():
-        pytest.skip(f"waiting for {relative} ({owner})")
-
-
-def need_wiring(needle: str, files: tuple[str, ...], waiting_for: str) -> None:
-    """Skip until one of `files` mentions `needle`: a piece that exists but is not yet
-    connected to the command under test (e.g. the purge plan behind `station wipe`)."""
-    for relative in files:
-        path = REPO / relative
-        if path.is_file() and needle in path.read_text():
-            return
-    pytest.skip(f"waiting for {waiting_for}")
 
 
 def step(result: dict[str, Any] | None, name: str) -> Any:
