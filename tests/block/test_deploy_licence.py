@@ -138,7 +138,7 @@ def test_firmware_oem_key_means_nothing_is_injected(loops: LoopMaker, tmp_path: 
     assert report.licence == {
         "policy": "key_pool",
         "status": "firmware_key_present",
-        "msdm_table_sha256": report.licence["msdm_table_sha256"],
+        "msdm_table_sha256": report.licence["msdm_table_sha256"],  # type: ignore[index]
         "key_sha256": key_digest("DDDDD-11111-22222-33333-44444"),
         "injected": False,
     }

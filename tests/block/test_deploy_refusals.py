@@ -8,6 +8,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 import zstandard
@@ -52,7 +53,7 @@ def filled_target(
 
 
 def deploy(
-    tmp_path: Path, image_dir: Path, manifest: dict[str, str], target: str, **extra: object
+    tmp_path: Path, image_dir: Path, manifest: dict[str, str], target: str, **extra: Any
 ) -> list[DeployReport]:
     path = write_profile(tmp_path, image_dir, manifest, **extra)
     profile, folder = load_image_profile(str(path))

@@ -35,7 +35,14 @@ def record_boot_time(seen: dict[str, Any]) -> None:
     """Kept for scripts/live/report-boot (docs/performance.md); never asserted on."""
     path = LIVE_DIR / "vm-boot-results.json"
     results = json.loads(path.read_text()) if path.exists() else {}
-    keys = ("boot_s", "uptime_s", "kernel_s", "userspace_s", "dashboard_s", "wipe_s")
+    keys: tuple[str, ...] = (
+        "boot_s",
+        "uptime_s",
+        "kernel_s",
+        "userspace_s",
+        "dashboard_s",
+        "wipe_s",
+    )
     keys += ("reboot_boot_s", "error")
     results[seen["firmware"]] = {k: seen[k] for k in keys if k in seen}
     path.write_text(json.dumps(results, indent=2))

@@ -95,6 +95,7 @@ def test_envelopes_of_the_wrong_shape_name_the_field(
 
 
 def test_a_batch_of_the_wrong_shape(sqlite_api: Api) -> None:
+    data: object
     for data in ({}, {"envelopes": []}, {"envelopes": {}}, [], {"envelopes": [{}], "x": 1}):
         assert_refused(sqlite_api.post("/v1/records/batch", json=data), 422, "bad_batch")
 

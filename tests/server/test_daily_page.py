@@ -153,7 +153,7 @@ def test_daily_page_for_all_benches_in_headless_chromium(sqlite_api: Api, tmp_pa
     assert re.search(
         r"ÉCART : 3 enregistrement\(s\) ajouté\(s\) après le visa", str(signed["text"])
     )
-    rows = [row for row in signed["rows"] if "WD-" in row]  # type: ignore[union-attr]
+    rows = [row for row in signed["rows"] if "WD-" in row]  # type: ignore[union-attr,attr-defined]
     assert len(rows) == 3
     bad = next(row for row in rows if "WD-BAD-2" in row)
     assert "échec" in bad and "vérification en échec (1 écart(s)" in bad and "op-8" in bad

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import ClassVar
 
 import pytest
-from textual.widgets import DataTable
+from textual.widgets import DataTable, Static
 
 from station.devices.udev import Action, DiskEvent
 from station.domain.results import Result
@@ -181,7 +181,7 @@ async def test_cancel_while_erasing_leaves_a_clear_state(make_loop, tmp_path):
         assert kernel_name not in services.disks.busy
         await pilot.press("p")
         assert isinstance(app.screen, WhyScreen)
-        panel = " ".join(str(s.content) for s in app.screen.query("Static"))
+        panel = " ".join(str(s.content) for s in app.screen.query(Static))
         assert "PAS entièrement effacé" in panel
 
 
@@ -198,11 +198,11 @@ async def test_refused_disk_cannot_start_and_why_says_so(make_loop, tmp_path):
         assert not isinstance(app.screen, ConfirmScreen)
         assert "P pour savoir pourquoi" in text_of(app, "#notice")
         await pilot.press("p")
-        panel = " ".join(str(s.content) for s in app.screen.query("Static"))
+        panel = " ".join(str(s.content) for s in app.screen.query(Static))
         assert "lecture seule" in panel
         await pilot.press("f2")  # the language switch works on an open panel too
         await pilot.pause()
-        panel = " ".join(str(s.content) for s in app.screen.query("Static"))
+        panel = " ".join(str(s.content) for s in app.screen.query(Static))
         assert "Read-only disk" in panel
         await pilot.press("escape", "f2")
 
@@ -296,7 +296,7 @@ async def test_unplug_while_busy_keeps_the_row_until_the_job_says_how_it_ended(m
         await wait_for(pilot, lambda: screen.rows[device].stage.final, "the sequence ends")
         assert "(unplugged)" in _cell(app, device, "state")
         await pilot.press("p")
-        panel = " ".join(str(s.content) for s in app.screen.query("Static"))
+        panel = " ".join(str(s.content) for s in app.screen.query(Static))
         assert "unplugged while Station was working" in panel
 
 

@@ -4,8 +4,10 @@ image deploy -> records, driven from the dashboard on real loop devices."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
+from textual.widgets import Static
 
 from station.imaging.profiles import load_image_profile
 from station.imaging.raw_create import create_raw_image
@@ -35,7 +37,7 @@ loops = imaging_support.loops
 
 
 def bench_with_image(
-    loops: LoopFactory, tmp_path: Path, **profile: object
+    loops: LoopFactory, tmp_path: Path, **profile: Any
 ) -> tuple[imaging_support.Master, str, Services]:
     """A master disk made into a Station image, a bench whose image profile it is, and
     the laptop disk that bench will recondition."""
@@ -59,7 +61,7 @@ async def test_recondition_deploys_the_bench_image(loops: LoopFactory, tmp_path:
         await wait_for(pilot, lambda: isinstance(app.screen, DashboardScreen), "dashboard")
         screen = app.screen
         assert isinstance(screen, DashboardScreen)
-        assert "image: test-image" in str(screen.query_one("#sync").content)
+        assert "image: test-image" in str(screen.query_one("#sync", Static).content)
         await wait_for(pilot, lambda: target in screen.rows, "target listed")
         serial = services.disks.inspect(target).identity.serial
         assert serial is not None
@@ -91,7 +93,7 @@ async def test_an_image_named_after_the_asset_tag_asks_for_the_tag_first(
         assert isinstance(screen, DashboardScreen)
         await wait_for(pilot, lambda: target in screen.rows, "target listed")
         await pilot.press("t")  # a batch cannot start while a computer has no asset tag
-        assert "il manque" in str(screen.query_one("#notice").content)
+        assert "il manque" in str(screen.query_one("#notice", Static).content)
         await pilot.press("r")
         assert isinstance(app.screen, PromptScreen)
         await pilot.press(*"EPN-0042", "enter")

@@ -14,6 +14,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 ATA_CHAIN = "pci0000:00/0000:00:1f.2/ata{n}/host{n}/target{n}:0:0/{n}:0:0:0"
 USB_CHAIN = "pci0000:00/0000:00:14.0/usb2/2-{n}/2-{n}:1.0/host{h}/target{h}:0:0/{h}:0:0:0"
@@ -139,5 +140,5 @@ class FakeHost:
         self.run.mkdir(parents=True, exist_ok=True)
         return self
 
-    def roots(self) -> dict[str, Path]:
+    def roots(self) -> dict[str, Any]:
         return {"sys_root": self.sys, "proc_root": self.proc, "run_root": self.run}

@@ -105,7 +105,7 @@ def test_holes_are_not_decoded_and_are_zeroed_in_one_call_each(
     image: CreatedImage, disk: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     calls: list[tuple[int, int]] = []
-    real = stream_writer.zero_range
+    real = stream_writer.zero_range  # type: ignore[attr-defined]
 
     def spy(target: BlockTarget, offset: int, length: int) -> None:
         calls.append((offset, length))

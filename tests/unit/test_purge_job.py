@@ -13,6 +13,7 @@ import pytest
 from station.devices import ata, nvme
 from station.devices.runner import ReplayRunner
 from station.domain.disk import Bus, DiskIdentity, MediaKind
+from station.domain.drive_capabilities import NvmeCapabilities
 from station.domain.purge_plan import PlanStep, PurgePlan, StepKind, Technique, plan_for
 from station.domain.results import Result
 from station.domain.watermarks import watermark_positions
@@ -23,6 +24,16 @@ from station.jobs.purge import PurgeContext, run_purge
 CASES = Path(__file__).resolve().parents[1] / "fixtures" / "devices"
 PURGE = load_wipe_profile("nist-purge")
 SIZE = 8 * 1024 * 1024
+
+
+def _answering_yes(asked: list[bool]) -> Callable[[], bool]:
+    """An unfreeze prompt that notes it was asked and says yes."""
+
+    def ask() -> bool:
+        asked.append(True)
+        return True
+
+    return ask
 
 
 @pytest.fixture
@@ -68,9 +79,7 @@ def test_frozen_drive_unfrozen_by_the_operator_then_erased_is_purged(disk_file: 
     runner = ReplayRunner(CASES / case, device=disk_file)
     runner.side_effects[(*ERASE, disk_file)] = erase_with(bytes, disk_file)
     asked: list[bool] = []
-    context = PurgeContext(
-        runner=runner, password="Password", unfreeze=lambda: asked.append(True) or True
-    )
+    context = PurgeContext(runner=runner, password="Password", unfreeze=_answering_yes(asked))
     report = run_purge(disk_file, plan, context, seed=b"fixed seed")
     assert asked == [True]
     assert report.result is Result.PURGED and report.purged
@@ -179,7 +188,7 @@ def test_block_erase_that_leaves_old_data_in_the_read_back_is_not_purged(
 ) -> None:
     plan = plan_for(
         identity(disk_file, MediaKind.NVME, Bus.NVME),
-        nvme.NvmeCapabilities(sanicap=0x2, oacs=0x2, active_namespaces=1),
+        NvmeCapabilities(sanicap=0x2, oacs=0x2, active_namespaces=1),
         PURGE,
     )
     runner = ReplayRunner(CASES / "nvme-sanitize-block-erase-progress", device=disk_file)

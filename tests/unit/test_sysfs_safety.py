@@ -229,7 +229,7 @@ def test_boot_signals_gathered_from_the_tree(live: FakeHost) -> None:
     live.write()
     signals = gather_boot_signals(**live.roots())
     assert signals.live_dir_present and signals.cmdline_live
-    assert signals.medium_disks == {"sdb"}
+    assert signals.medium_disks == frozenset({"sdb"})
     assert signals.marker_uuid == MARKER
     assert signals.marker_disks == {"sdb"}
     assert signals.root_disks == frozenset()

@@ -179,8 +179,10 @@ def test_unwritten_sectors_that_still_read_old_data_fail_the_wipe(disk: Path) ->
     """Old data still readable is not erased, whatever the write errors say."""
     bad = (40 * MIB, 40 * MIB + 4096)
     request = WipeRequest(
-        str(disk), load_wipe_profile("nist-clear-full"), open_target=failing(bad=bad)
-    )  # type: ignore[arg-type]
+        str(disk),
+        load_wipe_profile("nist-clear-full"),
+        open_target=failing(bad=bad),  # type: ignore[arg-type]
+    )
     report = run_wipe(request)
     assert report.result is Result.FAILED
     assert report.verification is not None
