@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import os
 import shutil
 import subprocess
@@ -25,6 +26,8 @@ from pathlib import Path
 from typing import Protocol
 
 from station.errors import CommandError
+
+log = logging.getLogger(__name__)
 
 # Output longer than this is kept only as a digest in records; the text stays in memory.
 SHORT_OUTPUT = 4096

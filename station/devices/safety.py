@@ -8,6 +8,7 @@ The wipe engine raises TargetRefused when `.eligibility.eligible` is False.
 
 from __future__ import annotations
 
+import logging
 import os
 import stat
 from collections.abc import Mapping
@@ -23,6 +24,8 @@ from station.domain.disk import Bus, DiskIdentity, MediaKind, SlotMap, build_ide
 from station.domain.eligibility import DiskFacts, Eligibility, decide
 from station.domain.text import LocalizedText
 from station.errors import UsageError
+
+log = logging.getLogger(__name__)
 
 
 class TargetInspection(BaseModel):

@@ -8,6 +8,7 @@ nothing is "not available", never "healthy"; a cancelled erase is "cancelled", n
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -39,7 +40,10 @@ from station.jobs.sanitize import (
     run_sanitize,
 )
 from station.jobs.wipe import WipeRequest, ensure_eligible
+from station.jobs.wipe_records import disk_seen_body
 from station.journal.store import Journal
+
+log = logging.getLogger(__name__)
 
 
 class Stage(StrEnum):
@@ -121,11 +125,33 @@ def run_sequence(
     on_update: Callable[[StageUpdate], None],
     cancel: threading.Event,
 ) -> SequenceOutcome:
+    """Recondition one disk: safety check, SMART (and self-test), erase (purge or clear
+    as the wipe profile plans), then the image when the bench has one.
+
+    Every step is signed into `request.journal`; progress goes to `on_update`; `cancel`
+    stops between chunks (a running firmware sanitize cannot be stopped). The outcome
+    says how it ended (DONE, REFUSED, CANCELLED, FAILED) with reasons in French and
+    English; expected failures never raise. An unexpected exception is logged with its
+    traceback in the technical log, then raised for the front end to report.
+    """
     outcome = SequenceOutcome(Stage.FAILED)
+    log.info("sequence start: %s (operator %s)", request.target, request.operator)
     try:
-        return _run(request, on_update, cancel, outcome)
+        result = _run(request, on_update, cancel, outcome)
+    except Exception:
+        log.exception("sequence crashed on %s", request.target)
+        raise
     finally:
         _seal_smart(request, outcome)
+    log.info(
+        "sequence end: %s stage=%s result=%s deployed=%s reasons=%s",
+        request.target,
+        result.stage,
+        result.result,
+        result.deployed,
+        [r.en for r in result.reasons],
+    )
+    return result
 
 
 def _run(
@@ -154,7 +180,9 @@ def _run(
     except TargetRefused as exc:
         outcome.stage = Stage.REFUSED
         outcome.reasons.append(_text(exc.one_line(), exc.one_line()))
+        log.info("%s refused: %s", target, exc.one_line())
         return outcome
+    _record_disk_seen(request, inspection, outcome)
     on_update(StageUpdate(target, Stage.SMART))
     smart = _smart_step(request, inspection, outcome)
     try:
@@ -163,6 +191,7 @@ def _run(
         return _cancelled(outcome)
     if cancel.is_set():
         return _cancelled(outcome)
+    _seal_smart(request, outcome)  # before the erase's records: the journal follows time
     on_update(StageUpdate(target, Stage.ERASING, 0.0))
     wipe = WipeRequest(
         target,
@@ -171,6 +200,7 @@ def _run(
         operator=request.operator,
         inspect=request.inspect,
         journal=request.journal,
+        record_disk_seen=False,  # the sequence opened the session before SMART
     )
     try:
         sanitized = run_sanitize(
@@ -190,7 +220,6 @@ def _run(
         outcome.reasons.append(_text(exc.one_line(), exc.one_line()))
         return outcome
     outcome.sanitize = sanitized
-    _seal_smart(request, outcome)
     outcome.result = sanitized.result
     outcome.record_ids += sanitized.record_ids
     outcome.reasons += [_text(r, r) for r in sanitized.reasons]
@@ -300,14 +329,31 @@ def _self_test_step(
     return smart
 
 
+def _record_disk_seen(
+    request: SequenceRequest, inspection: TargetInspection, outcome: SequenceOutcome
+) -> None:
+    """Open the disk's session in the journal before any check, so every record of the
+    sequence (SMART, self-test, erase, image) follows it in the order it happened."""
+    if request.journal is None:
+        return
+    body = disk_seen_body(
+        inspection.identity,
+        disk_ref_of(inspection.identity, request.target),
+        request.operator,
+        request.wipe.name,
+        utc_now(),
+    )
+    outcome.record_ids += [s.record_id for s in request.journal.append_many([body])]
+
+
 def _seal_smart(request: SequenceRequest, outcome: SequenceOutcome) -> None:
-    """The SMART records join the journal after the erase job's DiskSeen, so the daily
-    log (which opens a disk session at each DiskSeen) keeps them in the same session;
-    their created_at still says when the assessment was made."""
+    """The SMART and self-test records join the journal as soon as the checks are over
+    (before the erase), or when the sequence ends early; domain.sessions keeps them in
+    the same disk session as the erase that follows."""
     bodies, outcome.smart_records = outcome.smart_records, []
     if bodies and request.journal is not None:
         stored = request.journal.append_many(bodies)
-        outcome.record_ids[:0] = [item.record_id for item in stored]
+        outcome.record_ids += [item.record_id for item in stored]
 
 
 def _disk_ref(inspection: TargetInspection) -> DiskRef:

@@ -3,6 +3,7 @@ report, and the drive's own self-test run so it can be followed and cancelled.""
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -14,6 +15,8 @@ from station.domain.record import CommandEvidence as EvidenceRecord
 from station.domain.record import DiskRef, SelfTest, SmartAssessment
 from station.domain.smart_verdict import Verdict
 from station.errors import JobCancelled
+
+log = logging.getLogger(__name__)
 
 VERDICT_WORD: dict[Verdict, Literal["healthy", "worn", "failing", "unknown"]] = {
     Verdict.PASS: "healthy",

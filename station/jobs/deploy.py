@@ -9,6 +9,7 @@ disk whose deploy failed has its partition tables zeroed so it is never taken fo
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections.abc import Callable
@@ -39,6 +40,8 @@ from station.imaging.stream_writer import TargetRun
 from station.imaging.zeroing import zero_range
 from station.jobs.wipe import _Progress, ensure_eligible
 from station.journal.store import Journal
+
+log = logging.getLogger(__name__)
 
 MIB = 1024 * 1024
 

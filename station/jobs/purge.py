@@ -8,6 +8,7 @@ Clear runs instead when the profile says so and the caller gave it.
 
 from __future__ import annotations
 
+import logging
 import os
 import time
 from collections.abc import Callable
@@ -26,6 +27,8 @@ from station.domain.text import LocalizedText
 from station.domain.watermarks import WatermarkCheck
 from station.errors import CommandError, TargetRefused, UsageError
 from station.jobs.purge_checks import ReadBackSummary, check_watermarks, plant_watermarks, read_back
+
+log = logging.getLogger(__name__)
 
 ProgressCallback = Callable[[str, int | None], None]  # (phase, percent or None)
 

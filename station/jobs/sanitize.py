@@ -9,22 +9,35 @@ the purge is impossible or not done. Every step lands in the journal.
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from datetime import datetime
 from typing import Literal
 
 from station.devices import ata
 from station.devices.runner import CommandEvidence, Runner
+from station.domain.disk import DiskIdentity
 from station.domain.progress import ProgressSink
 from station.domain.purge_plan import PurgePlan, plan_for
 from station.domain.record import CommandEvidence as EvidenceRecord
-from station.domain.record import DiskRef, PurgeCommand, ToolRef, Verification, disk_ref_of
+from station.domain.record import (
+    DiskRef,
+    PurgeCommand,
+    StepBody,
+    ToolRef,
+    Verification,
+    disk_ref_of,
+)
 from station.domain.results import Result
 from station.domain.wipe_report import WipeReport
 from station.errors import TargetRefused
 from station.jobs.purge import PurgeContext, PurgeReport, gather_firmware_facts, run_purge
 from station.jobs.wipe import WipeRequest, ensure_eligible, now, run_wipe
+from station.jobs.wipe_records import disk_seen_body, records_for
+
+log = logging.getLogger(__name__)
 
 # What the operator chose for a drive the BIOS froze (sanitization.md, pitfall 1).
 UnfreezeChoice = Literal["suspend", "replugged", "skip"]
@@ -74,6 +87,7 @@ def run_sanitize(
         )
     inspection = ensure_eligible(request.target, request.inspect)
     identity = inspection.identity
+    seen_at = now()
     facts = gather_firmware_facts(identity, runner)
     if facts.sanitize_in_progress:
         raise TargetRefused(request.target, ["a sanitize is already in progress on this drive"])
@@ -81,6 +95,7 @@ def run_sanitize(
     if plan.method == "clear":
         wipe = run_wipe(request, on_event=on_event, cancel=cancel)
         why = plan.reason.en if plan.reason else "the drive offers no purge"
+        log.info("%s: purge not possible (%s); Clear instead", request.target, why)
         return SanitizeOutcome(
             wipe.result,
             plan=plan,
@@ -91,9 +106,13 @@ def run_sanitize(
     wipes: list[WipeReport] = []
 
     def clear() -> Result:
-        wipe = run_wipe(request, on_event=on_event, cancel=cancel)
+        # Recorded after the purge attempt that preceded it, so the journal follows time.
+        log.info("%s: purge did not complete; falling back to Clear", request.target)
+        wipe = run_wipe(replace(request, journal=None), on_event=on_event, cancel=cancel)
         wipes.append(wipe)
         return wipe.result
+
+    log.info("%s: purge plan %s (%s)", request.target, plan.technique, plan.label.en)
 
     fallback = profile.purge is None or profile.purge.fallback == "clear"
     thaw: list[CommandEvidence] = []
@@ -118,13 +137,7 @@ def run_sanitize(
     if purge.purged:
         outcome.reasons.append(f"purged: {plan.label.en}")
     if request.journal is not None:
-        disk = disk_ref_of(identity, request.target)
-        stored = request.journal.append_many(
-            purge_records(
-                purge, disk, request.operator or "bench", profile.name, identity.logical_block_size
-            )
-        )
-        outcome.record_ids = [s.record_id for s in stored]
+        _record_purge(request, identity, seen_at, purge, outcome)
     if outcome.wipe is not None:
         outcome.record_ids += outcome.wipe.record_ids
         outcome.reasons += outcome.wipe.reasons
@@ -158,6 +171,33 @@ FIRMWARE_WORDS = frozenset(
         "format",
     }
 )
+
+
+def _record_purge(
+    request: WipeRequest,
+    identity: DiskIdentity,
+    seen_at: datetime,
+    purge: PurgeReport,
+    outcome: SanitizeOutcome,
+) -> None:
+    """DiskSeen (unless the caller recorded it), the purge attempt, then the Clear that
+    followed it if any: in the order they happened, in one transaction."""
+    assert request.journal is not None
+    operator, profile = request.operator or "bench", request.profile
+    disk = disk_ref_of(identity, request.target)
+    bodies: list[StepBody] = []
+    if request.record_disk_seen:
+        bodies.append(disk_seen_body(identity, disk, operator, profile.name, seen_at))
+    bodies += purge_records(purge, disk, operator, profile.name, identity.logical_block_size)
+    own = len(bodies)
+    if outcome.wipe is not None:
+        bodies += records_for(
+            outcome.wipe, identity, operator, len(profile.passes), with_disk_seen=False
+        )
+    ids = [s.record_id for s in request.journal.append_many(bodies)]
+    outcome.record_ids = ids[:own]
+    if outcome.wipe is not None:
+        outcome.wipe.record_ids = ids[own:]
 
 
 def purge_records(

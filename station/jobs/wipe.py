@@ -8,6 +8,7 @@ whose `result` says what really happened; only refusals and open failures raise.
 from __future__ import annotations
 
 import functools
+import logging
 import os
 import threading
 import time
@@ -41,6 +42,8 @@ from station.jobs.patterns import PatternSource, source_for
 from station.jobs.verify import plan_extents, read_back
 from station.jobs.wipe_records import RecordSink, records_for
 
+log = logging.getLogger(__name__)
+
 MIB = 1024 * 1024
 
 
@@ -55,6 +58,8 @@ class WipeRequest:
     inspect: Callable[[str], TargetInspection] = field(default=inspect_target)
     # Where the signed step records go (the bench journal); None keeps no records.
     journal: RecordSink | None = None
+    # False when the caller already put this session's DiskSeen in the journal.
+    record_disk_seen: bool = True
     # Opens the target for writing; tests of the retry logic substitute a failing target.
     open_target: Callable[[str], BlockTarget] = field(
         default=lambda path: BlockTarget.open(path, write=True)
@@ -189,7 +194,11 @@ def run_wipe(
         report.reasons = [*report.reasons, *reasons]
         if request.journal is not None:
             bodies = records_for(
-                report, inspection.identity, request.operator or "bench", len(profile.passes)
+                report,
+                inspection.identity,
+                request.operator or "bench",
+                len(profile.passes),
+                with_disk_seen=request.record_disk_seen,
             )
             stored = request.journal.append_many(bodies)
             report.record_ids = [item.record_id for item in stored]

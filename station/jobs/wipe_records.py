@@ -9,6 +9,7 @@ every pass, with `resumed` and `resumed_from` saying what happened.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Protocol
 
 from station.domain.disk import DiskIdentity
@@ -50,22 +51,36 @@ def disk_ref(report: WipeReport) -> DiskRef:
     )
 
 
+def disk_seen_body(
+    identity: DiskIdentity, disk: DiskRef, operator: str, profile: str, at: datetime
+) -> DiskSeen:
+    """The record that opens a disk's session: which disk, where, judged eligible."""
+    return DiskSeen(
+        created_at=at,
+        slot=None if identity.slot is None else str(identity.slot),
+        bus=identity.bus.value,
+        media_kind=identity.media_kind.value,
+        eligible=True,
+        operator=operator,
+        profile=profile,
+        disk=disk,
+    )
+
+
 def records_for(
-    report: WipeReport, identity: DiskIdentity, operator: str, pass_count: int
+    report: WipeReport,
+    identity: DiskIdentity,
+    operator: str,
+    pass_count: int,
+    *,
+    with_disk_seen: bool = True,
 ) -> list[StepBody]:
+    """The wipe's records; without its DiskSeen when the caller already recorded one
+    (the bench sequence, a purge attempt before this Clear)."""
     disk = disk_ref(report)
-    bodies: list[StepBody] = [
-        DiskSeen(
-            created_at=report.started_at,
-            slot=None if identity.slot is None else str(identity.slot),
-            bus=identity.bus.value,
-            media_kind=identity.media_kind.value,
-            eligible=True,
-            operator=operator,
-            profile=report.profile,
-            disk=disk,
-        )
-    ]
+    bodies: list[StepBody] = []
+    if with_disk_seen:
+        bodies.append(disk_seen_body(identity, disk, operator, report.profile, report.started_at))
     for done in report.passes:
         ended = done.ended_at or report.ended_at or report.started_at
         bodies.append(
