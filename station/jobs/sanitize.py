@@ -26,7 +26,7 @@ from station.errors import TargetRefused
 from station.jobs.purge import PurgeContext, PurgeReport, gather_firmware_facts, run_purge
 from station.jobs.wipe import WipeRequest, ensure_eligible, now, run_wipe
 
-# What the operator chose for a drive the BIOS froze (sanitization.md, pitfall 1).
+# What the operator chose for a drive the BIOS froze (docs/sanitization.md, pitfall 1).
 UnfreezeChoice = Literal["suspend", "replugged", "skip"]
 
 
