@@ -22,7 +22,7 @@ trap cleanup EXIT
 truncate -s 128M "$master_file"
 master=$(losetup -f --show "$master_file")
 printf 'label: gpt\n,,L\n' | sfdisk -q --no-reread "$master"
-partx -a "$master"  # this kernel parses no partition table by itself (testing.md)
+partx -a "$master"  # this kernel parses no partition table by itself (docs/testing.md)
 mkfs.ext4 -q -L demo-root "${master}p1"
 mkdir -p "$mnt"
 mount "${master}p1" "$mnt"

@@ -1,6 +1,6 @@
 """Shared fixtures, and the guard that keeps every test away from the host's disks.
 
-Tests only touch loop devices they made (testing.md). Two layers enforce it:
+Tests only touch loop devices they made (docs/testing.md). Two layers enforce it:
 - STATION_DEVICE_ALLOWLIST lists the loop devices this test run created; Station's own
   block I/O refuses any other /dev path while it is set (subprocesses inherit it);
 - os.open is wrapped so that test code itself cannot open another /dev node for writing.

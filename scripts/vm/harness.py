@@ -51,7 +51,7 @@ class Drive:
     namespaces: int = 1  # NVMe only: namespaces 2.. get images of their own, "<role>-nsN"
 
 
-# The standard bench of boot 1 (testing.md, "What QEMU emulates"): one drive per bus,
+# The standard bench of boot 1 (docs/testing.md, "What QEMU emulates"): one drive per bus,
 # a second NVMe that reports a critical warning, and a read-only stick standing for the
 # live medium. Serials are short enough for every bus (ide-hd/nvme/virtio allow 20).
 SATA = Drive("sata", "ata", "STN-SATA-0001", model="STATION SATA DISK", wwn="0x5000c50015ea7001")

@@ -4,7 +4,7 @@ The root filesystem is a Debian 12 `mmdebstrap --variant=minbase` tree with udev
 and the drive tools Station runs, plus Station's Python dependencies installed for the
 same CPython 3.11 ABI, plus the Debian kernel's modules for the emulated buses. It is
 packed as an *uncompressed* cpio initramfs (compressed ones boot twice as slowly under
-TCG, testing.md). Station's own code is NOT in it: it is appended per boot as a second
+TCG, docs/testing.md). Station's own code is NOT in it: it is appended per boot as a second
 small cpio (see overlay.py), so editing Station never rebuilds this cache.
 
 The cache lives outside the repository, keyed by a hash of every input:

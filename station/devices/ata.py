@@ -1,8 +1,8 @@
 """ATA drives through hdparm: identify, HPA/DCO, SECURITY ERASE UNIT and SANITIZE.
 
 Never trust hdparm's exit code alone: QEMU's AHCI aborts SECURITY ERASE while hdparm
-exits 0, and real drives have buggy firmware (sanitization.md pitfalls 2 and 6). Every
-erase here re-reads IDENTIFY afterwards, and the purge job also checks the data itself.
+exits 0, and real drives have buggy firmware (docs/sanitization.md, pitfalls 2 and 6).
+Every erase here re-reads IDENTIFY afterwards, and the purge job also checks the data.
 """
 
 from __future__ import annotations
@@ -225,7 +225,7 @@ def security_erase(
     """SECURITY ERASE UNIT: set a user password, erase, then check it really happened.
 
     After any failure, `--security-disable` with the same password is always tried so a
-    half-done erase does not leave a locked drive (sanitization.md pitfall 2).
+    half-done erase does not leave a locked drive (docs/sanitization.md, pitfall 2).
     """
     before, identify = read_identify(path, runner)
     evidence = [identify]

@@ -1,8 +1,8 @@
 """NVMe drives through nvme-cli: capabilities, Sanitize with log polling, Format NVM.
 
 Capabilities are checked here, not left to the drive: QEMU accepts `format --ses=2`
-although its FNA says crypto erase is unsupported (testing.md), so Station asks for
-crypto erase only when FNA bit 2 says the drive has it (sanitization.md pitfall 7).
+although its FNA says crypto erase is unsupported (docs/testing.md), so Station asks for
+crypto erase only when FNA bit 2 says the drive has it (docs/sanitization.md, pitfall 7).
 """
 
 from __future__ import annotations

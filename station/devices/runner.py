@@ -3,7 +3,7 @@
 Every command Station sends to a drive (smartctl, hdparm, nvme, rtcwake) goes through a
 `Runner`, which returns a `CommandEvidence`: argv, exit code, output (text and sha256),
 UTC start/end, duration, whether it timed out, and the tool's version where known. A
-record can then say exactly what was run and what came back (sanitization.md, "Results").
+record can then say exactly what was run and what came back (docs/sanitization.md, "Results").
 
 Two runners share the protocol: `SubprocessRunner` runs the real tool; `ReplayRunner`
 answers by argv from recorded outputs of real drives (tests/fixtures/devices/<case>/),

@@ -1,5 +1,5 @@
 """Is a firmware sanitize still running on this drive? ATA and NVMe sanitize survive a
-power cycle (sanitization.md, pitfall 5), so discovery asks before offering a disk."""
+power cycle (docs/sanitization.md, pitfall 5), so discovery asks before offering a disk."""
 
 from __future__ import annotations
 

@@ -6,7 +6,7 @@ remove and change events with a pyudev MonitorObserver:
 - the monitor is started *before* enumerating, so a disk plugged in between the two is
   not lost; the duplicate this creates (enumerated and announced) is dropped;
 - change events for disks in work are ignored: udev re-probes a disk each time a writer
-  closes it (sanitization.md, pitfall 12); the jobs layer registers those disks in `busy`.
+  closes it (docs/sanitization.md, pitfall 12); the jobs layer registers those disks in `busy`.
 Without a udev daemon (a bare host, CI) ID_* properties are missing: identity then falls
 back to sysfs, and the watcher listens to the kernel's own events instead.
 """

@@ -4,7 +4,7 @@
 verifier recomputes it and compares it with the facts the certificate prints: changing
 one word of a certificate (a result, a serial) is detected without trusting who made it.
 Fields the records do not carry are None, shown as "not recorded", never guessed
-(sanitization.md, "Certificate of sanitization fields").
+(docs/sanitization.md, "Certificate of sanitization fields").
 
 The QR payload lives in station.domain.certificate_qr.
 """

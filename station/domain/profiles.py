@@ -60,7 +60,7 @@ class PassSpec(BaseModel):
 
 
 class VerificationSpec(BaseModel):
-    """How the last pass is read back (sanitization.md, "Sampled verification")."""
+    """How the last pass is read back (docs/sanitization.md, "Sampled verification")."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -92,7 +92,7 @@ class IoErrorPolicy(BaseModel):
 
 
 class PurgeSpec(BaseModel):
-    """Firmware purge (sanitization.md, media table): what to do where Purge is possible."""
+    """Firmware purge (docs/sanitization.md, media table): what to do where Purge is possible."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 

@@ -1,7 +1,7 @@
 """Which sanitization a disk gets: Purge by its firmware where possible, else Clear.
 
 Pure: (media kind, bus, capabilities parsed from hdparm / nvme-cli, profile) -> an
-ordered plan with an honest label. It follows the media table of sanitization.md; a
+ordered plan with an honest label. It follows the media table of docs/sanitization.md; a
 technique that is only Clear is never labelled Purge, and when Purge is not possible
 the plan says why in plain words (French and English).
 """
@@ -187,9 +187,9 @@ def _nvme_choice(caps: NvmeCapabilities) -> Choice:
         # Pitfall 7: SANICAP=0 yet Format with crypto erase; labelled as such.
         return _firmware(Technique.CRYPTO_ERASE, StepKind.NVME_FORMAT, "ses=2")
     if format_ok:
-        # sanitization.md's media table: "else Format NVM SES=2/1 (label which)". A user
-        # data erase (SES=1) is labelled "format", never "crypto erase", and the
-        # watermarks and the read-back still decide whether it really purged.
+        # The media table of docs/sanitization.md: else Format NVM SES=1. A user data
+        # erase is labelled "format", never "crypto erase", and the watermarks and the
+        # read-back still decide whether it really purged.
         return _firmware(Technique.FORMAT, StepKind.NVME_FORMAT, "ses=1")
     if caps.sanitize_supported or caps.format_supported:
         return _namespaces_refusal(caps.active_namespaces)

@@ -1,4 +1,4 @@
-"""The only four outcomes a sanitization can have (sanitization.md, "Results")."""
+"""The only four outcomes a sanitization can have (docs/sanitization.md, "Results")."""
 
 from __future__ import annotations
 

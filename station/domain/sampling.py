@@ -1,4 +1,7 @@
-"""Where sampled verification reads (NIST SP 800-88 Rev. 1 §4.7.3, sanitization.md).
+"""Where sampled verification reads (docs/sanitization.md, "Sampled verification").
+
+The recipe is §4.7.3 of NIST SP 800-88 Rev. 1 (withdrawn); Rev. 2, which Station follows,
+no longer spells one out.
 
 The LBA range is split into N >= 1000 equal subsections; each gets two non-overlapping
 extents of at least `percent` % of it (one in each half, so they cannot overlap), which

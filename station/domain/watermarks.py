@@ -1,7 +1,7 @@
 """Watermarks: random blocks planted before a firmware purge, all required to change after.
 
 After a purge, deallocated blocks read back as zeros whatever remains in flash, so
-zeros prove little (sanitization.md, "Sampled verification"). Station writes a random
+zeros prove little (docs/sanitization.md, "Sampled verification"). Station writes a random
 block in every subsection before the command and requires every one to differ after.
 
 Positions and contents come from SHA-256 over the recorded seed, so anyone can re-derive

@@ -1,7 +1,7 @@
 """Run a firmware purge plan and prove it: watermarks, drive status, sampled read-back.
 
 `purged` only when the drive's command really completed AND its status, every watermark
-and the read-back agree (sanitization.md). An erase the drive aborted (QEMU's AHCI aborts
+and the read-back agree (docs/sanitization.md). An erase the drive aborted (QEMU's AHCI aborts
 SECURITY ERASE while hdparm exits 0) is reported as not done, and the profile's overwrite
 Clear runs instead when the profile says so and the caller gave it.
 """

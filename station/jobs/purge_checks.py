@@ -1,7 +1,7 @@
 """The data checks around a firmware purge: plant watermarks, check them, read back.
 
 The read-back after a purge cannot compare with a known pattern: drives return zeros,
-ones or a vendor pattern (sanitization.md). It reads the sampled extents of
+ones or a vendor pattern (docs/sanitization.md). It reads the sampled extents of
 station.jobs.verify.plan_extents (seed recorded) and accepts, per logical block, a
 single repeated byte or a block equal to the one before; anything else is old data,
 except after a crypto erase where undecryptable noise is what the drive returns.

@@ -39,7 +39,7 @@ from station.jobs.wipe_records import disk_seen_body, records_for
 
 log = logging.getLogger(__name__)
 
-# What the operator chose for a drive the BIOS froze (sanitization.md, pitfall 1).
+# What the operator chose for a drive the BIOS froze (docs/sanitization.md, pitfall 1).
 UnfreezeChoice = Literal["suspend", "replugged", "skip"]
 
 

@@ -21,8 +21,8 @@ def localized(fr: str, en: str) -> LocalizedText:
 WORDS: dict[str, LocalizedText] = {
     "certificate": localized("Certificat d'effacement des données", "Certificate of data erasure"),
     "subtitle": localized(
-        "Effacement selon NIST SP 800-88, établi à partir d'enregistrements signés",
-        "Sanitization per NIST SP 800-88, drawn from signed records",
+        "Effacement selon NIST SP 800-88 Rev. 2, établi à partir d'enregistrements signés",
+        "Sanitization per NIST SP 800-88 Rev. 2, drawn from signed records",
     ),
     "not_recorded": localized("non enregistré", "not recorded"),
     "none": localized("aucun", "none"),

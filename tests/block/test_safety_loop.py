@@ -81,7 +81,7 @@ def test_a_mounted_partition_refuses_the_whole_disk(
         device,
         stdin="label: dos\nstart=2048, size=32768, type=83\nstart=34816, type=83\n",
     )
-    # This kernel parses no partition tables itself: tell it (testing.md).
+    # This kernel parses no partition tables itself: tell it (docs/testing.md).
     run("partx", "-a", device)
     first = f"{device}p1"
     where: Path | None = None

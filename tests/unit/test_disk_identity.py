@@ -91,7 +91,7 @@ def test_sysfs_fallbacks_without_udev() -> None:
             Bus.UNKNOWN,
             MediaKind.VIRTUAL,
         ),
-        # QEMU's NVMe has ID_NSID but no ID_BUS (testing.md)
+        # QEMU's NVMe has ID_NSID but no ID_BUS (docs/testing.md)
         ("nvme1n1", NVME_PATH, {"ID_NSID": "1"}, {}, Bus.NVME, MediaKind.NVME),
         (
             "sdc",

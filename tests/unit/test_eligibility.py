@@ -91,7 +91,7 @@ def test_not_a_disk_says_what_it_is_instead() -> None:
 
 
 def test_contract_codes_exist() -> None:
-    # engine-api.md lists these codes; the wipe engine and the TUI rely on them.
+    # docs/disks.md lists these codes for users; the wipe engine and the TUI rely on them.
     wanted = {
         "boot_medium",
         "mounted",

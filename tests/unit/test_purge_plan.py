@@ -1,4 +1,4 @@
-"""The purge planner per media kind (sanitization.md table) and the watermark maths."""
+"""The purge planner per media kind (docs/sanitization.md table) and the watermark maths."""
 
 from __future__ import annotations
 

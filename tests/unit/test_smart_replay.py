@@ -65,7 +65,7 @@ def test_nvme_behind_a_usb_bridge_without_self_tests_is_not_supported() -> None:
 
 class _NoSelfTestRunner:
     """A real drive's `--all` answer, and a constructed `-t short` answer of the shape
-    testing.md reports for QEMU's NVMe: exit 0 and no "has begun"."""
+    docs/testing.md reports for QEMU's NVMe: exit 0 and no "has begun"."""
 
     def __init__(self) -> None:
         self.replay = ReplayRunner(CASES / "nvme-healthy-970evoplus", device="/dev/nvme0")

@@ -2,7 +2,7 @@
 
 One boot runs tests/vm/payloads/bench.py inside the VM; the tests below read its result
 and, once QEMU has exited, check the disk image files from the host, independently of
-Station (testing.md, "Booting the VM").
+Station (docs/testing.md, "Booting the VM").
 """
 
 from __future__ import annotations
@@ -47,7 +47,7 @@ BAD = Drive(
     blkdebug=blkdebug_eio(BAD_SECTORS, event="write_aio")
     + blkdebug_eio(BAD_SECTORS, event="read_aio"),
 )
-# One NVMe controller with two namespaces (sanitization.md pitfall 8).
+# One NVMe controller with two namespaces (docs/sanitization.md, pitfall 8).
 NVME_NS = Drive("nvme_ns", "nvme", "STN-NVME-NS02", size=64 * MIB, namespaces=2)
 DRIVES = (*STANDARD_BENCH, BAD, NVME_NS)
 

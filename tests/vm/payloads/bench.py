@@ -61,7 +61,7 @@ def smart() -> dict[str, Any]:
 
 
 def hdparm_security_erase() -> dict[str, Any]:
-    """What QEMU does with ATA SECURITY ERASE, independently of Station (testing.md):
+    """What QEMU does with ATA SECURITY ERASE, independently of Station (docs/testing.md):
     hdparm exits 0 although the drive aborted it and the data stays."""
     dev = vmlib.dev("sata")
     mark = b"STATION-WATERMARK" * 30
