@@ -22,6 +22,8 @@ MAX_BYTES = 2 * 1024 * 1024  # a FAT data partition and an email attachment both
 BACKUPS = 4
 FORMAT = "%(asctime)s %(levelname)s %(name)s [%(threadName)s] %(message)s"
 
+_MARK = "station_log_file"  # tags the handler this module added
+
 log = logging.getLogger(__name__)
 
 
@@ -35,18 +37,22 @@ def log_dir() -> Path:
 def configure_logging(folder: Path | None = None) -> Path | None:
     """Send every `station.*` logger to a rotating file; returns its path, or None when
     the folder cannot be written (a read-only or pulled stick must not stop the bench).
-    Calling it again with the same folder changes nothing."""
+    Calling it again with the same folder changes nothing; with another folder (another
+    data folder in the same process), the log moves there."""
     root = logging.getLogger("station")
     try:
         target = (folder or log_dir()) / LOG_NAME
-        for handler in root.handlers:
-            if getattr(handler, "baseFilename", None) == str(target):
+        for old in [h for h in root.handlers if getattr(h, _MARK, False)]:
+            if getattr(old, "baseFilename", None) == str(target):
                 return target
+            root.removeHandler(old)
+            old.close()
         handler = logging.handlers.RotatingFileHandler(
             target, maxBytes=MAX_BYTES, backupCount=BACKUPS, encoding="utf-8"
         )
     except OSError:
         return None
+    setattr(handler, _MARK, True)
     handler.setFormatter(logging.Formatter(FORMAT))
     root.addHandler(handler)
     root.setLevel(os.environ.get(LOG_ENV, "INFO").upper())

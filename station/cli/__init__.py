@@ -5,11 +5,16 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import logging
 import sys
 from collections.abc import Sequence
 
 from station import __version__
+from station.applog import configure_logging
 from station.errors import StationError
+
+log = logging.getLogger(__name__)
+EXIT_CRASH = 70  # EX_SOFTWARE: an internal error, never a verdict on a disk
 
 # Sub-command modules, in the order `station --help` lists them.
 COMMANDS = [
@@ -30,6 +35,7 @@ COMMANDS = [
     "station.cli.host",
     "station.cli.label",
     "station.cli.tui",
+    "station.cli.support",
 ]
 
 
@@ -64,14 +70,27 @@ def main(argv: Sequence[str] | None = None) -> int:
     module = next((name for name in COMMANDS if command_word(name) == word), None)
     parser = build_parser(only=module)
     args = parser.parse_args(words)
+    log_file = configure_logging()
+    log.info("station %s: %s", __version__, " ".join(words))
     try:
         code: int = args.func(args)
     except StationError as exc:
+        log.info("ended with exit %s: %s", exc.exit_code, exc.one_line())
         print(f"station: {exc.one_line()}", file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
         print("station: interrupted", file=sys.stderr)
         return 130
+    except Exception:
+        # A bug, not bad input: the traceback goes to the log, the bench gets one line.
+        log.exception("unexpected error")
+        where = f" ({log_file})" if log_file else ""
+        print(
+            "station : erreur inattendue. Appelez l'encadrant : les détails sont dans le "
+            f"journal technique{where}. / unexpected error, details in the log.",
+            file=sys.stderr,
+        )
+        return EXIT_CRASH
     return code
 
 

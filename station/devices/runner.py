@@ -16,6 +16,7 @@ import hashlib
 import json
 import logging
 import os
+import shlex
 import shutil
 import subprocess
 import time
@@ -127,6 +128,7 @@ class SubprocessRunner:
             raise CommandError("empty command")
         binary = shutil.which(argv[0])
         if binary is None:
+            log.warning("command not installed: %s", argv[0])
             raise CommandError(
                 f"{argv[0]} is not installed (not found on PATH); "
                 "install it with scripts/install-system-deps.sh"
@@ -139,6 +141,7 @@ class SubprocessRunner:
             )
         except subprocess.TimeoutExpired as exc:
             ended = started + _elapsed(clock)
+            log.warning("timed out after %ss: %s", timeout, shlex.join(argv))
             return CommandEvidence(
                 argv=tuple(argv),
                 returncode=None,
@@ -150,6 +153,13 @@ class SubprocessRunner:
                 tool_version=self.version_of(argv[0]),
             )
         ended = started + _elapsed(clock)
+        log.info(
+            "ran %s: rc=%s in %.2fs%s",
+            shlex.join(argv),
+            done.returncode,
+            (ended - started).total_seconds(),
+            f" stderr={_decode(done.stderr).strip()[:200]!r}" if done.returncode else "",
+        )
         return CommandEvidence(
             argv=tuple(argv),
             returncode=done.returncode,

@@ -180,6 +180,13 @@ def run_deploy(
         if report.outcome == "deployed":
             run_licence(_licence_context(request, report.target), report)
         _finish(report)
+        log.info(
+            "deploy %s: %s (%s bytes written) %s",
+            report.target,
+            report.outcome,
+            report.bytes_written,
+            report.reasons,
+        )
     if request.journal is not None:
         request.journal.append_many([deploy_record(request, r) for r in reports])
     return reports

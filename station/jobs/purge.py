@@ -173,6 +173,13 @@ def run_purge(
         else:
             notify("purge", None)
             _run_firmware(path, step, context, report, notify)
+            log.info(
+                "%s: firmware step %s done=%s (%s)",
+                path,
+                step.kind,
+                report.firmware_done,
+                report.firmware_detail,
+            )
             if not report.firmware_done:
                 # Nothing more to check: the drive said it did not do it.
                 return _fall_back(report, context, report.firmware_detail)
@@ -194,6 +201,7 @@ def _conclude(report: PurgeReport, context: PurgeContext) -> PurgeReport:
 
 
 def _fall_back(report: PurgeReport, context: PurgeContext, why: str) -> PurgeReport:
+    log.info("purge not done: %s", why)
     report.purged = False
     report.firmware_detail = why if not report.firmware_done else report.firmware_detail
     report.warnings.append(f"purge not done: {why}")

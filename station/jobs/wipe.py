@@ -73,7 +73,9 @@ def now() -> datetime:
 def ensure_eligible(path: str, inspect: Callable[[str], TargetInspection]) -> TargetInspection:
     inspection = inspect(path)
     if not inspection.eligibility.eligible:
-        raise TargetRefused(path, inspection.eligibility.reason_texts("en"))
+        reasons = inspection.eligibility.reason_texts("en")
+        log.info("%s refused by the safety checks: %s", path, reasons)
+        raise TargetRefused(path, reasons)
     return inspection
 
 
@@ -176,6 +178,13 @@ def run_wipe(
         )
         if resume is not None:
             report.resumed = True
+        log.info(
+            "wipe %s: profile %s, %s bytes, %s",
+            request.target,
+            profile.name,
+            report.target.size_bytes,
+            "resuming from a checkpoint" if resume else "from the start",
+        )
         job = _Job(request, target, report, key, digest, on_event, cancel, clock)
         try:
             job.run(resume)
@@ -192,6 +201,13 @@ def run_wipe(
         result, reasons = decide(report, profile.io_errors, len(profile.passes))
         report.result = result
         report.reasons = [*report.reasons, *reasons]
+        log.info(
+            "wipe %s ended: %s (stopped=%s) %s",
+            request.target,
+            result.value,
+            report.stopped,
+            report.reasons,
+        )
         if request.journal is not None:
             bodies = records_for(
                 report,

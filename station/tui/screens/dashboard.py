@@ -242,7 +242,9 @@ class DashboardScreen(Screen[None]):
             row.stage = Stage.FAILED
             row.notes.append(LocalizedText(fr=message.error, en=message.error))
             self.redraw(row)
-        self.notice(_("Error: {error}").format(error=message.error[:70]))
+        # The traceback is in the technical log (jobs.bench_sequence); the trainee gets
+        # what to do, the P panel keeps the technical line for the supervisor.
+        self.notice(_("Unexpected error on this disk: call the supervisor."))
 
     def _finished(self, path: str) -> None:
         self.cancels.pop(path, None)
