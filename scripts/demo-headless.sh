@@ -32,6 +32,7 @@ else
 fi
 target=${device:-$image}
 export STATION_DEVICE_ALLOWLIST="${device}"
+export STATION_SIMULATED_BENCH=1  # the demo identities, and the SIMULATED label
 
 say "Remplissage avec des données / filling it with data"
 dd if=/dev/urandom of="$target" bs=4M count=$((SIZE_MIB / 4)) oflag=direct status=progress 2>&1 | tail -1

@@ -45,6 +45,7 @@ for n in 01 02 03 04; do
 done
 STATION_DEVICE_ALLOWLIST=$(IFS=:; echo "${devices[*]}")
 export STATION_DEVICE_ALLOWLIST
+export STATION_SIMULATED_BENCH=1  # the demo identities, and the SIMULATED label
 echo "simulated disks: ${devices[*]}"
 
 bench="$work/demo-bench.yaml"

@@ -1,9 +1,14 @@
 """Builds the real adapters from configuration, so front ends receive their services
 instead of constructing them (architecture.md: "The app receives its services").
 
-`Services` also decides real vs simulated bench: with STATION_DEVICE_ALLOWLIST set (the
-demo, the tests) only the listed devices are ever offered (`AllowlistDiskSource`);
-otherwise every disk udev reports is listed and judged (`UdevDiskSource`).
+`Services` also decides real vs simulated bench, and the two switches are apart:
+- STATION_SIMULATED_BENCH=1 (the demo, the tests) makes a SIMULATED bench: only the
+  devices or image files of STATION_DEVICE_ALLOWLIST, with the bench profile's made-up
+  identities, always labelled simulated (`AllowlistDiskSource`);
+- otherwise the bench is real: every disk udev reports is listed and judged
+  (`UdevDiskSource`); STATION_DEVICE_ALLOWLIST, when set, is then only a safety
+  allow-list (e.g. a dock's slots): disks outside it are not offered, and the block
+  layer refuses to open them anyway.
 """
 
 from __future__ import annotations
@@ -41,6 +46,7 @@ from station.sync.state import SyncState
 from station.yamlfile import load_model
 
 ALLOWLIST_ENV = "STATION_DEVICE_ALLOWLIST"
+SIMULATED_ENV = "STATION_SIMULATED_BENCH"
 OnDiskEvent = Callable[[DiskEvent], None]
 
 
@@ -66,9 +72,13 @@ class UdevDiskSource:
         self.busy: set[str] = set()
 
     def start(self, on_event: OnDiskEvent) -> list[TargetInspection]:
-        self._watcher = DiskWatcher(on_event, Selection(), slots=self.slots)
+        def admitted(event: DiskEvent) -> None:
+            if _in_allowlist(event.name):
+                on_event(event)
+
+        self._watcher = DiskWatcher(admitted, Selection(), slots=self.slots)
         self.busy = self._watcher.busy
-        return self._watcher.start()
+        return [i for i in self._watcher.start() if _in_allowlist(i.identity.name)]
 
     def stop(self) -> None:
         if self._watcher is not None:
@@ -80,6 +90,17 @@ class UdevDiskSource:
 
 def allowlisted() -> list[str]:
     return [p for p in os.environ.get(ALLOWLIST_ENV, "").split(":") if p]
+
+
+def simulated_bench() -> bool:
+    """True only when asked for by name: a safety allow-list never makes a bench fake."""
+    return os.environ.get(SIMULATED_ENV, "").lower() in ("1", "yes", "true")
+
+
+def _in_allowlist(name: str) -> bool:
+    """A kernel name the allow-list admits (every name when no allow-list is set)."""
+    listed = allowlisted()
+    return not listed or any(Path(p).name == name for p in listed)
 
 
 class AllowlistDiskSource:
@@ -97,7 +118,7 @@ class AllowlistDiskSource:
         self._watcher: DiskWatcher | None = None
 
     def _allowed(self, name: str) -> bool:
-        return any(Path(p).name == name for p in allowlisted())
+        return bool(allowlisted()) and _in_allowlist(name)
 
     def start(self, on_event: OnDiskEvent) -> list[TargetInspection]:
         def filtered(event: DiskEvent, tries: int = 0) -> None:
@@ -174,7 +195,7 @@ class Services:
     def disks(self) -> DiskSource:
         if self.disk_source is not None:
             return self.disk_source
-        return AllowlistDiskSource(self.bench) if allowlisted() else UdevDiskSource(self.bench)
+        return AllowlistDiskSource(self.bench) if simulated_bench() else UdevDiskSource(self.bench)
 
     @cached_property
     def sync_state(self) -> SyncState:

@@ -34,6 +34,8 @@ _HARMLESS = (
 )
 
 os.environ[ALLOWLIST_ENV] = ""
+# The TUI tests run the simulated bench (made-up identities for the loop devices they make).
+os.environ["STATION_SIMULATED_BENCH"] = "1"
 # Journals, bench keys and checkpoints of the run go to a throwaway folder, never to the
 # host's /var/lib/station; a test that needs its own sets STATION_DATA_DIR itself.
 os.environ["STATION_DATA_DIR"] = tempfile.mkdtemp(prefix="station-test-data-")

@@ -27,7 +27,8 @@ def register(subparsers: Any) -> None:
         help="the bench screen: reconditioning, batches, the supervisor's log",
         description="Start the bench TUI (French by default). Only disks that pass the "
         "safety checks can be started; with STATION_DEVICE_ALLOWLIST set, only the "
-        "devices it lists are shown (the simulated bench of `make demo`).",
+        "devices it lists are shown. STATION_SIMULATED_BENCH=1 makes the simulated "
+        "bench of `make demo` (made-up identities, labelled SIMULÉ).",
     )
     parser.add_argument(
         "--lang",

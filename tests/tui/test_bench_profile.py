@@ -47,3 +47,16 @@ def test_badge_and_typed_id_find_the_operator() -> None:
     assert operator_from(" stagiaire-01 ", bench) == "stagiaire-01"
     assert operator_from("formateur-01", bench) == "formateur-01"
     assert operator_from("BADGE-intrus", bench) is None
+
+
+def test_an_allowlist_alone_never_makes_the_bench_simulated(tmp_path, monkeypatch):
+    """docs/wipe.md suggests the allow-list for a dock: that bench must stay real."""
+    from station.wiring import AllowlistDiskSource, Services, UdevDiskSource, default_bench
+
+    monkeypatch.setenv("STATION_DEVICE_ALLOWLIST", "/dev/sdb:/dev/sdc")
+    monkeypatch.setenv("STATION_SIMULATED_BENCH", "")
+    real = Services(data_dir=tmp_path, bench=default_bench(), image=None).disks
+    assert isinstance(real, UdevDiskSource) and not real.simulated
+    monkeypatch.setenv("STATION_SIMULATED_BENCH", "1")
+    demo = Services(data_dir=tmp_path, bench=default_bench(), image=None).disks
+    assert isinstance(demo, AllowlistDiskSource) and demo.simulated
