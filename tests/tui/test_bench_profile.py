@@ -51,7 +51,8 @@ def test_badge_and_typed_id_find_the_operator() -> None:
 
 def test_an_allowlist_alone_never_makes_the_bench_simulated(tmp_path, monkeypatch):
     """docs/wipe.md suggests the allow-list for a dock: that bench must stay real."""
-    from station.wiring import AllowlistDiskSource, Services, UdevDiskSource, default_bench
+    from station.domain.bench_profile import default_bench
+    from station.wiring import AllowlistDiskSource, Services, UdevDiskSource
 
     monkeypatch.setenv("STATION_DEVICE_ALLOWLIST", "/dev/sdb:/dev/sdc")
     monkeypatch.setenv("STATION_SIMULATED_BENCH", "")
