@@ -15,7 +15,6 @@ from station.devices.smart import SMARTCTL_TYPE, read_smart, run_self_test
 from station.domain.record import StepBody, disk_ref_of
 from station.domain.smart_verdict import Verdict
 from station.jobs.bench_smart import self_test_record, smart_record
-from station.jobs.sanitize import evidence_record
 from station.wiring import build_services
 
 EXIT_BY_VERDICT = {Verdict.PASS: 0, Verdict.WARN: 3, Verdict.FAIL: 4, Verdict.NOT_SUPPORTED: 6}
@@ -51,7 +50,7 @@ def handle(args: argparse.Namespace) -> int:
     report = read_smart(args.device, runner=runner, interface=interface)
     result: dict[str, Any] = report.to_record()
     verdict = report.verdict.verdict
-    bodies.append(smart_record(report, disk, args.operator, evidence_record))
+    bodies.append(smart_record(report, disk, args.operator))
     if args.test and interface is not None and verdict is not Verdict.NOT_SUPPORTED:
 
         def show(remaining: int | None) -> None:
@@ -63,7 +62,7 @@ def handle(args: argparse.Namespace) -> int:
             args.device, args.test, runner=runner, interface=interface, on_progress=show
         )
         result["self_test"] = {"status": outcome.status.value, "detail": outcome.detail}
-        bodies.append(self_test_record(outcome, disk, args.operator, evidence_record))
+        bodies.append(self_test_record(outcome, disk, args.operator))
         if not args.json:
             print()
     if not args.no_journal:

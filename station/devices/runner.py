@@ -26,6 +26,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Protocol
 
+from station.domain.record import CommandRecord, ToolRef, excerpt_of
 from station.errors import CommandError
 
 log = logging.getLogger(__name__)
@@ -69,6 +70,20 @@ class CommandEvidence:
     @property
     def stderr_sha256(self) -> str:
         return sha256_text(self.stderr)
+
+    def to_command_record(self) -> CommandRecord:
+        """The signed record's view of this run: digests of both outputs, an excerpt."""
+        return CommandRecord(
+            tool=ToolRef(name=Path(self.argv[0]).name, version=self.tool_version),
+            argv=list(self.argv),
+            exit_code=self.returncode,
+            timed_out=self.timed_out,
+            stdout_sha256=self.stdout_sha256,
+            stderr_sha256=self.stderr_sha256,
+            excerpt=excerpt_of(self.stdout, self.stderr),
+            started_at=self.started_at,
+            ended_at=self.ended_at,
+        )
 
     @property
     def ok(self) -> bool:

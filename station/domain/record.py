@@ -1,7 +1,7 @@
 """Step records: what each signed record body says (records.md, "What a record is").
 
 One model per step kind, all sharing a header (who, when, which bench, where in the
-chain) and, where a tool ran, the `CommandEvidence` of each command. `StepBody` is the
+chain) and, where a tool ran, the `CommandRecord` of each command. `StepBody` is the
 union discriminated by `kind`; `parse_body` turns a JSON object into one or raises a
 RecordError naming the field. The bench journal assigns `bench_id`, `seq`, `prev` and
 `record_id` when it signs, so callers leave them out; a *sealed* body (one read back from
@@ -63,7 +63,7 @@ class ToolRef(_Strict):
     version: str | None = None
 
 
-class CommandEvidence(_Strict):
+class CommandRecord(_Strict):
     """One external command as it really ran: a failure or a timeout is kept as such."""
 
     tool: ToolRef
@@ -83,6 +83,16 @@ class CommandEvidence(_Strict):
         if self.ended_at < self.started_at:
             raise ValueError("ended_at is before started_at")
         return self
+
+
+EXCERPT_MAX = 4000
+
+
+def excerpt_of(stdout: str | None, stderr: str | None) -> str | None:
+    """What a record keeps of a command's output: stdout (stderr when stdout is empty),
+    cut at EXCERPT_MAX characters; the digests cover the whole of both."""
+    text = stdout or stderr
+    return text[:EXCERPT_MAX] if text else None
 
 
 class ByteRange(_Strict):
@@ -161,7 +171,7 @@ class SmartAssessment(_DiskStep):
     percentage_used: int | None = Field(default=None, ge=0)
     temperature_c: int | None = None
     findings: list[str] = Field(default_factory=list)
-    commands: list[CommandEvidence] = Field(default_factory=list)
+    commands: list[CommandRecord] = Field(default_factory=list)
 
 
 class SelfTest(_DiskStep):
@@ -171,7 +181,7 @@ class SelfTest(_DiskStep):
         "passed", "failed", "aborted", "interrupted", "not_supported", "not_started", "timed_out"
     ]
     first_error_lba: int | None = Field(default=None, ge=0)
-    commands: list[CommandEvidence] = Field(default_factory=list)
+    commands: list[CommandRecord] = Field(default_factory=list)
 
 
 class HpaDcoChange(_DiskStep):
@@ -181,7 +191,7 @@ class HpaDcoChange(_DiskStep):
     native_max_sectors: int | None = Field(default=None, ge=0)
     max_sectors_before: int | None = Field(default=None, ge=0)
     max_sectors_after: int | None = Field(default=None, ge=0)
-    commands: list[CommandEvidence] = Field(default_factory=list)
+    commands: list[CommandRecord] = Field(default_factory=list)
 
 
 class PurgeCommand(_DiskStep):
@@ -192,7 +202,7 @@ class PurgeCommand(_DiskStep):
     accepted: bool
     completed: bool
     result: Result
-    commands: list[CommandEvidence] = Field(default_factory=list)
+    commands: list[CommandRecord] = Field(default_factory=list)
     notes: list[str] = Field(default_factory=list)
 
     @model_validator(mode="after")
@@ -281,7 +291,7 @@ class ImageDeploy(_DiskStep):
     verified: bool
     post_deploy: list[str] = Field(default_factory=list)
     outcome: Literal["deployed", "failed"]
-    commands: list[CommandEvidence] = Field(default_factory=list)
+    commands: list[CommandRecord] = Field(default_factory=list)
 
 
 class _HostStep(RecordHeader):

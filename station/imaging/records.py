@@ -1,24 +1,23 @@
-"""Turn a runner's command evidence (as stored in a report) into a record's CommandEvidence."""
+"""Turn a runner's command evidence (as stored in a report) into a record's CommandRecord."""
 
 from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
 
-from station.domain.record import CommandEvidence, ToolRef
+from station.domain.record import CommandRecord, ToolRef, excerpt_of
 
 
-def command_record(evidence: dict[str, Any]) -> CommandEvidence:
+def command_record(evidence: dict[str, Any]) -> CommandRecord:
     argv = [str(arg) for arg in evidence["argv"]]
-    excerpt = evidence.get("stdout") or evidence.get("stderr")
-    return CommandEvidence(
+    return CommandRecord(
         tool=ToolRef(name=Path(argv[0]).name, version=evidence.get("tool_version")),
         argv=argv,
         exit_code=evidence.get("returncode"),
         timed_out=bool(evidence.get("timed_out")),
         stdout_sha256=evidence["stdout_sha256"],
         stderr_sha256=evidence["stderr_sha256"],
-        excerpt=excerpt[:4000] if isinstance(excerpt, str) and excerpt else None,
+        excerpt=excerpt_of(evidence.get("stdout"), evidence.get("stderr")),
         started_at=evidence["started_at"],
         ended_at=evidence["ended_at"],
     )

@@ -36,7 +36,6 @@ from station.jobs.deploy import DeployRequest, run_deploy
 from station.jobs.sanitize import (
     SanitizeOutcome,
     UnfreezeChoice,
-    evidence_record,
     run_sanitize,
 )
 from station.jobs.wipe import WipeRequest, ensure_eligible
@@ -273,9 +272,7 @@ def _smart_step(
         return Verdict.NOT_SUPPORTED
     outcome.smart = report.verdict.verdict
     outcome.reasons += [r.message for r in report.verdict.reasons]
-    outcome.smart_records.append(
-        smart_record(report, _disk_ref(inspection), request.operator, evidence_record)
-    )
+    outcome.smart_records.append(smart_record(report, _disk_ref(inspection), request.operator))
     return report.verdict.verdict
 
 
@@ -306,9 +303,7 @@ def _self_test_step(
         on_fraction=fraction,
         cancel=cancel,
     )
-    outcome.smart_records.append(
-        self_test_record(tested, _disk_ref(inspection), request.operator, evidence_record)
-    )
+    outcome.smart_records.append(self_test_record(tested, _disk_ref(inspection), request.operator))
     kind = {"short": ("court", "short"), "long": ("long", "long")}[request.self_test]
     if tested.status is SelfTestStatus.FAILED:
         outcome.smart = Verdict.FAIL

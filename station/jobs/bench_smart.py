@@ -9,9 +9,8 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Literal
 
-from station.devices.runner import CommandEvidence, Runner
+from station.devices.runner import Runner
 from station.devices.smart import SelfTestKind, SelfTestOutcome, SmartReport, run_self_test
-from station.domain.record import CommandEvidence as EvidenceRecord
 from station.domain.record import DiskRef, SelfTest, SmartAssessment
 from station.domain.smart_verdict import Verdict
 from station.errors import JobCancelled
@@ -30,7 +29,6 @@ def smart_record(
     report: SmartReport,
     disk: DiskRef,
     operator: str,
-    evidence: Callable[[CommandEvidence], EvidenceRecord],
 ) -> SmartAssessment:
     facts = report.facts
     health: Literal["passed", "failed", "unknown"] = (
@@ -51,7 +49,7 @@ def smart_record(
         media_errors=facts.media_errors,
         percentage_used=facts.percentage_used,
         findings=[r.code for r in report.verdict.reasons],
-        commands=[evidence(e) for e in report.evidence],
+        commands=[e.to_command_record() for e in report.evidence],
     )
 
 
@@ -59,7 +57,6 @@ def self_test_record(
     outcome: SelfTestOutcome,
     disk: DiskRef,
     operator: str,
-    evidence: Callable[[CommandEvidence], EvidenceRecord],
 ) -> SelfTest:
     """The self-test as the drive reported it: one that never ran is not 'passed'."""
     return SelfTest(
@@ -68,7 +65,7 @@ def self_test_record(
         disk=disk,
         test="extended" if outcome.kind == "long" else "short",
         status=outcome.status.value,
-        commands=[evidence(e) for e in outcome.evidence],
+        commands=[e.to_command_record() for e in outcome.evidence],
     )
 
 

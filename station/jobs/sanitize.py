@@ -21,12 +21,10 @@ from station.devices.runner import CommandEvidence, Runner
 from station.domain.disk import DiskIdentity
 from station.domain.progress import ProgressSink
 from station.domain.purge_plan import PurgePlan, plan_for
-from station.domain.record import CommandEvidence as EvidenceRecord
 from station.domain.record import (
     DiskRef,
     PurgeCommand,
     StepBody,
-    ToolRef,
     Verification,
     disk_ref_of,
 )
@@ -144,21 +142,6 @@ def run_sanitize(
     return outcome
 
 
-def evidence_record(evidence: CommandEvidence) -> EvidenceRecord:
-    text = evidence.stdout if len(evidence.stdout) <= 4000 else None
-    return EvidenceRecord(
-        tool=ToolRef(name=evidence.argv[0].rsplit("/", 1)[-1], version=evidence.tool_version),
-        argv=list(evidence.argv),
-        exit_code=evidence.returncode,
-        timed_out=evidence.timed_out,
-        stdout_sha256=evidence.stdout_sha256,
-        stderr_sha256=evidence.stderr_sha256,
-        excerpt=text,
-        started_at=evidence.started_at,
-        ended_at=evidence.ended_at,
-    )
-
-
 # argv words of the commands that ask a drive to erase itself (hdparm, nvme-cli).
 FIRMWARE_WORDS = frozenset(
     {
@@ -223,7 +206,7 @@ def purge_records(
             accepted=accepted or purge.firmware_done,
             completed=purge.firmware_done,
             result=purge.result if purge.purged else Result.FAILED,
-            commands=[evidence_record(e) for e in purge.evidence],
+            commands=[e.to_command_record() for e in purge.evidence],
             notes=[n for n in notes if n],
         )
     ]
