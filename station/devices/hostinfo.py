@@ -16,7 +16,7 @@ from pathlib import Path
 from station.devices import sysfs
 from station.devices.runner import Runner, SubprocessRunner
 from station.domain.host import Battery, HostFacts, Processor, RamModule
-from station.domain.record import DiskRef, HostRef
+from station.domain.record import DiskRef, HostRef, disk_ref_of
 from station.errors import CommandError
 
 # What vendors and hw-probe uploads put where there is no value.
@@ -261,9 +261,7 @@ def _disks(sys_root: Path) -> list[DiskRef]:
         if name.startswith(skip):
             continue
         raw = sysfs.raw_facts(name, sys_root)
-        found.append(
-            DiskRef(serial=raw.serial, wwn=raw.wwid, model=raw.model, size_bytes=raw.size_bytes)
-        )
+        found.append(disk_ref_of(raw))
     return found
 
 

@@ -22,10 +22,11 @@ import subprocess
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Protocol
 
+from station.domain.clock import utc_now
 from station.domain.record import CommandRecord, ToolRef, excerpt_of
 from station.errors import CommandError
 
@@ -127,10 +128,6 @@ class Runner(Protocol):
     def run(self, argv: Sequence[str], *, timeout: float) -> CommandEvidence: ...
 
 
-def _now() -> datetime:
-    return datetime.now(UTC)
-
-
 @dataclass
 class SubprocessRunner:
     """The real runner: subprocess with a timeout, C locale so outputs parse the same."""
@@ -149,7 +146,7 @@ class SubprocessRunner:
                 "install it with scripts/install-system-deps.sh"
             )
         env = {**os.environ, **self.env_overrides}
-        started, clock = _now(), time.monotonic()
+        started, clock = utc_now(), time.monotonic()
         try:
             done = subprocess.run(
                 list(argv), capture_output=True, timeout=timeout, env=env, check=False
@@ -273,7 +270,7 @@ class ReplayRunner:
         self._served[key] = served + 1
         if key in self.side_effects:
             self.side_effects[key](key)
-        now = _now()
+        now = utc_now()
         return CommandEvidence(
             argv=key,
             returncode=_recorded_returncode(step.get("returncode")),

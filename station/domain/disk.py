@@ -82,6 +82,12 @@ class RawDiskFacts(BaseModel):
     vendor: str | None = None
     serial: str | None = None
     wwid: str | None = None
+
+    @property
+    def wwn(self) -> str | None:
+        """The kernel's wwid under the name records use."""
+        return self.wwid
+
     firmware: str | None = None
     device_path: str = ""  # resolved /sys/devices/... path, below sys_root
     mmc_type: str | None = None  # "SD" or "MMC" from device/type on mmc cards

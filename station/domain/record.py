@@ -14,7 +14,7 @@ spaces or '@'), hosts are identified by hardware serials, licences by a digest.
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
-from typing import Annotated, Any, Literal, Self
+from typing import Annotated, Any, Literal, Protocol, Self
 
 from pydantic import (
     AfterValidator,
@@ -26,7 +26,6 @@ from pydantic import (
     model_validator,
 )
 
-from station.domain.disk import DiskIdentity
 from station.domain.profiles import Pattern
 from station.domain.results import Result
 from station.errors import RecordError
@@ -110,14 +109,29 @@ class DiskRef(_Strict):
     path: str | None = Field(default=None, description="where it was seen, e.g. /dev/sdb")
 
 
-def disk_ref_of(identity: DiskIdentity, path: str | None = None) -> DiskRef:
-    """The record's view of a disk discovery identified (its own serial and WWN)."""
+class DiskLike(Protocol):
+    """Anything that knows a disk's own identity: discovery's DiskIdentity, a wipe
+    report's TargetFacts, a deploy report."""
+
+    @property
+    def serial(self) -> str | None: ...
+    @property
+    def wwn(self) -> str | None: ...
+    @property
+    def model(self) -> str | None: ...
+    @property
+    def size_bytes(self) -> int: ...
+
+
+def disk_ref_of(disk: DiskLike, path: str | None = None) -> DiskRef:
+    """The record's view of a disk (its own serial and WWN), the one place a DiskRef is
+    built from what discovery, a wipe or a deploy knew; `path` defaults to the disk's."""
     return DiskRef(
-        serial=identity.serial,
-        wwn=identity.wwn,
-        model=identity.model,
-        size_bytes=identity.size_bytes,
-        path=path or identity.path,
+        serial=disk.serial,
+        wwn=disk.wwn,
+        model=disk.model,
+        size_bytes=disk.size_bytes,
+        path=path or getattr(disk, "path", None),
     )
 
 

@@ -50,13 +50,24 @@ def _ceil_to(value: int, align: int) -> int:
     return -(-value // align) * align
 
 
+# The sampled read-back's shape (docs/sanitization.md, "Verification"): at least 1000
+# subsections, two extents of 5 % each in every one, and smaller media read whole.
+SUBSECTIONS = 1000
+EXTENT_PERCENT = 5.0
+FULL_READ_BELOW = 64 * MIB
+
+
 def sampling_is_possible(size: int, align: int, subsections: int) -> bool:
     """Each half-subsection must hold at least two aligned slots to choose from."""
     return size // subsections >= 4 * align
 
 
 def sampled_extents(
-    size: int, align: int, seed: bytes, subsections: int = 1000, percent: float = 5.0
+    size: int,
+    align: int,
+    seed: bytes,
+    subsections: int = SUBSECTIONS,
+    percent: float = EXTENT_PERCENT,
 ) -> list[Extent]:
     """The extents to read for a sampled verification, merged and sorted."""
     if align <= 0 or size % align:

@@ -12,12 +12,12 @@ import binascii
 import hashlib
 import re
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Literal
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
+from station.domain.clock import utc_now_text
 from station.inventory.database import Database, Tx
 from station.inventory.problems import Problem
 
@@ -44,10 +44,6 @@ class Bench:
     def public_key_pem(self) -> str:
         key = Ed25519PublicKey.from_public_bytes(self.raw_key)
         return key.public_bytes(Encoding.PEM, PublicFormat.SubjectPublicKeyInfo).decode()
-
-
-def _now() -> str:
-    return datetime.now(UTC).isoformat(timespec="seconds")
 
 
 def _bench(row: tuple[object, ...]) -> Bench:
@@ -109,7 +105,7 @@ def enrol(db: Database, bench_id: str, name: str, public_key: str) -> tuple[Benc
             raise Problem(409, "key_in_use", f"this key is already enrolled for bench {other[0]}")
         tx.run(
             f"INSERT INTO benches ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?)",  # noqa: S608
-            (bench_id, name, canonical_key, kid, "pending", _now(), None),
+            (bench_id, name, canonical_key, kid, "pending", utc_now_text(), None),
         )
         created = get_bench_tx(tx, bench_id)
     assert created is not None
@@ -123,7 +119,7 @@ def decide(db: Database, bench_id: str, status: Status) -> Bench:
             raise Problem(404, "unknown_bench", f"no bench {bench_id!r} is enrolled")
         tx.run(
             "UPDATE benches SET status = ?, decided_at = ? WHERE bench_id = ?",
-            (status, _now(), bench_id),
+            (status, utc_now_text(), bench_id),
         )
         bench = get_bench_tx(tx, bench_id)
     assert bench is not None

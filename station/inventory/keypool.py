@@ -15,9 +15,9 @@ import io
 import re
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Literal
 
+from station.domain.clock import utc_now_text
 from station.inventory.database import Database, Tx
 from station.inventory.problems import Problem
 
@@ -52,10 +52,6 @@ def key_sha256(product_key: str) -> str:
     return hashlib.sha256(product_key.strip().upper().encode()).hexdigest()
 
 
-def _now() -> str:
-    return datetime.now(UTC).isoformat(timespec="seconds")
-
-
 @dataclass(frozen=True)
 class ImportResult:
     imported: int
@@ -83,7 +79,7 @@ def import_keys(db: Database, text: str, *, pool: str, product: str) -> ImportRe
     rows = parse_csv(text)
     invalid = [line for line, key, _ in rows if key is None]
     imported = known = 0
-    now = _now()
+    now = utc_now_text()
     with db.transaction(write=True) as tx:
         for _, key, line_product in rows:
             if key is None:
@@ -117,7 +113,7 @@ def reserve(
             "changed_at = ? WHERE status = 'available' AND key_sha256 IN ("
             "SELECT key_sha256 FROM licence_keys WHERE pool = ? AND product = ? "
             "AND status = 'available' ORDER BY imported_at, key_sha256 LIMIT ?)",
-            (bench_id, reservation, _now(), pool, product, count),
+            (bench_id, reservation, utc_now_text(), pool, product, count),
         )
         rows = tx.rows(
             "SELECT key_sha256, product_key FROM licence_keys WHERE reservation = ? "
@@ -159,11 +155,11 @@ def assign(db: Database, digest: str, *, bench_id: str, device_id: str, record_i
         tx.run(
             "INSERT INTO key_assignments (key_sha256, device_id, bench_id, record_id, "
             "assigned_at) VALUES (?, ?, ?, ?, ?)",
-            (digest, device_id, bench_id, record_id, _now()),
+            (digest, device_id, bench_id, record_id, utc_now_text()),
         )
         tx.run(
             "UPDATE licence_keys SET status = 'assigned', changed_at = ? WHERE key_sha256 = ?",
-            (_now(), digest),
+            (utc_now_text(), digest),
         )
     return True
 
@@ -181,7 +177,7 @@ def release(db: Database, digests: list[str], *, bench_id: str, quarantine: bool
             tx.run(
                 "UPDATE licence_keys SET status = ?, bench_id = ?, reservation = NULL, "
                 "changed_at = ? WHERE key_sha256 = ?",
-                (status, bench_id if quarantine else None, _now(), digest),
+                (status, bench_id if quarantine else None, utc_now_text(), digest),
             )
     return len(digests)
 

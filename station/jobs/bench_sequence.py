@@ -12,7 +12,6 @@ import logging
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
 from typing import Literal
@@ -20,6 +19,7 @@ from typing import Literal
 from station.devices.runner import Runner
 from station.devices.safety import TargetInspection
 from station.devices.smart import SMARTCTL_TYPE, SelfTestStatus, SmartReport, read_smart
+from station.domain.clock import utc_now
 from station.domain.image_profile import ImageProfile
 from station.domain.profiles import WipeProfile
 from station.domain.progress import ProgressEvent
@@ -396,7 +396,3 @@ def _image_step(
         )
         # The deploy's own reasons (in English, from the imaging layer) say why.
         outcome.reasons.extend(_text(why, why) for r in reports for why in r.reasons)
-
-
-def utc_now() -> datetime:
-    return datetime.now(UTC)

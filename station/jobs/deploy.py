@@ -15,15 +15,15 @@ import time
 from collections.abc import Callable
 from contextlib import ExitStack
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 
 from station.devices.blockio import BlockTarget
 from station.devices.runner import Runner, SubprocessRunner
 from station.devices.safety import TargetInspection, inspect_target
+from station.domain.clock import utc_now
 from station.domain.image_profile import ImageFormat, ImageProfile
 from station.domain.progress import ProgressSink
-from station.domain.record import DiskRef, HostRef, ImageDeploy
+from station.domain.record import HostRef, ImageDeploy, disk_ref_of
 from station.errors import ImageError, JobCancelled
 from station.imaging import source
 from station.imaging.bmap import BlockMap
@@ -70,10 +70,6 @@ class DeployRequest:
     inspect: Callable[[str], TargetInspection] = field(default=inspect_target)
 
 
-def now() -> datetime:
-    return datetime.now(UTC)
-
-
 def _new_report(
     request: DeployRequest,
     target: BlockTarget,
@@ -99,7 +95,7 @@ def _new_report(
         mapped_bytes=mapped,
         verification=request.profile.verify,
         zero_skip_basis=request.zero_verified.get(target.path),
-        started_at=now(),
+        started_at=utc_now(),
     )
 
 
@@ -309,23 +305,17 @@ def _post_deploy(request: DeployRequest, report: DeployReport) -> None:
 
 
 def _finish(report: DeployReport) -> None:
-    report.ended_at = now()
+    report.ended_at = utc_now()
     report.duration_s = round((report.ended_at - report.started_at).total_seconds(), 3)
 
 
 def deploy_record(request: DeployRequest, report: DeployReport) -> ImageDeploy:
     return ImageDeploy(
-        created_at=report.ended_at or now(),
+        created_at=report.ended_at or utc_now(),
         operator=request.operator,
         host=host_of(request, report.target),
         profile=request.profile.name,
-        disk=DiskRef(
-            serial=report.serial,
-            wwn=report.wwn,
-            model=report.model,
-            size_bytes=report.size_bytes,
-            path=report.target,
-        ),
+        disk=disk_ref_of(report, report.target),
         image_name=report.image_name,
         image_sha256=report.image_sha256,
         bytes_written=report.bytes_written,

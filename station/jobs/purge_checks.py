@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from station.devices.blockio import BlockTarget, aligned_buffer
+from station.domain.sampling import EXTENT_PERCENT, FULL_READ_BELOW, SUBSECTIONS
 from station.domain.watermarks import (
     WatermarkCheck,
     judge_watermarks,
@@ -71,7 +72,12 @@ class ReadBackSummary:
 def read_back(target: BlockTarget, seed: bytes, *, accept_noise: bool) -> ReadBackSummary:
     """Sampled (>= 1000 subsections, >= 10 %) or, on small media, full read-back."""
     extents, mode, used_seed, _why = plan_extents(
-        target, "sampled", subsections=1000, percent=5.0, full_below=64 * MIB, seed=seed
+        target,
+        "sampled",
+        subsections=SUBSECTIONS,
+        percent=EXTENT_PERCENT,
+        full_below=FULL_READ_BELOW,
+        seed=seed,
     )
     target.drop_cache()
     lbs = target.logical_block_size

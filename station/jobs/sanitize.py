@@ -18,6 +18,7 @@ from typing import Literal
 
 from station.devices import ata
 from station.devices.runner import CommandEvidence, Runner
+from station.domain.clock import utc_now
 from station.domain.disk import DiskIdentity
 from station.domain.progress import ProgressSink
 from station.domain.purge_plan import PurgePlan, plan_for
@@ -29,10 +30,12 @@ from station.domain.record import (
     disk_ref_of,
 )
 from station.domain.results import Result
+from station.domain.sampling import EXTENT_PERCENT, SUBSECTIONS
+from station.domain.watermarks import DEFAULT_SUBSECTIONS
 from station.domain.wipe_report import WipeReport
 from station.errors import TargetRefused
 from station.jobs.purge import PurgeContext, PurgeReport, gather_firmware_facts, run_purge
-from station.jobs.wipe import WipeRequest, ensure_eligible, now, run_wipe
+from station.jobs.wipe import WipeRequest, ensure_eligible, run_wipe
 from station.jobs.wipe_records import disk_seen_body, records_for
 
 log = logging.getLogger(__name__)
@@ -85,7 +88,7 @@ def run_sanitize(
         )
     inspection = ensure_eligible(request.target, request.inspect)
     identity = inspection.identity
-    seen_at = now()
+    seen_at = utc_now()
     facts = gather_firmware_facts(identity, runner)
     if facts.sanitize_in_progress:
         raise TargetRefused(request.target, ["a sanitize is already in progress on this drive"])
@@ -124,7 +127,9 @@ def run_sanitize(
             unfreeze=unfreeze,
             clear=clear if fallback else None,
         ),
-        watermark_subsections=profile.purge.watermark_subsections if profile.purge else 1000,
+        watermark_subsections=profile.purge.watermark_subsections
+        if profile.purge
+        else DEFAULT_SUBSECTIONS,
     )
     # In the order the commands ran: capabilities, then the purge's, with any suspend.
     purge.evidence = sorted([*facts.evidence, *thaw, *purge.evidence], key=lambda e: e.started_at)
@@ -196,7 +201,7 @@ def purge_records(
         notes.append(f"ATA password used: {purge.password_used}")
     bodies: list[PurgeCommand | Verification] = [
         PurgeCommand(
-            created_at=now(),
+            created_at=utc_now(),
             operator=operator,
             profile=profile,
             disk=disk,
@@ -214,14 +219,14 @@ def purge_records(
     if purge.purged and back is not None:
         bodies.append(
             Verification(
-                created_at=now(),
+                created_at=utc_now(),
                 operator=operator,
                 profile=profile,
                 disk=disk,
                 mode="full" if back.mode == "full" else "sampled",
                 seed_hex=back.seed_hex or None,
-                subsections=1000 if back.mode == "sampled" else None,
-                extent_percent=5.0 if back.mode == "sampled" else None,
+                subsections=SUBSECTIONS if back.mode == "sampled" else None,
+                extent_percent=EXTENT_PERCENT if back.mode == "sampled" else None,
                 expected="erased: uniform blocks"
                 + (" or noise (crypto erase)" if back.accept_noise else ""),
                 coverage_percent=min(100.0, back.coverage_percent),

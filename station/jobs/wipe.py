@@ -14,12 +14,12 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 
 from station import __version__
 from station.devices.blockio import BlockTarget
 from station.devices.safety import TargetInspection, inspect_target
+from station.domain.clock import utc_now
 from station.domain.profiles import PassSpec, WipeProfile
 from station.domain.progress import (
     Phase,
@@ -28,6 +28,7 @@ from station.domain.progress import (
     RateMeter,
     ThroughputTrace,
 )
+from station.domain.sampling import EXTENT_PERCENT, SUBSECTIONS
 from station.domain.wipe_outcome import decide
 from station.domain.wipe_report import (
     PassReport,
@@ -64,10 +65,6 @@ class WipeRequest:
     open_target: Callable[[str], BlockTarget] = field(
         default=lambda path: BlockTarget.open(path, write=True)
     )
-
-
-def now() -> datetime:
-    return datetime.now(UTC)
 
 
 def ensure_eligible(path: str, inspect: Callable[[str], TargetInspection]) -> TargetInspection:
@@ -172,7 +169,7 @@ def run_wipe(
                 target=target_facts(target, inspection),
                 profile=profile.name,
                 method=profile.method,
-                started_at=now(),
+                started_at=utc_now(),
                 operator=request.operator,
             )
         )
@@ -196,7 +193,7 @@ def run_wipe(
         except MediaError:
             report.stopped = "media_errors"
         finished = report.stopped is None
-        report.ended_at = now()
+        report.ended_at = utc_now()
         report.duration_s = round((report.ended_at - report.started_at).total_seconds(), 3)
         result, reasons = decide(report, profile.io_errors, len(profile.passes))
         report.result = result
@@ -282,7 +279,7 @@ class _Job:
                 chunk=self.request.chunk,
             )
             pass_report.completed = True
-            pass_report.ended_at = now()
+            pass_report.ended_at = utc_now()
             if start == 0:  # a resumed pass has no curve for the part written before the crash
                 pass_report.throughput_mbps = trace.samples
             seconds = (pass_report.ended_at - pass_report.started_at).total_seconds()
@@ -308,7 +305,7 @@ class _Job:
             pattern=spec.pattern,
             pattern_hex=None if source.is_random else source.period.hex(),
             random_key_hex=source.key.hex() if source.key else None,
-            started_at=now(),
+            started_at=utc_now(),
         )
         self.report.passes.append(pass_report)
         return source, pass_report
@@ -329,7 +326,7 @@ class _Job:
             subsections=spec.subsections if mode == "sampled" else None,
             extent_percent=spec.extent_percent if mode == "sampled" else None,
             expected=source.describe(),
-            started_at=now(),
+            started_at=utc_now(),
         )
         self.report.verification = report
         total = sum(extent.length for extent in extents)
@@ -346,7 +343,7 @@ class _Job:
             cancel=self.cancel,
             chunk=self.request.chunk,
         )
-        report.ended_at = now()
+        report.ended_at = utc_now()
 
 
 def reverify(
@@ -369,8 +366,8 @@ def reverify(
         extents, mode, seed, why = plan_extents(
             target,
             recorded.mode,
-            subsections=recorded.subsections or 1000,
-            percent=recorded.extent_percent or 5.0,
+            subsections=recorded.subsections or SUBSECTIONS,
+            percent=recorded.extent_percent or EXTENT_PERCENT,
             full_below=0,
             seed=seed,
         )
@@ -381,7 +378,7 @@ def reverify(
             subsections=recorded.subsections,
             extent_percent=recorded.extent_percent,
             expected=source.describe(),
-            started_at=now(),
+            started_at=utc_now(),
         )
         read_back(
             target,
@@ -393,5 +390,5 @@ def reverify(
             tick=lambda done: None,
             cancel=cancel,
         )
-        again.ended_at = now()
+        again.ended_at = utc_now()
         return again

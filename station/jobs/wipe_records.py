@@ -21,6 +21,7 @@ from station.domain.record import (
     StepBody,
     ToolRef,
     Verification,
+    disk_ref_of,
 )
 from station.domain.wipe_report import WipeReport
 
@@ -41,14 +42,7 @@ def _range(offset: int, length: int) -> ByteRange:
 
 
 def disk_ref(report: WipeReport) -> DiskRef:
-    target = report.target
-    return DiskRef(
-        serial=target.serial,
-        wwn=target.wwn,
-        model=target.model,
-        size_bytes=target.size_bytes,
-        path=target.path,
-    )
+    return disk_ref_of(report.target)
 
 
 def disk_seen_body(
