@@ -66,8 +66,9 @@ class UdevDiskSource:
 
     simulated = False
 
-    def __init__(self, bench: BenchProfile) -> None:
+    def __init__(self, bench: BenchProfile, runner: Runner | None = None) -> None:
         self.slots = SlotMap(bench.slots)
+        self.runner = runner
         self._watcher: DiskWatcher | None = None
         self.busy: set[str] = set()
 
@@ -76,7 +77,7 @@ class UdevDiskSource:
             if _in_allowlist(event.name):
                 on_event(event)
 
-        self._watcher = DiskWatcher(admitted, Selection(), slots=self.slots)
+        self._watcher = DiskWatcher(admitted, Selection(), slots=self.slots, runner=self.runner)
         self.busy = self._watcher.busy
         return [i for i in self._watcher.start() if _in_allowlist(i.identity.name)]
 
@@ -85,7 +86,7 @@ class UdevDiskSource:
             self._watcher.stop()
 
     def inspect(self, path: str) -> TargetInspection:
-        return inspect_target(path, slot_map=self.slots)
+        return inspect_target(path, slot_map=self.slots, runner=self.runner)
 
 
 def allowlisted() -> list[str]:
@@ -111,8 +112,9 @@ class AllowlistDiskSource:
     simulated = True
     RECHECKS = 20  # a loop device may announce itself before it is allowlisted
 
-    def __init__(self, bench: BenchProfile) -> None:
+    def __init__(self, bench: BenchProfile, runner: Runner | None = None) -> None:
         self.bench = bench
+        self.runner = runner
         self.slots = SlotMap(bench.slots)
         self.busy: set[str] = set()
         self._watcher: DiskWatcher | None = None
@@ -128,7 +130,7 @@ class AllowlistDiskSource:
                 threading.Timer(0.1, filtered, (event, tries + 1)).start()
 
         # The watcher numbers every loop device it sees; slots here count only ours.
-        self._watcher = DiskWatcher(filtered, Selection(include_loop=True))
+        self._watcher = DiskWatcher(filtered, Selection(include_loop=True), runner=self.runner)
         self.busy = self._watcher.busy
         listed = [i for i in self._watcher.start() if self._allowed(i.identity.name)]
         files = [p for p in allowlisted() if not p.startswith("/dev/") and Path(p).is_file()]
@@ -142,7 +144,7 @@ class AllowlistDiskSource:
     def inspect(self, path: str) -> TargetInspection:
         if path not in allowlisted():
             raise PermissionError(f"{path} is not on this simulated bench")
-        return self._simulate(inspect_target(path, slot_map=self.slots))
+        return self._simulate(inspect_target(path, slot_map=self.slots, runner=self.runner))
 
     def _view(self, event: DiskEvent) -> DiskEvent:
         if event.inspection is None:
@@ -195,7 +197,8 @@ class Services:
     def disks(self) -> DiskSource:
         if self.disk_source is not None:
             return self.disk_source
-        return AllowlistDiskSource(self.bench) if simulated_bench() else UdevDiskSource(self.bench)
+        source = AllowlistDiskSource if simulated_bench() else UdevDiskSource
+        return source(self.bench, self.runner)
 
     @cached_property
     def sync_state(self) -> SyncState:

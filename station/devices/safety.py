@@ -18,6 +18,7 @@ from pydantic import BaseModel, ConfigDict
 
 from station.devices import mounts, sysfs
 from station.devices.boot_signals import entry_disks, gather_boot_signals
+from station.devices.runner import Runner
 from station.devices.sanitize_state import sanitize_running
 from station.domain.boot_medium import BootMedium, judge_boot_medium
 from station.domain.disk import Bus, DiskIdentity, MediaKind, SlotMap, build_identity
@@ -134,6 +135,7 @@ def inspect_block(
     boot: BootMedium,
     slot_map: SlotMap | None = None,
     props: Mapping[str, str] | None = None,
+    runner: Runner | None = None,
 ) -> TargetInspection:
     """Inspect a whole disk known by its kernel name (the caller checked it is one).
     `props` are its udev properties when the caller has them (pyudev); otherwise they
@@ -152,7 +154,9 @@ def inspect_block(
         mounts=mounts_on(name, mounts.read_mountinfo(proc_root), sys_root),
         swaps=swaps_on(name, mounts.read_swaps(proc_root), sys_root),
         holders=holders_in_use(name, sys_root),
-        sanitize_in_progress=sanitize_running(identity) if sys_root == sysfs.SYS else False,
+        sanitize_in_progress=(
+            sanitize_running(identity, runner) if sys_root == sysfs.SYS else False
+        ),
         boot=boot,
     )
     return TargetInspection(identity=identity, eligibility=decide(facts), facts=facts)
@@ -166,6 +170,7 @@ def inspect_target(
     run_root: Path | str = sysfs.RUN,
     boot: BootMedium | None = None,
     slot_map: SlotMap | None = None,
+    runner: Runner | None = None,
 ) -> TargetInspection:
     """Identity and eligibility of a block device or a regular file.
 
@@ -194,6 +199,7 @@ def inspect_target(
         run_root=run_root,
         boot=boot,
         slot_map=slot_map,
+        runner=runner,
     )
 
 
@@ -207,6 +213,7 @@ def inspect_devnum(
     run_root: Path = sysfs.RUN,
     boot: BootMedium | None = None,
     slot_map: SlotMap | None = None,
+    runner: Runner | None = None,
 ) -> TargetInspection:
     """Inspect the block device with this number (what stat() of `path` gave)."""
     name = sysfs.name_for_devnum(major, minor, sys_root)
@@ -225,4 +232,5 @@ def inspect_devnum(
         run_root=run_root,
         boot=boot,
         slot_map=slot_map,
+        runner=runner,
     )

@@ -24,6 +24,7 @@ from typing import Any
 import pyudev
 
 from station.devices import mounts, sysfs
+from station.devices.runner import Runner
 from station.devices.safety import TargetInspection, current_boot_medium, inspect_block
 from station.domain.boot_medium import BootMedium
 from station.domain.disk import SlotMap
@@ -58,7 +59,7 @@ def _props(device: Any) -> dict[str, str]:
     return {str(k): str(v) for k, v in device.properties.items()}
 
 
-def _inspect(device: Any, boot: BootMedium) -> TargetInspection:
+def _inspect(device: Any, boot: BootMedium, runner: Runner | None = None) -> TargetInspection:
     path = device.device_node or f"/dev/{device.sys_name}"
     return inspect_block(
         path,
@@ -68,6 +69,7 @@ def _inspect(device: Any, boot: BootMedium) -> TargetInspection:
         run_root=sysfs.RUN,
         boot=boot,
         props=_props(device),
+        runner=runner,
     )
 
 
@@ -166,11 +168,13 @@ class DiskWatcher:
         slots: SlotMap | None = None,
         boot: BootMedium | None = None,
         source: str | None = None,
+        runner: Runner | None = None,
     ) -> None:
         self.on_event = on_event
         self.selection = selection
         self.slots = slots or SlotMap()
         self.boot = boot
+        self.runner = runner  # asks a drive whether a sanitize is still running
         self.source = source or ("udev" if udev_daemon_running() else "kernel")
         self.filter = EventFilter()
         self._last: dict[str, TargetInspection] = {}  # what was last reported per disk
@@ -195,7 +199,7 @@ class DiskWatcher:
         for device in self._context.list_devices(subsystem="block", DEVTYPE="disk"):
             wanted = self.selection.wants(device.sys_name)
             if self.filter.feed("add", device.sys_name, _event_key(device), wanted):
-                present.append(_inspect(device, self.boot))
+                present.append(_inspect(device, self.boot, self.runner))
         listed = with_slots(present, self.slots)
         self._last.update((i.identity.name, i) for i in listed)
         return listed
@@ -223,7 +227,7 @@ class DiskWatcher:
             self._last.pop(name, None)
         else:
             assert self.boot is not None
-            [inspection] = with_slots([_inspect(device, self.boot)], self.slots)
+            [inspection] = with_slots([_inspect(device, self.boot, self.runner)], self.slots)
             if action is Action.CHANGE and self._last.get(name) == inspection:
                 return  # a re-probe that changed nothing we show
             self._last[name] = inspection

@@ -94,7 +94,10 @@ def run_sanitize(
         raise TargetRefused(request.target, ["a sanitize is already in progress on this drive"])
     plan = plan_for(identity, facts.capabilities, profile, hpa=facts.hpa)
     if plan.method == "clear":
-        wipe = run_wipe(request, on_event=on_event, cancel=cancel)
+        # Same stage, seconds later: the wipe takes this inspection instead of a second
+        # one (it still opens the disk O_EXCL before writing).
+        same_stage = replace(request, inspect=lambda _path: inspection)
+        wipe = run_wipe(same_stage, on_event=on_event, cancel=cancel)
         why = plan.reason.en if plan.reason else "the drive offers no purge"
         log.info("%s: purge not possible (%s); Clear instead", request.target, why)
         return SanitizeOutcome(

@@ -56,8 +56,10 @@ def test_an_allowlist_alone_never_makes_the_bench_simulated(tmp_path, monkeypatc
 
     monkeypatch.setenv("STATION_DEVICE_ALLOWLIST", "/dev/sdb:/dev/sdc")
     monkeypatch.setenv("STATION_SIMULATED_BENCH", "")
-    real = Services(data_dir=tmp_path, bench=default_bench(), image=None).disks
+    services = Services(data_dir=tmp_path, bench=default_bench(), image=None)
+    real = services.disks
     assert isinstance(real, UdevDiskSource) and not real.simulated
+    assert real.runner is services.runner  # discovery asks drives through the bench's runner
     monkeypatch.setenv("STATION_SIMULATED_BENCH", "1")
     demo = Services(data_dir=tmp_path, bench=default_bench(), image=None).disks
     assert isinstance(demo, AllowlistDiskSource) and demo.simulated

@@ -10,6 +10,7 @@ import pytest
 
 from station.cli import main
 from station.devices.runner import SubprocessRunner
+from station.devices.safety import TargetInspection, inspect_target
 from station.domain.results import Result
 from station.jobs.profiles import load_wipe_profile
 from station.jobs.sanitize import run_sanitize
@@ -35,6 +36,20 @@ def test_a_disk_image_cannot_purge_so_it_is_cleared_with_the_reason(tmp_path: Pa
     assert outcome.result is Result.CLEARED
     assert any(reason.startswith("Purge not possible") for reason in outcome.reasons)
     assert read_all(disk) != bytes(80 * MIB)  # random-data Clear, not zeros
+
+
+def test_the_disk_is_inspected_once_for_the_erase_stage(tmp_path: Path) -> None:
+    disk = image(tmp_path)
+    seen: list[str] = []
+
+    def counting(path: str) -> TargetInspection:
+        seen.append(path)
+        return inspect_target(path)
+
+    request = WipeRequest(str(disk), load_wipe_profile("nist-purge"), inspect=counting)
+    outcome = run_sanitize(request, SubprocessRunner())
+    assert outcome.result is Result.CLEARED
+    assert seen == [str(disk)]
 
 
 def test_cli_writes_the_sanitize_report_for_a_purge_profile(
