@@ -51,6 +51,14 @@ class Ingestor:
     def ingest(
         self, envelopes: Sequence[Any], *, idempotency_key: str | None = None, batch: bool = False
     ) -> list[Outcome]:
+        """Accept signed records from benches: each envelope's signature must verify with
+        an approved bench key, and its seq/prev_hash must extend that bench's chain.
+
+        Promises: all or nothing per call (one transaction); a record already stored is
+        answered as a duplicate, never stored twice; a different record at a known seq is
+        a fork and refused. Raises Problem (HTTP 4xx) naming what was wrong: bad shape,
+        unknown or unapproved key, bad signature, gap, fork, idempotency key mismatch.
+        """
         checked = self._check_all(envelopes, batch)
         if idempotency_key is not None and checked and checked[0].record_id != idempotency_key:
             raise Problem(

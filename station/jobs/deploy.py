@@ -132,6 +132,15 @@ def run_deploy(
     cancel: threading.Event | None = None,
     clock: Callable[[], float] = time.monotonic,
 ) -> list[DeployReport]:
+    """Write the image profile's master to every target disk (a Station image or a
+    Clonezilla image), verify it, run the post-deploy steps and the licence step, and
+    record one ImageDeploy (and licence assignment) per disk.
+
+    Promises: the manifest and the image format are checked before the first write; a
+    disk that fails is marked not deployed (partition tables zeroed) while the others go
+    on; `outcome` is `deployed` only when every byte was written and verified. Raises
+    ImageError (bad or missing image, target too small), TargetRefused (safety checks).
+    """
     profile = request.profile
     if not request.targets:
         raise ImageError("no target disk given")

@@ -80,6 +80,16 @@ def run_sanitize(
     cancel: threading.Event | None = None,
     ask_unfreeze: Callable[[], UnfreezeChoice] | None = None,
 ) -> SanitizeOutcome:
+    """Erase as the profile asks: a Clear profile runs `run_wipe`; a Purge profile plans
+    the drive's own command (sanitize, crypto erase, format, security erase) from its
+    capabilities, runs it with the checks of docs/sanitization.md, and falls back to a
+    Clear (when the profile allows) with the reason in `reasons`.
+
+    Promises: `purged` only when the drive's command completed and the watermarks and
+    read-back proved it; records in the journal in the order things happened (DiskSeen,
+    the purge attempt, then any Clear). Raises TargetRefused (safety checks, or a sanitize
+    already running on the drive) and CommandError when a tool is missing.
+    """
     profile = request.profile
     if profile.method == "clear":
         wipe = run_wipe(request, on_event=on_event, cancel=cancel)

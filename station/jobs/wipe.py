@@ -150,6 +150,19 @@ def run_wipe(
     cancel: threading.Event | None = None,
     clock: Callable[[], float] = time.monotonic,
 ) -> WipeReport:
+    """Overwrite `request.target` with the profile's passes, then verify it (full or
+    sampled read-back that bypasses the page cache), resuming from a checkpoint of the
+    same disk and profile unless `request.fresh`.
+
+    Promises: nothing is written unless the target passes the safety checks
+    (`request.inspect`) and opens exclusively; the report's `result` is `cleared`,
+    `cleared_with_warnings` or `failed` and says why, never more than was seen; when a
+    journal is given, the records (DiskSeen unless `record_disk_seen` is False, each
+    pass, the verification) are appended in one transaction at the end, also when the
+    job was cancelled (`stopped="cancelled"`), lost its disk or hit media errors.
+    Raises TargetRefused (safety checks), UsageError (no such path) and OSError from
+    opening the device; write and read errors during the job end up in the report.
+    """
     profile = request.profile
     inspection = ensure_eligible(request.target, request.inspect)
     with request.open_target(request.target) as target:
