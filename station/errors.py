@@ -7,7 +7,8 @@ The tree::
     │   ├── UsageError                     a command line that does not make sense
     │   └── ProfileError                   a profile file that is not valid (file, field, expected)
     ├── SafetyError               exit 5   Station refused to touch a target
-    │   └── TargetRefused                  a disk that failed the safety checks (with reasons)
+    │   ├── TargetRefused                  a disk that failed the safety checks (with reasons)
+    │   └── NotProven                      a supervisor who did not prove who they are
     ├── DeviceError               exit 6   the hardware or the kernel did not do what was asked
     │   ├── TargetGone                     the target disappeared (unplugged, detached)
     │   ├── MediaError                     I/O that failed even after retries
@@ -70,6 +71,11 @@ class TargetRefused(SafetyError):
         self.target = target
         self.reasons = reasons
         super().__init__(f"refused {target}: " + "; ".join(reasons))
+
+
+class NotProven(SafetyError):
+    """A sign-off without the supervisor's secret, or with a wrong id or secret. The
+    message never says which: it must not tell who the supervisors are."""
 
 
 class DeviceError(StationError):

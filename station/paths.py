@@ -25,6 +25,20 @@ def data_dir() -> Path:
     return path
 
 
+BENCH_PROFILE_ENV = "STATION_BENCH_PROFILE"
+LIVE_BENCH_FILE = "banc.yaml"
+
+
+def bench_profile_path() -> Path | None:
+    """This bench's profile when none is named: $STATION_BENCH_PROFILE, else banc.yaml
+    in the data folder (where the live stick keeps it), else None (the default bench)."""
+    configured = os.environ.get(BENCH_PROFILE_ENV)
+    if configured:
+        return Path(configured)
+    live = data_dir() / LIVE_BENCH_FILE
+    return live if live.is_file() else None
+
+
 def profiles_dirs() -> list[Path]:
     """Folders searched for profiles, most specific first."""
     found = []

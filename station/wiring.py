@@ -38,7 +38,7 @@ from station.journal.keys import KEY_DIR_NAME, load_or_create_bench_key
 from station.journal.store import JOURNAL_FILE, Journal, StoredRecord
 from station.paths import data_dir
 from station.reports.daily_log import DailyLog
-from station.reports.daily_sources import journal_daily_log, sign_off
+from station.reports.daily_sources import journal_daily_log, prove_supervisor, sign_off
 from station.reports.wording import PARIS
 from station.sync.client import InventoryClient
 from station.sync.pusher import Pusher
@@ -265,8 +265,13 @@ class Services:
     def daily_log(self, day: date | None = None) -> DailyLog:
         return journal_daily_log(self.journal, day or self.today())
 
-    def sign_off(self, supervisor: str, day: date | None = None) -> StoredRecord:
-        record = sign_off(self.journal, day or self.today(), supervisor)
+    def sign_off(
+        self, code: str, secret: str | None, comment: str | None = None, day: date | None = None
+    ) -> StoredRecord:
+        """The day signed by the supervisor `code` (id or badge) names, once their secret
+        matched the bench profile's hash; NotProven, and nothing written, otherwise."""
+        supervisor = prove_supervisor(self.bench, code, secret)
+        record = sign_off(self.journal, day or self.today(), supervisor, comment=comment)
         self.wake_sync()
         return record
 

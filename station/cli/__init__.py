@@ -11,6 +11,7 @@ from collections.abc import Sequence
 
 from station import __version__
 from station.applog import configure_logging
+from station.cli.lang import set_cli_language, tr
 from station.errors import StationError
 
 log = logging.getLogger(__name__)
@@ -32,6 +33,7 @@ COMMANDS = [
     "station.cli.certificate",
     "station.cli.daily_log",
     "station.cli.signoff",
+    "station.cli.supervisor",
     "station.cli.host",
     "station.cli.label",
     "station.cli.tui",
@@ -72,6 +74,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(words)
     log_file = configure_logging()
     log.info("station %s: %s", __version__, " ".join(words))
+    set_cli_language(getattr(args, "lang", None))
     try:
         code: int = args.func(args)
     except StationError as exc:
@@ -79,7 +82,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"station: {exc.one_line()}", file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
-        print("station: interrupted", file=sys.stderr)
+        print(tr("station: interrupted", "station : interrompu"), file=sys.stderr)
         return 130
     except Exception:
         # A bug, not bad input: the traceback goes to the log, the bench gets one line.

@@ -8,6 +8,7 @@ import argparse
 import json
 from pathlib import Path
 
+from station.cli.lang import doc_lang, result_fr, tr
 from station.cli.report_io import add_journal_options, open_journal, write_output
 from station.errors import UsageError
 from station.reports.batch import batch_pdf, host_certificates, window_certificates
@@ -28,7 +29,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser.add_argument("subject", nargs="?", metavar="DISK_SERIAL|RECORD_ID")
     parser.add_argument("--out", type=Path, required=True, metavar="FILE.pdf")
     parser.add_argument("--json", type=Path, default=None, metavar="FILE.json")
-    parser.add_argument("--lang", choices=("fr", "en"), default="fr")
+    parser.add_argument("--lang", choices=("fr", "en"), default=None)
     parser.add_argument(
         "--server", metavar="URL", default=None, help=f"inventory URL for the QR (${URL_ENV})"
     )
@@ -41,17 +42,27 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 def run(args: argparse.Namespace) -> int:
     chosen = [x for x in (args.subject, args.host, args.batch_day) if x]
     if len(chosen) != 1:
-        raise UsageError("give one of: a disk serial or record id, --host, --batch-day")
+        raise UsageError(
+            tr(
+                "give one of: a disk serial or record id, --host, --batch-day",
+                "donnez un seul de : numéro de série ou id d'enregistrement, --host, --batch-day",
+            )
+        )
     url = server_url(args.server)
     with open_journal(args) as journal:
         if args.subject:
             certificate = build_certificate(journal, args.subject, inventory_url=url)
-            write_output(args.out, certificate_pdf(certificate, args.lang))
+            write_output(args.out, certificate_pdf(certificate, doc_lang(args)))
             if args.json is not None:
-                text = json.dumps(certificate.to_json(args.lang), indent=1, ensure_ascii=False)
+                text = json.dumps(certificate.to_json(doc_lang(args)), indent=1, ensure_ascii=False)
                 write_output(args.json, (text + "\n").encode())
             result = certificate.facts.get("result") or "not established"
-            print(f"certificate written to {args.out} (result: {result})")
+            print(
+                tr(
+                    f"certificate written to {args.out} (result: {result})",
+                    f"certificat écrit dans {args.out} (résultat : {result_fr(result)})",
+                )
+            )
             return 0
         if args.host:
             title, certificates = args.host, host_certificates(journal, args.host, url)
@@ -62,7 +73,17 @@ def run(args: argparse.Namespace) -> int:
                 raise UsageError(str(exc)) from exc
             title, certificates = args.batch_day, window_certificates(journal, day, url)
         if not certificates:
-            raise UsageError(f"no erased disk for {title} in this journal")
-        write_output(args.out, batch_pdf(title, certificates, args.lang))
-        print(f"summary of {len(certificates)} disk(s) written to {args.out}")
+            raise UsageError(
+                tr(
+                    f"no erased disk for {title} in this journal",
+                    f"aucun disque effacé pour {title} dans ce journal",
+                )
+            )
+        write_output(args.out, batch_pdf(title, certificates, doc_lang(args)))
+        print(
+            tr(
+                f"summary of {len(certificates)} disk(s) written to {args.out}",
+                f"récapitulatif de {len(certificates)} disque(s) écrit dans {args.out}",
+            )
+        )
         return 0

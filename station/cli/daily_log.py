@@ -8,6 +8,7 @@ import sys
 from datetime import date, datetime
 from pathlib import Path
 
+from station.cli.lang import doc_lang, tr
 from station.cli.report_io import add_journal_options, open_journal, write_output
 from station.errors import UsageError
 from station.reports.daily_log_render import daily_log_csv, daily_log_pdf, daily_log_text
@@ -26,7 +27,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser.add_argument("--date", default=None, metavar="DD/MM/YYYY", help="default: today")
     parser.add_argument("--format", choices=("pdf", "csv", "text"), default="text")
     parser.add_argument("--out", type=Path, default=None, help="default: stdout (text only)")
-    parser.add_argument("--lang", choices=("fr", "en"), default="fr")
+    parser.add_argument("--lang", choices=("fr", "en"), default=None)
     add_journal_options(parser)
     parser.set_defaults(func=run)
 
@@ -43,18 +44,28 @@ def chosen_day(text: str | None) -> date:
 def run(args: argparse.Namespace) -> int:
     day = chosen_day(args.date)
     if args.format != "text" and args.out is None:
-        raise UsageError(f"--format {args.format} needs --out FILE")
+        raise UsageError(
+            tr(
+                f"--format {args.format} needs --out FILE",
+                f"--format {args.format} demande --out FICHIER",
+            )
+        )
     with open_journal(args) as journal:
         log = journal_daily_log(journal, day)
     if args.format == "pdf":
-        data = daily_log_pdf(log, args.lang)
+        data = daily_log_pdf(log, doc_lang(args))
     elif args.format == "csv":
-        data = daily_log_csv(log, args.lang)
+        data = daily_log_csv(log, doc_lang(args))
     else:
-        data = daily_log_text(log, args.lang).encode()
+        data = daily_log_text(log, doc_lang(args)).encode()
     if args.out is None:
         sys.stdout.write(data.decode())
     else:
         write_output(args.out, data)
-        print(f"daily log of {day.strftime('%d/%m/%Y')} written to {args.out}")
+        print(
+            tr(
+                f"daily log of {day.strftime('%d/%m/%Y')} written to {args.out}",
+                f"journal du {day.strftime('%d/%m/%Y')} écrit dans {args.out}",
+            )
+        )
     return 1 if log.discrepancies else 0

@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from station.cli.lang import tr
 from station.cli.report_io import add_journal_options, open_journal, write_output
 from station.errors import UsageError
 from station.reports.certificate import all_records
@@ -57,5 +58,10 @@ def run(args: argparse.Namespace) -> int:
             )
         )
     write_output(args.out, labels_pdf(labels, STOCKS[args.size]))
-    print(f"{len(labels)} label(s) on {args.size} written to {args.out}")
+    print(
+        tr(
+            f"{len(labels)} label(s) on {args.size} written to {args.out}",
+            f"{len(labels)} étiquette(s) {args.size} écrite(s) dans {args.out}",
+        )
+    )
     return 0

@@ -7,11 +7,13 @@ serial, so the demo gives each backing file a made-up identity, always shown as 
 
 from __future__ import annotations
 
+import re
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from station.domain.disk import MediaKind
+from station.domain.supervisor_secret import is_supervisor_hash, supervisor_proven
 from station.domain.text import LocalizedText
 
 PSEUDONYM = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"
@@ -38,6 +40,12 @@ class BenchProfile(BaseModel):
         min_length=1, description="pseudonymous ids of the people allowed at this bench"
     )
     supervisors: list[str] = Field(default_factory=list, description="who may sign the day")
+    supervisor_secrets: dict[str, str] = Field(
+        default_factory=dict,
+        description="supervisor id -> scrypt hash of their PIN or passphrase, written by "
+        "`station supervisor add` (never the secret itself); a supervisor without one "
+        "cannot sign",
+    )
     badge_prefix: str = Field(
         "", description="prefix a badge reader adds before the id (removed when scanned)"
     )
@@ -58,7 +66,56 @@ class BenchProfile(BaseModel):
         "licence (no OEM key check); false when Station boots on the machine it reconditions",
     )
     inventory_url: str | None = None
+    asset_tag_pattern: str | None = Field(
+        None,
+        description="regular expression every asset tag must match, e.g. ^EPN-[0-9]{4}$",
+    )
+    asset_tag_example: str | None = Field(
+        None, description="an asset tag that matches the pattern, shown when one does not"
+    )
+    printer: str | None = Field(
+        None, description="CUPS queue for certificates and labels (none: PDF files only)"
+    )
+    large_text: bool = Field(
+        False, description="big console font (Terminus 16x32) on the live console"
+    )
+    high_contrast: bool = Field(False, description="the high-contrast theme")
     simulated_disks: list[SimulatedDisk] = Field(default_factory=list)
+
+    @field_validator("supervisor_secrets")
+    @classmethod
+    def _hashes_only(cls, value: dict[str, str]) -> dict[str, str]:
+        for who, stored in value.items():
+            if not is_supervisor_hash(stored):
+                raise ValueError(f"{who}: not a secret hash (set it with `station supervisor add`)")
+        return value
+
+    @model_validator(mode="after")
+    def _pattern_compiles(self) -> BenchProfile:
+        if self.asset_tag_pattern is not None:
+            try:
+                compiled = re.compile(self.asset_tag_pattern)
+            except re.error as exc:
+                raise ValueError(f"asset_tag_pattern: not a regular expression ({exc})") from exc
+            example = self.asset_tag_example
+            if example is not None and not compiled.fullmatch(example):
+                raise ValueError(f"asset_tag_example {example!r} does not match the pattern")
+        return self
+
+    def proves(self, supervisor: str, secret: str | None) -> bool:
+        """A supervisor of this bench who gave their own secret."""
+        return supervisor_proven(supervisor, secret, self.supervisors, self.supervisor_secrets)
+
+    def tag_accepted(self, tag: str) -> bool:
+        return self.asset_tag_pattern is None or bool(re.fullmatch(self.asset_tag_pattern, tag))
+
+    def identify(self, code: str) -> str | None:
+        """The person a typed id or a scanned badge names, or None when unknown."""
+        value = code.strip()
+        if self.badge_prefix and value.upper().startswith(self.badge_prefix.upper()):
+            value = value[len(self.badge_prefix) :]
+        known = {o.lower(): o for o in [*self.operators, *self.supervisors]}
+        return known.get(value.lower())
 
     def knows(self, operator: str) -> bool:
         return operator in self.operators or operator in self.supervisors

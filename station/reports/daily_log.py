@@ -61,6 +61,7 @@ class DailyLog:
     last_record_id: str | None
     unsynced: int | None  # None: not known here (the server holds only synced records)
     signoff: Signoff | None = None
+    replaced: list[Signoff] = field(default_factory=list)  # earlier sign-offs of the day
     discrepancies: list[LocalizedText] = field(default_factory=list)
 
     @property
@@ -95,6 +96,7 @@ def build_daily_log(
     chosen = [body for body in signoffs if str(body.get("day")) == day.isoformat()]
     if chosen:
         log.signoff = _signoff(chosen[-1])
+        log.replaced = [_signoff(body) for body in chosen[:-1]]
         log.discrepancies = discrepancies(log.signoff, work)
     return log
 

@@ -89,6 +89,17 @@ def signoff_lines(log: DailyLog, lang: Lang) -> list[str]:
             + f"{sign.supervisor}, {_pick(DECISIONS, sign.decision, lang)}, "
             + f"{local_time(sign.signed_at, lang)} (seq {sign.first_seq}-{sign.last_seq})"
         )
+        if sign.comment:
+            found.append(("Commentaire : " if fr else "Comment: ") + sign.comment)
+        for old in log.replaced:
+            found.append(
+                (
+                    f"Ce visa remplace le visa de {old.supervisor}"
+                    if fr
+                    else f"This sign-off replaces the one by {old.supervisor}"
+                )
+                + f", {_pick(DECISIONS, old.decision, lang)}, {local_time(old.signed_at, lang)}"
+            )
     for problem in log.discrepancies:
         found.append(("ÉCART : " if fr else "DISCREPANCY: ") + problem.get(lang))
     return found
@@ -153,9 +164,11 @@ def daily_log_pdf(log: DailyLog, lang: Lang = "fr") -> bytes:
     else:
         colour = GREY
     pdf.banner(status[0], colour)
-    for problem in status[1:]:
-        pdf.set_text_color(*RESULT_COLOURS["failed"])
-        pdf.multi_cell(0, 5, problem, new_x="LMARGIN", new_y="NEXT")
+    for line in status[1:]:
+        # Discrepancies in red; the comment and the replaced sign-offs in black.
+        problem = line.startswith(("ÉCART", "DISCREPANCY"))
+        pdf.set_text_color(*(RESULT_COLOURS["failed"] if problem else (0, 0, 0)))
+        pdf.multi_cell(0, 5, line, new_x="LMARGIN", new_y="NEXT")
         pdf.set_text_color(0, 0, 0)
     pdf.ln(2)
     header = HEADER[lang]

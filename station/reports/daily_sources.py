@@ -6,9 +6,10 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from typing import Any
 
+from station.domain.bench_profile import BenchProfile
 from station.domain.record import parse_body
 from station.domain.text import LocalizedText
-from station.errors import RecordError, UsageError
+from station.errors import NotProven, RecordError, UsageError
 from station.journal.chain import verify_record
 from station.journal.store import Journal, StoredRecord
 from station.reports.daily_log import DailyLog, build_daily_log, day_bounds
@@ -31,6 +32,18 @@ def journal_daily_log(journal: Journal, day: date) -> DailyLog:
     return log
 
 
+NOT_PROVEN = "unknown supervisor id or wrong secret: nothing was signed"
+
+
+def prove_supervisor(bench: BenchProfile, code: str, secret: str | None) -> str:
+    """The supervisor a typed id or scanned badge names, once their secret matched;
+    otherwise NotProven, with one message whatever was wrong (id, secret, none set)."""
+    supervisor = bench.identify(code) or code.strip()
+    if not bench.proves(supervisor, secret):
+        raise NotProven(NOT_PROVEN)
+    return supervisor
+
+
 def sign_off(
     journal: Journal,
     day: date,
@@ -39,7 +52,8 @@ def sign_off(
     decision: str = "approved",
     comment: str | None = None,
 ) -> StoredRecord:
-    """Append the supervisor's signed approval (or rejection) of the day's records."""
+    """Append the supervisor's signed approval (or rejection) of the day's records.
+    The caller has proven who signs (prove_supervisor)."""
     start, end = day_bounds(day)
     work = [r for r in journal.records_between(start, end) if r.kind != "supervisor_signoff"]
     if not work:

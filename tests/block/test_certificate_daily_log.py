@@ -23,6 +23,7 @@ from station.devices.hostinfo import host_from_dmi, parse_dmidecode, parse_power
 from station.domain.host import inventory_record
 from station.domain.record import DiskRef, HostRef
 from station.domain.results import Result
+from station.domain.supervisor_secret import hash_secret
 from station.jobs.profiles import load_wipe_profile
 from station.jobs.wipe import WipeRequest, run_wipe
 from station.journal.keys import load_or_create_bench_key
@@ -38,13 +39,29 @@ HOST_SERIAL = "PF1TEST01"
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "host"
 
 
-def station(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
+def station(tmp_path: Path, *args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
+    env = {
+        k: v for k, v in os.environ.items() if k not in ("LC_ALL", "LC_MESSAGES", "STATION_LANG")
+    }
     return subprocess.run(
         [sys.executable, "-m", "station", *args, "--journal", str(tmp_path / "journal.sqlite3"),
          "--key-dir", str(tmp_path / "keys")],
-        capture_output=True, text=True, timeout=300,
-        env={**os.environ, "STATION_BENCH_ID": BENCH, "STATION_INVENTORY_URL": ""},
+        capture_output=True, text=True, timeout=300, input=stdin,
+        env={**env, "LANG": "C.UTF-8", "STATION_BENCH_ID": BENCH, "STATION_INVENTORY_URL": ""},
     )  # fmt: skip
+
+
+def bench_with_secret(tmp_path: Path, supervisor: str, secret: str) -> Path:
+    """A bench profile where `supervisor` signs with `secret` (as `station supervisor add`
+    writes it)."""
+    path = tmp_path / "banc.yaml"
+    path.write_text(
+        f"name: {BENCH}\ntitle: {{fr: Banc, en: Bench}}\noperators: [op-7, op-9]\n"
+        f"supervisors: [{supervisor}]\nsupervisor_secrets: {{{supervisor}: "
+        f"'{hash_secret(secret)}'}}\n",
+        encoding="utf-8",
+    )
+    return path
 
 
 def today() -> str:
@@ -101,6 +118,11 @@ def read_french_csv(path: Path) -> list[list[str]]:
     return list(csv.reader(io.StringIO(text, newline=""), delimiter=";"))
 
 
+def read_french_csv_from(made: subprocess.CompletedProcess[str], path: Path) -> list[list[str]]:
+    assert made.returncode == 0, made.stderr
+    return read_french_csv(path)
+
+
 def test_daily_log_csv_pdf_and_sign_off(day_of_work: Path) -> None:
     tmp_path = day_of_work
     text = station(tmp_path, "daily-log", "--format", "text")
@@ -128,13 +150,33 @@ def test_daily_log_csv_pdf_and_sign_off(day_of_work: Path) -> None:
     assert "windows-10-pro: sha256" in licence[header.index("Licences (empreinte)")]
     assert int(good[header.index("Non synchronisés")]) > 0
 
-    signed = station(tmp_path, "sign-off", "--date", today(), "--supervisor", "sup-2")
+    bench = str(bench_with_secret(tmp_path, "sup-2", "7391"))
+    signed = station(tmp_path, "sign-off", "--date", today(), "--supervisor", "sup-2",
+                     "--bench-profile", bench, "--secret-stdin", "--comment", "RAS, lot propre",
+                     stdin="7391\n")  # fmt: skip
     assert signed.returncode == 0, signed.stderr
     pdf = station(tmp_path, "daily-log", "--format", "pdf", "--out", str(tmp_path / "log.pdf"))
     assert pdf.returncode == 0, pdf.stderr
     content = "\n".join(p.extract_text() for p in PdfReader(tmp_path / "log.pdf").pages)
     assert "Journal du jour" in content and "sup-2, approuvé" in content
+    assert "Commentaire : RAS, lot propre" in content
     assert "ÉCART" not in content
+    text = station(tmp_path, "daily-log", "--format", "text")
+    assert "Commentaire : RAS, lot propre" in text.stdout
+    flat = [cell for row in read_french_csv_from(station(
+        tmp_path, "daily-log", "--format", "csv", "--out", str(tmp_path / "c.csv")), tmp_path / "c.csv")
+        for cell in row]  # fmt: skip
+    assert "RAS, lot propre" in flat
+
+    # A second sign-off of the same day says which one it replaces.
+    again = station(tmp_path, "sign-off", "--date", today(), "--supervisor", "sup-2",
+                    "--bench-profile", bench, "--secret-stdin", "--reject", stdin="7391\n")  # fmt: skip
+    assert again.returncode == 0, again.stderr
+    assert "replaces the sign-off by sup-2" in again.stderr
+    assert "approved" in again.stderr
+    text = station(tmp_path, "daily-log", "--format", "text")
+    assert "sup-2, refusé" in text.stdout
+    assert "remplace le visa de sup-2" in text.stdout
 
     # The chain now contradicts the sign-off: one record added for the same day...
     key = load_or_create_bench_key(tmp_path / "keys", bench_id=BENCH)

@@ -18,11 +18,7 @@ from station.tui.widgets import KeyBar
 
 def operator_from(code: str, bench: BenchProfile) -> str | None:
     """The operator a typed id or a scanned badge names, or None when unknown."""
-    value = code.strip()
-    if bench.badge_prefix and value.upper().startswith(bench.badge_prefix.upper()):
-        value = value[len(bench.badge_prefix) :]
-    known = {o.lower(): o for o in [*bench.operators, *bench.supervisors]}
-    return known.get(value.lower())
+    return bench.identify(code)
 
 
 class LoginScreen(Screen[str]):
