@@ -78,6 +78,7 @@ def certificate_facts(bodies: Sequence[Body]) -> dict[str, Any]:
         "duration_s": _duration(started, ended),
         "throughput": _throughput(passes),
         "result": erasure_result(bodies),
+        "stopped": stopped_on_request(passes, checks),
         "operator": disk_bodies[-1].get("operator"),
         "bench_id": disk_bodies[-1].get("bench_id"),
         "profile": disk_bodies[-1].get("profile"),
@@ -288,6 +289,12 @@ def erasure_result(bodies: Sequence[Body]) -> str | None:
         of_kind.get("purge_command", []),
         of_kind.get("verification", []),
     )
+
+
+def stopped_on_request(passes: Sequence[Body], checks: Sequence[Body]) -> bool:
+    """The erase was stopped on request and nothing verified the disk after: it is not
+    erased, but nothing failed either (start it again, no destruction needed)."""
+    return not checks and any(body.get("stopped") == "cancelled" for body in passes)
 
 
 def _result(passes: list[Body], purges: list[Body], checks: list[Body]) -> str | None:

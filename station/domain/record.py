@@ -243,6 +243,11 @@ class OverwritePass(_DiskStep):
     resumed: bool = False
     resumed_from: int | None = Field(default=None, ge=0)
     completed: bool
+    stopped: Literal["cancelled", "target_gone", "media_errors"] | None = Field(
+        default=None,
+        description="why an incomplete pass ended: 'cancelled' on request (the disk is "
+        "not erased, it can be started again), the disk gone, or too many media errors",
+    )
     started_at: UtcTime
     ended_at: UtcTime
     tool: ToolRef | None = Field(

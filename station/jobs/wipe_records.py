@@ -91,6 +91,7 @@ def records_for(
                 resumed=done.resumed_from is not None,
                 resumed_from=done.resumed_from,
                 completed=done.completed,
+                stopped=None if done.completed else report.stopped,
                 started_at=done.started_at,
                 ended_at=ended,
                 tool=ToolRef(name="station", version=report.tool_version),

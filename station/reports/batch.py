@@ -80,7 +80,7 @@ def batch_pdf(title: str, certificates: list[Certificate], lang: Lang = "fr") ->
                 text_or_missing(disk.get("serial"), lang),
                 size(disk.get("capacity_bytes"), lang).split(" (")[0],
                 text_or_missing(facts.get("technique"), lang),
-                result_text(facts.get("result"), lang),
+                result_text(facts.get("result"), lang, stopped=bool(facts.get("stopped"))),
                 local_time(facts.get("ended_at"), lang),
                 certificate.anchor_id[:16] + "…",
             )

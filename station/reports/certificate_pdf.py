@@ -29,11 +29,13 @@ def render_certificate(pdf: Document, certificate: Certificate, lang: Lang) -> N
     pdf.note(word("subtitle", lang), size=8.5)
     pdf.ln(1)
     result = facts.get("result")
+    stopped = bool(facts.get("stopped"))
+    said = result_text(result, lang, stopped=stopped)
     pdf.banner(
-        f"{word('result', lang)} : {result_text(result, lang)}"
-        if lang == "fr"
-        else f"{word('result', lang)}: {result_text(result, lang)}",
-        RESULT_COLOURS.get(result or "failed", RESULT_COLOURS["failed"]),
+        f"{word('result', lang)} : {said}" if lang == "fr" else f"{word('result', lang)}: {said}",
+        RESULT_COLOURS["cleared_with_warnings"]
+        if stopped
+        else RESULT_COLOURS.get(result or "failed", RESULT_COLOURS["failed"]),
         width,
     )
     disk = facts["disk"]

@@ -16,7 +16,10 @@ from station.reports.wording import (
 )
 
 
-def result_text(result: str | None, lang: Lang) -> str:
+def result_text(result: str | None, lang: Lang, *, stopped: bool = False) -> str:
+    """A stopped erase is said as stopped, never as a failure calling for destruction."""
+    if stopped:
+        return word("stopped", lang)
     return word(result, lang) if result else word("no_result", lang)
 
 

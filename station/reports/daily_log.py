@@ -44,6 +44,7 @@ class LogLine:
     licences: list[str]
     seqs: list[int]
     unsynced: int | None
+    stopped: bool = False  # an erase stopped on request: not erased, not failed either
 
     @property
     def duration_s(self) -> float:
@@ -175,6 +176,15 @@ def _line(group: list[Body], hosts: dict[str, str], pending: set[int] | None) ->
         ],
         seqs=seqs,
         unsynced=None if pending is None else sum(seq in pending for seq in seqs),
+        stopped=_stopped(group),
+    )
+
+
+def _stopped(group: list[Body]) -> bool:
+    """The session's erase was stopped on request and nothing verified it after."""
+    kinds = [b.get("kind") for b in group]
+    return "verification" not in kinds and any(
+        b.get("kind") == "overwrite_pass" and b.get("stopped") == "cancelled" for b in group
     )
 
 

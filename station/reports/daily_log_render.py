@@ -164,11 +164,11 @@ def daily_log_pdf(log: DailyLog, lang: Lang = "fr") -> bytes:
     else:
         colour = GREY
     pdf.banner(status[0], colour)
-    for line in status[1:]:
+    for said in status[1:]:
         # Discrepancies in red; the comment and the replaced sign-offs in black.
-        problem = line.startswith(("ÉCART", "DISCREPANCY"))
+        problem = said.startswith(("ÉCART", "DISCREPANCY"))
         pdf.set_text_color(*(RESULT_COLOURS["failed"] if problem else (0, 0, 0)))
-        pdf.multi_cell(0, 5, line, new_x="LMARGIN", new_y="NEXT")
+        pdf.multi_cell(0, 5, said, new_x="LMARGIN", new_y="NEXT")
         pdf.set_text_color(0, 0, 0)
     pdf.ln(2)
     header = HEADER[lang]

@@ -34,6 +34,10 @@ WORDS: dict[str, LocalizedText] = {
     "cleared": localized("EFFACÉ (Clear)", "CLEARED"),
     "cleared_with_warnings": localized("EFFACÉ AVEC RÉSERVES", "CLEARED WITH WARNINGS"),
     "failed": localized("ÉCHEC : destruction physique recommandée", "FAILED: physical destruction"),
+    "stopped": localized(
+        "ARRÊTÉ sur demande : disque NON effacé, à relancer",
+        "STOPPED on request: disk NOT erased, start it again",
+    ),
     "no_result": localized(
         "aucune vérification enregistrée : rien n'est certifié",
         "no verification recorded: nothing is certified",

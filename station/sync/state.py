@@ -34,10 +34,17 @@ class SyncSnapshot:
                 fr=f"Inventaire : connexion… · {self.pending} en attente",
                 en=f"Inventory: connecting… · {self.pending} pending",
             )
-        if self.online and self.last_error is None:
+        if self.online and self.last_error is None and self.last_success is not None:
+            # "Online" only once the server acknowledged a pushed record, never for an
+            # answer that proved nothing.
             return LocalizedText(
                 fr=f"Inventaire en ligne · {self.pending} en attente",
                 en=f"Inventory online · {self.pending} pending",
+            )
+        if self.online and self.last_error is None:
+            return LocalizedText(
+                fr=f"Inventaire : rien envoyé encore · {self.pending} en attente",
+                en=f"Inventory: nothing sent yet · {self.pending} pending",
             )
         if self.online:
             return LocalizedText(

@@ -9,8 +9,9 @@ from typing import ClassVar
 from textual.app import App
 from textual.binding import Binding, BindingType
 
-from station.tui.i18n import language, set_language
+from station.tui.i18n import _, language, set_language
 from station.tui.screens.dashboard import DashboardScreen
+from station.tui.screens.dialogs import QuitScreen
 from station.tui.screens.login import LoginScreen
 from station.wiring import Services
 
@@ -45,11 +46,28 @@ class StationApp(App[None]):
     def on_unmount(self) -> None:
         self.services.stop_sync()
 
+    def dashboard(self) -> DashboardScreen | None:
+        return next((s for s in self.screen_stack if isinstance(s, DashboardScreen)), None)
+
     async def action_quit(self) -> None:
-        for screen in self.screen_stack:
-            if isinstance(screen, DashboardScreen):
-                screen.stop_all()
-        await super().action_quit()
+        """While disks are in work, quitting asks first (in the bench's language); if
+        confirmed, each one is stopped, recorded as stopped, and the exit says which."""
+        bench = self.dashboard()
+        if bench is None or not bench.cancels:
+            await super().action_quit()
+            return
+        if isinstance(self.screen, QuitScreen):
+            return
+
+        def answered(quit_now: bool | None) -> None:
+            if quit_now:
+                bench.quit_after_stopping()
+
+        self.push_screen(QuitScreen(bench.working_labels()), answered)
+
+    def action_help_quit(self) -> None:
+        """Ctrl+C: say in the bench's language how to quit (Textual's toast is English)."""
+        self.notify(_("To quit, press Ctrl+Q."), title=_("Quit?"))
 
     def action_switch_language(self) -> None:
         set_language("en" if language() == "fr" else "fr")

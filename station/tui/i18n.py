@@ -51,6 +51,13 @@ def _(message: str) -> str:
     return _current.gettext(message)
 
 
+def plural(n: int, one: str, many: str) -> str:
+    """`one` or `many` (both already translated, with {n}) by the language's rule:
+    French says "0 terminé, 1 terminé, 2 terminés", English "1 done, 0 or 2 done"."""
+    single = n <= 1 if _lang == "fr" else n == 1
+    return (one if single else many).format(n=n)
+
+
 def missing() -> set[str]:
     """Message ids asked for in French that the catalogue does not hold."""
     return set(_recorder.missing)

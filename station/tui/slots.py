@@ -14,6 +14,33 @@ from station.tui.i18n import _, language
 
 BAR_WIDTH = 8
 
+# Share of a disk's whole sequence each stage takes (about its time on a bench HDD), so
+# the disk's bar and the batch's percentage only ever go up across the stages.
+WEIGHTS = {Stage.SMART: 0.05, Stage.ERASING: 0.6, Stage.VERIFYING: 0.35}
+WEIGHTS_WITH_IMAGE = {
+    Stage.SMART: 0.05,
+    Stage.ERASING: 0.45,
+    Stage.VERIFYING: 0.2,
+    Stage.DEPLOYING: 0.3,
+}
+
+
+def overall_fraction(update: StageUpdate, with_image: bool) -> float:
+    """How much of the whole sequence is done at this update (0 to 1)."""
+    weights = WEIGHTS_WITH_IMAGE if with_image else WEIGHTS
+    if update.stage not in weights:
+        return 0.0
+    before = 0.0
+    for stage, weight in weights.items():
+        if stage is update.stage:
+            break
+        before += weight
+    inside = max(0.0, min(1.0, update.fraction or 0.0))
+    if update.stage is Stage.ERASING and update.pass_count > 1:
+        done_passes = max(0, update.pass_index - 1)
+        inside = min(1.0, (done_passes + inside) / update.pass_count)
+    return min(1.0, before + weights[update.stage] * inside)
+
 
 @dataclass
 class DiskRow:
@@ -29,6 +56,8 @@ class DiskRow:
     removed: bool = False  # unplugged while its sequence ran
     asset_tag: str | None = None
     notes: list[LocalizedText] = field(default_factory=list)
+    with_image: bool = False  # the sequence deploys the bench's image after the erase
+    progress: float = 0.0  # of the whole sequence; never goes down while it runs
 
     def __post_init__(self) -> None:
         if not self.inspection.eligibility.eligible:
@@ -57,6 +86,7 @@ class DiskRow:
         self.eta_s = update.eta_s
         self.pass_index = update.pass_index
         self.pass_count = update.pass_count
+        self.progress = max(self.progress, overall_fraction(update, self.with_image))
 
     def finish(self, outcome: SequenceOutcome) -> None:
         self.outcome = outcome
@@ -66,12 +96,27 @@ class DiskRow:
         self.eta_s = None
         if outcome.stage is Stage.DONE:
             self.fraction = 1.0
+            self.progress = 1.0
 
-    def start(self) -> None:
+    def start(self, with_image: bool = False) -> None:
         self.outcome = None
         self.stage = Stage.SMART
         self.fraction = None
         self.rate_bps = self.eta_s = None
+        self.with_image = with_image
+        self.progress = 0.0
+
+
+def disk_label(row: DiskRow) -> str:
+    """A disk as a person finds it on the bench: slot, asset tag, model and serial."""
+    ident = row.inspection.identity
+    tag = f" [{row.asset_tag}]" if row.asset_tag else ""
+    return _("slot {slot}{tag}: {model}, serial {serial}").format(
+        slot=ident.slot or "-",
+        tag=tag,
+        model=ident.model or _("unknown model"),
+        serial=ident.serial or _("none"),
+    )
 
 
 def human_size(size: int) -> str:
@@ -142,6 +187,7 @@ def result_word(result: Result | str | None) -> str:
         "cleared": _("cleared"),
         "cleared_with_warnings": _("cleared, warnings"),
         "failed": _("failed"),
+        "cancelled": _("stopped"),
     }
     return words.get(str(result), "-") if result else "-"
 

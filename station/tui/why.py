@@ -5,6 +5,7 @@ from __future__ import annotations
 from station.domain.results import Result
 from station.jobs.bench_sequence import Stage
 from station.tui.i18n import _, language
+from station.tui.notes import translated
 from station.tui.slots import DiskRow, smart_word, stage_word
 
 RESULT_MEANING = {
@@ -13,8 +14,7 @@ RESULT_MEANING = {
         "confirmed it. This is the strongest erasure the drive offers."
     ),
     Result.CLEARED: lambda: _(
-        "Cleared: every block the computer can reach was overwritten, then read back to "
-        "check. The disk can be reused."
+        "Cleared: every block the computer can reach was overwritten. The disk can be reused."
     ),
     Result.CLEARED_WITH_WARNINGS: lambda: _(
         "Cleared with warnings: the disk was overwritten, but something needs a person "
@@ -43,6 +43,23 @@ STAGE_MEANING = {
 }
 
 
+def check_line(row: DiskRow) -> str | None:
+    """What the read-back after the erase really covered."""
+    outcome = row.outcome
+    wipe = outcome.sanitize.wipe if outcome and outcome.sanitize else None
+    check = wipe.verification if wipe else None
+    if check is None:
+        return None
+    pct = f"{check.coverage_percent:.1f}".replace(".", "," if language() == "fr" else ".")
+    if not check.completed:
+        return _("Check: not finished ({pct}% of the disk read back).").format(pct=pct)
+    if check.mode == "sampled":
+        return _(
+            "Check: {pct}% of the disk was read back, at random places (a sampled check)."
+        ).format(pct=pct)
+    return _("Check: the whole disk was read back.")
+
+
 def explain(row: DiskRow) -> list[str]:
     """Paragraphs for the panel, in the current language."""
     lang = language()
@@ -59,7 +76,9 @@ def explain(row: DiskRow) -> list[str]:
     lines += [f"- {reason.message.get(lang)}" for reason in row.inspection.eligibility.reasons]
     outcome = row.outcome
     if outcome is not None:
-        if outcome.result is not None:
+        # A stopped disk is not a failed one: its meaning (restart it) is said above,
+        # never "set it aside for destruction".
+        if outcome.result is not None and row.stage is not Stage.CANCELLED:
             lines.append(RESULT_MEANING[outcome.result]())
         if outcome.smart is not None:
             lines.append(_("Health (SMART): {word}").format(word=smart_word(outcome.smart)))
@@ -70,15 +89,21 @@ def explain(row: DiskRow) -> list[str]:
             )
         if outcome.deployed is False:
             lines.append(_("The image was not deployed."))
+        check = check_line(row)
+        if check:
+            lines.append(check)
         # Reasons from the drive and the safety checks exist in both languages; the
-        # erase job's own notes are technical and in English only: say so.
+        # erase job's own notes are English sentences: known ones are translated, the
+        # rest are shown as technical notes.
         worded = [r.get(lang) for r in outcome.reasons if r.fr != r.en]
-        technical = [r.en for r in outcome.reasons if r.fr == r.en]
+        english = [r.en for r in outcome.reasons if r.fr == r.en]
+        worded += [t for t in (translated(n) for n in english) if t]
+        technical = [n for n in english if translated(n) is None]
         if worded:
             lines.append(_("Details:"))
             lines += [f"- {d}" for d in worded]
         if technical:
-            lines.append(_("Technical notes (in English):"))
+            lines.append(_("Technical notes:"))
             lines += [f"- {d}" for d in technical]
     if row.removed:
         lines.append(_("The disk was unplugged while Station was working on it."))

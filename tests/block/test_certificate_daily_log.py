@@ -163,14 +163,14 @@ def test_daily_log_csv_pdf_and_sign_off(day_of_work: Path) -> None:
     assert "ÉCART" not in content
     text = station(tmp_path, "daily-log", "--format", "text")
     assert "Commentaire : RAS, lot propre" in text.stdout
-    flat = [cell for row in read_french_csv_from(station(
-        tmp_path, "daily-log", "--format", "csv", "--out", str(tmp_path / "c.csv")), tmp_path / "c.csv")
-        for cell in row]  # fmt: skip
+    made_csv = station(tmp_path, "daily-log", "--format", "csv", "--out", str(tmp_path / "c.csv"))
+    flat = [cell for row in read_french_csv_from(made_csv, tmp_path / "c.csv") for cell in row]
     assert "RAS, lot propre" in flat
 
     # A second sign-off of the same day says which one it replaces.
     again = station(tmp_path, "sign-off", "--date", today(), "--supervisor", "sup-2",
-                    "--bench-profile", bench, "--secret-stdin", "--reject", stdin="7391\n")  # fmt: skip
+                    "--bench-profile", bench, "--secret-stdin", "--reject",
+                    stdin="7391\n")  # fmt: skip
     assert again.returncode == 0, again.stderr
     assert "replaces the sign-off by sup-2" in again.stderr
     assert "approved" in again.stderr

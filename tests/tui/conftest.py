@@ -16,11 +16,14 @@ from station.devices.udev import DiskEvent
 from station.domain.bench_profile import BenchProfile, SimulatedDisk
 from station.domain.disk import Bus, DiskIdentity, MediaKind
 from station.domain.eligibility import DiskFacts, Eligibility, Refusal, RefusalCode
+from station.domain.supervisor_secret import hash_secret
 from station.domain.text import LocalizedText
 from station.tui import i18n
 from station.wiring import Services
 
 FIXED_NOW = datetime(2026, 11, 23, 8, 30, tzinfo=UTC)  # 09:30 in Paris
+SUPERVISOR_SECRET = "4821"
+SUPERVISOR_HASH = hash_secret(SUPERVISOR_SECRET)  # as `station supervisor add` stores it
 
 
 ALL_TIME = (datetime(2000, 1, 1, tzinfo=UTC), datetime(9999, 1, 1, tzinfo=UTC))
@@ -30,7 +33,7 @@ def fixed_clock() -> datetime:
     return FIXED_NOW
 
 
-def bench_profile_for(names: list[str] | None = None) -> BenchProfile:
+def bench_profile_for(names: list[str] | None = None, **overrides: object) -> BenchProfile:
     """The bench of these tests; `names` are backing files of make_loop devices."""
     disks = [
         SimulatedDisk(backing_file=name, model=f"TEST Disk {i + 1}", serial=f"TST{i + 1:04d}X{i}Z9")
@@ -41,9 +44,11 @@ def bench_profile_for(names: list[str] | None = None) -> BenchProfile:
         title=LocalizedText(fr="Banc de test", en="Test bench"),
         operators=["stagiaire-01", "stagiaire-02"],
         supervisors=["formateur-01"],
+        supervisor_secrets={"formateur-01": SUPERVISOR_HASH},
         badge_prefix="BADGE-",
         wipe_profile="nist-clear",
         simulated_disks=disks,
+        **overrides,
     )
 
 

@@ -21,11 +21,17 @@ from station.journal.store import Journal
 from station.tui.app import StationApp
 from station.tui.messages import DiskChanged
 from station.tui.screens.dashboard import DashboardScreen
-from station.tui.screens.dialogs import BatchConfirmScreen, ConfirmScreen, WhyScreen
+from station.tui.screens.dialogs import BatchConfirmScreen, ConfirmScreen, TextScreen, WhyScreen
 from station.tui.screens.supervisor import SupervisorScreen
 from station.wiring import Services
 from tests.conftest import backing_file
-from tests.tui.conftest import ALL_TIME, bench_profile_for, fixed_clock, wait_for
+from tests.tui.conftest import (
+    ALL_TIME,
+    SUPERVISOR_SECRET,
+    bench_profile_for,
+    fixed_clock,
+    wait_for,
+)
 
 pytestmark = [pytest.mark.tui, pytest.mark.anyio]
 
@@ -121,7 +127,11 @@ async def test_batch_runs_every_eligible_disk_after_one_confirmation(make_loop, 
         )
         assert [screen.rows[d].stage for d in devices] == [Stage.DONE, Stage.DONE]
         assert screen.rows[refused].stage is Stage.REFUSED
-        assert "2 terminés · 0 échecs" in text_of(app, "#summary")
+        await wait_for(pilot, lambda: isinstance(app.screen, TextScreen), "batch summary")
+        panel = " ".join(str(s.content) for s in app.screen.query("Static"))
+        assert "Fin du lot" in panel and "2 disques du lot terminés" in panel
+        await pilot.press("escape")
+        assert "2 terminés · 0 échec" in text_of(app, "#summary")
         assert "lot 100 %" in text_of(app, "#summary")
     assert all(all_zero(b) for b in backings)
 
@@ -151,11 +161,13 @@ class GatedServices(Services):
     erasing = threading.Event()
     release = threading.Event()
     cancels: ClassVar[list[threading.Event]] = []
+    held: ClassVar[list[str]] = []  # the disk held at its first erase progress
 
     def recondition(self, target, operator, on_update, cancel, asset_tag=None, **options):  # type: ignore[override]
         def gated(update: StageUpdate) -> None:
             on_update(update)
             if update.stage is Stage.ERASING and update.fraction and not self.erasing.is_set():
+                self.held.append(update.target)
                 self.erasing.set()
                 # Held until the test releases it or the sequence is cancelled.
                 for _ in range(1200):
@@ -260,12 +272,10 @@ async def test_supervisor_signs_the_day(make_loop, tmp_path):
         assert supervisor.daily is not None and len(supervisor.daily.lines) == 1
         assert "pas encore signée" in text_of(app, "#summary")
         await pilot.press("f")  # filter: erased only
-        assert "effacés · 1 affichés" in text_of(app, "#summary")
-        await pilot.press("f", "f")  # failed only
-        assert "échec · 0 affichés" in text_of(app, "#summary")
-        await pilot.press("v", *"stagiaire-01", "enter")
-        assert "Seul un formateur" in text_of(app, "#error")
-        await pilot.press(*["backspace"] * 20, *"formateur-01", "enter")
+        assert "effacés · 1 ligne affichée" in text_of(app, "#summary")
+        await pilot.press("f", "f", "f")  # failed only
+        assert "échec · 0 ligne affichée" in text_of(app, "#summary")
+        await pilot.press("v", *"formateur-01", "enter", *SUPERVISOR_SECRET, "enter", "enter")
         await wait_for(pilot, lambda: app.screen is supervisor, "back on the log")
         assert "signée par formateur-01" in text_of(app, "#summary")
         assert "Journée signée" in text_of(app, "#notice")

@@ -11,18 +11,23 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
 from textual.widgets import DataTable, Static
+from textual.widgets.data_table import RowKey
 
 from station.devices.udev import Action, DiskEvent
 from station.domain.text import LocalizedText
+from station.errors import StationError
+from station.imaging.post_deploy import hostname_for
 from station.jobs.bench_sequence import Stage, StageUpdate
 from station.jobs.sanitize import UnfreezeChoice
 from station.reports.wording import PARIS
-from station.tui.i18n import _, language
+from station.tui.batch_summary import batch_lines
+from station.tui.i18n import _, language, plural
 from station.tui.messages import DiskChanged, SequenceCrashed, SequenceFinished, StageChanged
 from station.tui.screens.dialogs import (
     BatchConfirmScreen,
     ConfirmScreen,
     PromptScreen,
+    TextScreen,
     UnfreezeScreen,
     WhyScreen,
 )
@@ -31,6 +36,7 @@ from station.tui.screens.supervisor import SupervisorScreen
 from station.tui.slots import (
     DiskRow,
     bar,
+    disk_label,
     eta_text,
     human_size,
     media_word,
@@ -66,6 +72,7 @@ class DashboardScreen(Screen[None]):
         self.rows: dict[str, DiskRow] = {}
         self.cancels: dict[str, threading.Event] = {}
         self.batch_paths: set[str] = set()
+        self.quitting: list[str] = []  # disks stopped because the operator quits
 
     def compose(self) -> ComposeResult:
         yield Static("", id="title", markup=False)
@@ -101,6 +108,23 @@ class DashboardScreen(Screen[None]):
         self.stop_all()
         self.services.disks.stop()
 
+    def working_labels(self) -> list[str]:
+        """The disks in work, as the quit question and the exit message name them."""
+        return [disk_label(self.rows[p]) for p in self.cancels if p in self.rows]
+
+    def quit_after_stopping(self) -> None:
+        """Stop every disk in work; the app exits once each has recorded its stop."""
+        self.quitting = self.working_labels()
+        self.notice(_("Stopping the disks in work, then quitting…"))
+        self.stop_all()
+
+    def _exit_if_quitting(self) -> None:
+        if self.quitting and not self.cancels:
+            lines = [_("Station was quit. These disks were stopped and are NOT erased:")]
+            lines += [f"  - {label}" for label in self.quitting]
+            lines.append(_("Start them again to erase them."))
+            self.app.exit(message="\n".join(lines))
+
     def stop_all(self) -> None:
         """Quitting stops every running sequence (it ends "cancelled", recorded as
         such); a worker thread cannot be killed and would keep the process alive."""
@@ -135,28 +159,56 @@ class DashboardScreen(Screen[None]):
 
     def summary(self) -> str:
         rows = list(self.rows.values())
-        busy = sum(r.busy for r in rows)
         done = sum(r.stage is Stage.DONE for r in rows)
+        parts = [
+            plural(len(rows), _("{n} disk"), _("{n} disks")),
+            plural(sum(r.busy for r in rows), _("{n} disk working"), _("{n} disks working")),
+            plural(done, _("{n} disk done"), _("{n} disks done")),
+        ]
+        stopped = sum(r.stage is Stage.CANCELLED for r in rows)
+        if stopped:
+            parts.append(plural(stopped, _("{n} disk stopped"), _("{n} disks stopped")))
         failed = sum(r.stage is Stage.FAILED for r in rows)
-        text = _("{n} disks · {busy} working · {done} done · {failed} failed").format(
-            n=len(rows), busy=busy, done=done, failed=failed
-        )
+        parts.append(plural(failed, _("{n} failure"), _("{n} failures")))
         batch = [self.rows[p] for p in self.batch_paths if p in self.rows]
         if batch:
-            total = sum((r.fraction or 0.0) if r.busy else 1.0 for r in batch) / len(batch)
-            text += " · " + _("batch {pct}%").format(pct=f"{total * 100:.0f}")
-        return text
+            # A disk's progress only grows (stages are weighted); an ended disk counts
+            # whole, whatever its end: stopped and failed ones are counted apart above.
+            total = sum(1.0 if r.stage.final else r.progress for r in batch) / len(batch)
+            parts.append(_("batch {pct}%").format(pct=f"{total * 100:.0f}"))
+        return " · ".join(parts)
+
+    def installed(self, row: DiskRow) -> tuple[str, str] | None:
+        """(image, computer name) when this row's sequence deployed the bench's image."""
+        if not (row.outcome and row.outcome.deployed and self.services.image):
+            return None
+        computer = _("name kept")
+        if row.asset_tag and self.services.needs_asset_tag():
+            try:
+                computer = hostname_for(row.asset_tag)
+            except StationError:
+                computer = row.asset_tag
+        return self.services.image[0].name, computer
 
     def cells(self, row: DiskRow) -> list[Text]:
         ident = row.inspection.identity
-        progress = bar(row.fraction) if row.busy or row.stage is Stage.DONE else ""
+        progress = bar(row.progress) if row.busy or row.stage is Stage.DONE else ""
         speed = " ".join(t for t in (rate_text(row.rate_bps), eta_text(row.eta_s)) if t)
+        word = stage_word(row)
+        state = [word + "\n" if len(word) <= 16 and row.asset_tag else word]
+        if row.asset_tag:
+            state.append(_("tag {tag}").format(tag=row.asset_tag))
+        installed = self.installed(row)
+        if installed is not None:
+            image, computer = installed
+            speed = _("image {name}").format(name=image)
+            speed += "\n" + _("name {computer}").format(computer=computer)
         return [
             Text(str(ident.slot or "-")),
             Text(f"{(ident.model or _('unknown model'))[:19]}\n{(ident.serial or '-')[:19]}"),
             Text(f"{human_size(ident.size_bytes)}\n{media_word(row)}"),
             Text(smart_word(row.smart)),
-            Text(stage_word(row)[:40]),
+            Text("\n".join(state)),
             Text(f"{progress}\n{speed}"),
         ]
 
@@ -172,13 +224,21 @@ class DashboardScreen(Screen[None]):
             self.rows.values(), key=lambda r: (r.inspection.identity.slot or 10**6, r.path)
         )
         for row in ordered:
-            table.add_row(*self.cells(row), key=row.path, height=2)
+            table.add_row(*self.cells(row), key=row.path, height=self.row_height(row))
         if selected is not None and selected.path in self.rows:
             table.move_cursor(row=table.get_row_index(selected.path))
         self.refresh_status()
 
+    def row_height(self, row: DiskRow) -> int:
+        """A third line once there is a tag or an installed image to show: the state
+        word itself may take two lines of its column."""
+        return 3 if row.asset_tag or self.installed(row) is not None else 2
+
     def redraw(self, row: DiskRow) -> None:
         table = self.query_one("#disks", DataTable)
+        if table.rows[RowKey(row.path)].height != self.row_height(row):
+            self.rebuild()  # a finished deploy adds a line: DataTable fixes row heights
+            return
         for key, cell in zip(COLUMNS, self.cells(row), strict=True):
             table.update_cell(row.path, key, cell)
         self.query_one("#summary", Static).update(self.summary())
@@ -234,6 +294,8 @@ class DashboardScreen(Screen[None]):
                     slot=row.inspection.identity.slot or "-", state=stage_word(row)
                 )
             )
+            self.app.bell()
+        self.batch_summary_if_over()
 
     def on_sequence_crashed(self, message: SequenceCrashed) -> None:
         self._finished(message.target)
@@ -245,12 +307,24 @@ class DashboardScreen(Screen[None]):
         # The traceback is in the technical log (jobs.bench_sequence); the trainee gets
         # what to do, the P panel keeps the technical line for the supervisor.
         self.notice(_("Unexpected error on this disk: call the supervisor."))
+        self.app.bell()
+        self.batch_summary_if_over()
+
+    def batch_summary_if_over(self) -> None:
+        """When the last disk of a batch ends, the batch ends on its summary."""
+        batch = [self.rows[p] for p in sorted(self.batch_paths) if p in self.rows]
+        if not batch or not all(r.stage.final for r in batch) or self.quitting:
+            return
+        self.batch_paths = set()
+        image = self.services.image[0].name if self.services.image else None
+        self.app.push_screen(TextScreen(_("End of the batch"), batch_lines(batch, image)))
 
     def _finished(self, path: str) -> None:
         self.cancels.pop(path, None)
         row = self.rows.get(path)
         if row is not None:
             self.services.disks.busy.discard(row.name)
+        self._exit_if_quitting()
 
     # -- actions -----------------------------------------------------------------------
 
@@ -315,8 +389,9 @@ class DashboardScreen(Screen[None]):
         cancel = threading.Event()
         self.cancels[row.path] = cancel
         self.services.disks.busy.add(row.name)
-        row.start()
+        row.start(with_image=self.services.image is not None)
         self.redraw(row)
+        self.notice(_("Slot {slot}: started.").format(slot=row.inspection.identity.slot or "-"))
         path, asset, operator = row.path, row.asset_tag, self.operator
 
         def progress(update: StageUpdate) -> None:
@@ -389,6 +464,7 @@ class DashboardScreen(Screen[None]):
         def scanned(tag: str | None) -> None:
             if tag:
                 row.asset_tag = tag
+                self.redraw(row)
                 self.notice(
                     _("Asset tag {tag} noted for slot {slot}.").format(
                         tag=tag, slot=row.inspection.identity.slot or "-"
@@ -398,11 +474,23 @@ class DashboardScreen(Screen[None]):
         self.app.push_screen(self.asset_tag_prompt(), scanned)
 
     def asset_tag_prompt(self) -> PromptScreen:
-        return PromptScreen(
-            _("Asset tag"),
-            _("Scan the label of the computer this disk goes into, or type it."),
-            lambda v: None if v else _("Nothing was scanned."),
-        )
+        bench = self.services.bench
+        example = bench.asset_tag_example
+
+        def check(tag: str) -> str | None:
+            if not tag:
+                return _("Nothing was scanned.")
+            if bench.tag_accepted(tag):
+                return None
+            refused = _("This is not an asset tag of this workshop.")
+            if example:
+                return refused + "\n" + _("Example: {example}").format(example=example)
+            return refused
+
+        hint = _("Scan the label of the computer this disk goes into, or type it.")
+        if example:
+            hint += "\n" + _("Example: {example}").format(example=example)
+        return PromptScreen(_("Asset tag"), hint, check)
 
     def action_supervisor(self) -> None:
         self.app.push_screen(SupervisorScreen(self.services))
@@ -416,5 +504,8 @@ class DashboardScreen(Screen[None]):
             if operator:
                 self.operator = operator
                 self.refresh_status()
+                self.notice(_("Operator: {op}.").format(op=operator))
+            else:
+                self.notice(_("Operator unchanged: {op}.").format(op=self.operator))
 
-        self.app.push_screen(LoginScreen(self.services.bench), chosen)
+        self.app.push_screen(LoginScreen(self.services.bench, cancellable=True), chosen)

@@ -8,13 +8,14 @@ from typing import ClassVar
 
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Vertical
+from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Input, Static
 
+from station.jobs.bench_sequence import Stage
 from station.jobs.sanitize import UnfreezeChoice
 from station.tui.i18n import _
-from station.tui.slots import DiskRow, human_size, media_word
+from station.tui.slots import DiskRow, human_size, media_word, result_word
 from station.tui.why import explain
 from station.tui.widgets import KeyBar
 
@@ -92,8 +93,24 @@ class ConfirmScreen(TypedConfirmScreen):
                 media=media_word(self.row),
             ),
             _("Serial number: {serial}").format(serial=ident.serial or _("none")),
+            _("Asset tag: {tag}").format(tag=self.row.asset_tag)
+            if self.row.asset_tag
+            else _("Asset tag: none"),
+            *self.already_done(),
             _("EVERYTHING on this disk will be erased. This cannot be undone."),
             _("Type the last 4 characters of the serial printed on the drive's label:"),
+        ]
+
+    def already_done(self) -> list[str]:
+        """R on a disk already erased: said before anything is typed."""
+        outcome = self.row.outcome
+        if self.row.stage is not Stage.DONE or outcome is None or outcome.result is None:
+            return []
+        return [
+            _("Warning: this disk is ALREADY erased ({result}).").format(
+                result=result_word(outcome.result)
+            ),
+            _("Do it again only if the supervisor asks."),
         ]
 
 
@@ -115,8 +132,9 @@ class BatchConfirmScreen(TypedConfirmScreen):
     def lines(self) -> list[str]:
         listed = [
             f"  {r.inspection.identity.slot or '-':>2}  "
-            f"{(r.inspection.identity.model or '')[:24]:<24} "
-            f"{r.inspection.identity.serial or '-':<14} "
+            f"{(r.asset_tag or '-')[:12]:<12} "
+            f"{(r.inspection.identity.model or '')[:20]:<20} "
+            f"{(r.inspection.identity.serial or '-')[:14]:<14} "
             f"{human_size(r.inspection.identity.size_bytes)}"
             for r in self.rows[: self.SHOWN]
         ]
@@ -130,8 +148,8 @@ class BatchConfirmScreen(TypedConfirmScreen):
         ]
 
 
-class WhyScreen(ModalScreen[None]):
-    """ "Pourquoi ?": the state of one disk in plain words."""
+class TextScreen(ModalScreen[None]):
+    """A panel of plain lines; Escape, Enter or P closes it."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "close", show=False),
@@ -139,19 +157,62 @@ class WhyScreen(ModalScreen[None]):
         Binding("p", "close", show=False),
     ]
 
-    def __init__(self, row: DiskRow) -> None:
+    def __init__(self, title: str, lines: list[str]) -> None:
         super().__init__()
-        self.row = row
+        self.title_text = title
+        self.text_lines = lines
 
     def compose(self) -> ComposeResult:
-        with Vertical(classes="dialog"):
-            yield Static(_("Why?"), id="dialog-title")
-            for line in explain(self.row):
+        with VerticalScroll(classes="dialog"):
+            yield Static(self.title_text, id="dialog-title", markup=False)
+            for line in self.text_lines:
                 yield Static(line, markup=False)
         yield KeyBar([("esc", lambda: _("close"))])
 
     def action_close(self) -> None:
         self.dismiss(None)
+
+
+class WhyScreen(TextScreen):
+    """ "Pourquoi ?": the state of one disk in plain words."""
+
+    def __init__(self, row: DiskRow) -> None:
+        super().__init__(_("Why?"), explain(row))
+        self.row = row
+
+    def relabel(self) -> None:
+        self.title_text, self.text_lines = _("Why?"), explain(self.row)
+        self.refresh(recompose=True)
+
+
+class QuitScreen(ModalScreen[bool]):
+    """Quitting while disks are in work: the safe answer is the default (stay)."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("o,y", "quit", show=False),
+        Binding("escape,enter,n", "stay", show=False),
+    ]
+
+    def __init__(self, working: list[str]) -> None:
+        super().__init__()
+        self.working = working
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog"):
+            yield Static(_("Quit Station?"), id="dialog-title")
+            yield Static(_("These disks are in work:"))
+            for label in self.working:
+                yield Static(f"- {label}", markup=False)
+            yield Static(_("If you quit, they stop. They will NOT be erased."))
+            yield Static(_("O: quit and stop them."))
+            yield Static(_("Enter or Esc: stay."))
+        yield KeyBar([("O", lambda: _("quit")), ("enter", lambda: _("stay"))])
+
+    def action_quit(self) -> None:
+        self.dismiss(True)
+
+    def action_stay(self) -> None:
+        self.dismiss(False)
 
 
 class PromptScreen(ModalScreen[str | None]):

@@ -21,16 +21,22 @@ def operator_from(code: str, bench: BenchProfile) -> str | None:
     return bench.identify(code)
 
 
-class LoginScreen(Screen[str]):
+class LoginScreen(Screen[str | None]):
+    """Nobody is chosen without being chosen: Enter on an empty field takes the id the
+    arrows picked, never a default. `cancellable` (O on the bench): Escape keeps the
+    current operator; at start-up there is nobody to keep, so Escape does nothing."""
+
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("tab", "focus_next", show=False),
         Binding("down", "move(1)", show=False),
         Binding("up", "move(-1)", show=False),
+        Binding("escape", "cancel", show=False),
     ]
 
-    def __init__(self, bench: BenchProfile) -> None:
+    def __init__(self, bench: BenchProfile, *, cancellable: bool = False) -> None:
         super().__init__()
         self.bench = bench
+        self.cancellable = cancellable
 
     def compose(self) -> ComposeResult:
         yield Static(_("Station: who is working at this bench?"), id="title")
@@ -40,17 +46,22 @@ class LoginScreen(Screen[str]):
             yield OptionList(*self.bench.operators, id="operators")
             yield Input(id="badge", placeholder=_("badge or id"))
             yield Static("", id="error", classes="error")
-        yield KeyBar(
-            [
-                ("↑↓", lambda: _("choose")),
-                ("enter", lambda: _("confirm")),
-                ("tab", lambda: _("badge / list")),
-                ("F2", lambda: _("Français")),
-            ]
-        )
+        keys = [
+            ("↑↓", lambda: _("choose")),
+            ("enter", lambda: _("confirm")),
+            ("tab", lambda: _("badge / list")),
+        ]
+        if self.cancellable:
+            keys.append(("esc", lambda: _("cancel")))
+        yield KeyBar([*keys, ("F2", lambda: _("Français"))])
 
     def on_mount(self) -> None:
+        self.query_one("#operators", OptionList).highlighted = None
         self.query_one("#badge", Input).focus()
+
+    def action_cancel(self) -> None:
+        if self.cancellable:
+            self.dismiss(None)
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
         self.dismiss(str(event.option.prompt))
@@ -65,16 +76,21 @@ class LoginScreen(Screen[str]):
         )
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
+        options = self.query_one("#operators", OptionList)
         if not event.value.strip():
-            options = self.query_one("#operators", OptionList)
-            if options.highlighted is not None:
-                self.dismiss(str(options.get_option_at_index(options.highlighted).prompt))
+            if options.highlighted is None:
+                self.query_one("#error", Static).update(
+                    _("Choose your id with the arrows first, or type it.")
+                )
+                return
+            self.dismiss(str(options.get_option_at_index(options.highlighted).prompt))
             return
         operator = operator_from(event.value, self.bench)
         if operator is None:
             self.query_one("#error", Static).update(
-                _("Unknown id or badge: ask the supervisor to add it to the bench profile.")
+                _("Unknown id or badge.") + "\n" + _("Ask the supervisor to add it.")
             )
             event.input.value = ""
+            options.highlighted = None
             return
         self.dismiss(operator)

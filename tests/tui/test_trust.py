@@ -1,0 +1,308 @@
+"""Issue 15: who signs, who works, and a disk's state never misstated. Driven with Pilot
+at 80 x 25 against the real jobs on loop devices and a real journal."""
+
+from __future__ import annotations
+
+import pytest
+from pypdf import PdfReader
+from textual.widgets import DataTable, Input, OptionList
+
+from station.jobs.bench_sequence import Stage, StageUpdate
+from station.journal.store import Journal
+from station.reports.certificate import build_certificate
+from station.reports.certificate_pdf import certificate_pdf
+from station.tui.app import StationApp
+from station.tui.screens.dashboard import DashboardScreen
+from station.tui.screens.dialogs import ConfirmScreen, PromptScreen, QuitScreen, TextScreen
+from station.tui.screens.login import LoginScreen
+from station.tui.screens.signoff import SignOffScreen
+from station.tui.screens.supervisor import SupervisorScreen
+from station.tui.slots import overall_fraction
+from tests.tui.conftest import ALL_TIME, SUPERVISOR_SECRET, wait_for
+from tests.tui.test_flows import (
+    MIB,
+    GatedServices,
+    _now,
+    dashboard,
+    make_services,
+    plant_data,
+    serial_code,
+    start_gated,
+    text_of,
+)
+
+pytestmark = [pytest.mark.tui, pytest.mark.anyio]
+
+
+def panel_text(app: StationApp) -> str:
+    return " ".join(str(s.content) for s in app.screen.query("Static"))
+
+
+def records(services) -> list:
+    with Journal(services.journal.path, services.journal.key) as journal:
+        return list(journal.records_between(*ALL_TIME))
+
+
+async def finish_one(app: StationApp, pilot, services, device: str) -> DashboardScreen:
+    await wait_for(pilot, lambda: isinstance(app.screen, DashboardScreen), "dashboard")
+    screen = dashboard(app)
+    await wait_for(pilot, lambda: device in screen.rows, "disk listed")
+    await pilot.press("r", *serial_code(services, device), "enter")
+    await wait_for(pilot, lambda: screen.rows[device].stage.final, "the sequence ends")
+    return screen
+
+
+# -- who signs -------------------------------------------------------------------------
+
+
+async def test_only_a_supervisor_with_the_secret_signs_and_nobody_is_named(make_loop, tmp_path):
+    device = make_loop(4 * MIB, name="laptop")
+    services = make_services(tmp_path, [device])
+    services.clock = _now
+    app = StationApp(services, lang="fr", operator="stagiaire-01")
+    async with app.run_test(size=(80, 25)) as pilot:
+        await finish_one(app, pilot, services, device)
+        before = len(records(services))
+        await pilot.press("s", "v")
+        assert isinstance(app.screen, SignOffScreen)
+        # A trainee's id with a guessed code, then the supervisor's id with a wrong one.
+        for who, secret in (("stagiaire-01", "1234"), ("formateur-01", "0000")):
+            app.screen.query_one("#who", Input).value = ""
+            await pilot.press(*who, "enter", *secret, "enter", "enter")
+            error = text_of(app, "#error")
+            assert error == "Identifiant ou code incorrect : rien n'a été signé."
+            assert "formateur" not in panel_text(app)  # never says who may sign
+            assert app.screen.query_one("#secret", Input).value == ""
+        assert len(records(services)) == before
+        # The badge path, the right secret and a comment.
+        app.screen.query_one("#who", Input).value = ""
+        await pilot.press(*"BADGE-formateur-01", "enter", *SUPERVISOR_SECRET, "enter")
+        await pilot.press(*"lot propre", "enter")
+        supervisor = app.screen
+        assert isinstance(supervisor, SupervisorScreen)
+        assert "signée par formateur-01" in text_of(app, "#summary")
+        # A second sign-off says what it replaces before anyone signs.
+        await pilot.press("v")
+        assert "Déjà signée par formateur-01" in text_of(app, "#replaces")
+        await pilot.press("escape")
+        assert app.screen is supervisor
+    signed = [r for r in records(services) if r.kind == "supervisor_signoff"]
+    assert len(signed) == 1
+    assert signed[0].body()["comment"] == "lot propre"
+
+
+async def test_operator_screen_picks_nobody_unless_chosen(make_loop, tmp_path):
+    device = make_loop(4 * MIB, name="laptop")
+    services = make_services(tmp_path, [device])
+    app = StationApp(services, lang="fr")
+    async with app.run_test(size=(80, 25)) as pilot:
+        assert isinstance(app.screen, LoginScreen)
+        await pilot.press("enter")  # nothing chosen: nobody
+        assert isinstance(app.screen, LoginScreen)
+        assert "Choisissez d'abord" in text_of(app, "#error")
+        await pilot.press("escape")  # nobody to keep at start-up: still asked
+        assert isinstance(app.screen, LoginScreen)
+        await pilot.press(*"inconnu", "enter", "enter")  # unknown id, then Enter again
+        assert isinstance(app.screen, LoginScreen)
+        assert app.screen.query_one("#operators", OptionList).highlighted is None
+        await pilot.press("down", "down", "enter")  # the second id, chosen with the arrows
+        await wait_for(pilot, lambda: isinstance(app.screen, DashboardScreen), "dashboard")
+        assert "opérateur stagiaire-02" in text_of(app, "#title")
+        await pilot.press("o")
+        assert isinstance(app.screen, LoginScreen)
+        await pilot.press("enter")
+        assert isinstance(app.screen, LoginScreen)  # Enter alone picks nobody here too
+        await pilot.press("escape")  # O can be cancelled
+        assert isinstance(app.screen, DashboardScreen)
+        assert "opérateur stagiaire-02" in text_of(app, "#title")
+        assert "Opérateur inchangé" in text_of(app, "#notice")
+
+
+# -- the state of a disk is never misstated ----------------------------------------------
+
+
+async def test_quitting_during_work_asks_in_french_and_records_the_stop(make_loop, tmp_path):
+    device = make_loop(64 * MIB, name="laptop")
+    services = make_services(tmp_path, [device], GatedServices)
+    app = StationApp(services, lang="fr", operator="stagiaire-01")
+    async with app.run_test(size=(80, 25)) as pilot:
+        screen = await start_gated(app, pilot, services, device)
+        await pilot.press("ctrl+c")  # Textual's English toast is replaced by French
+        await pilot.pause()
+        toasts = [n.message for n in app._notifications]
+        assert "Pour quitter : Ctrl+Q." in toasts
+        await pilot.press("ctrl+q")
+        assert isinstance(app.screen, QuitScreen)
+        assert "ne seront PAS effacés" in panel_text(app)
+        await pilot.press("enter")  # the safe answer: stay
+        assert isinstance(app.screen, DashboardScreen)
+        assert screen.rows[device].busy and not GatedServices.cancels[-1].is_set()
+        await pilot.press("ctrl+q", "o")
+        await wait_for(pilot, lambda: app._exit, "the app exits once the disk stopped")
+        message = "\n".join(str(m) for m in app._exit_renderables)
+    assert "ne sont PAS effacés" in message
+    assert "emplacement 1" in message and "TST0001X0Z9" in message
+    passes = [r.body() for r in records(services) if r.kind == "overwrite_pass"]
+    assert passes and passes[-1]["stopped"] == "cancelled" and not passes[-1]["completed"]
+
+
+async def test_a_stopped_disk_is_not_a_failed_disk(make_loop, tmp_path):
+    device = make_loop(64 * MIB, name="laptop")
+    plant_data(device)
+    services = make_services(tmp_path, [device], GatedServices)
+    services.clock = _now  # the supervisor's log is today's
+    app = StationApp(services, lang="fr", operator="stagiaire-01")
+    async with app.run_test(size=(80, 25)) as pilot:
+        screen = await start_gated(app, pilot, services, device)
+        await pilot.press("a")
+        await wait_for(pilot, lambda: screen.rows[device].stage.final, "the sequence ends")
+        assert screen.rows[device].stage is Stage.CANCELLED
+        assert "1 arrêté" in text_of(app, "#summary") and "0 échec" in text_of(app, "#summary")
+        await pilot.press("p")
+        panel = panel_text(app)
+        assert "Relancez-le pour terminer" in panel
+        assert "destruction" not in panel
+        assert "Arrêté par l'opérateur avant la fin." in panel  # the job's note, in French
+        await pilot.press("escape", "s")
+        assert "arrêté" in str(app.screen.query_one("#log", DataTable).get_row_at(0)[3])
+    with Journal(services.journal.path, services.journal.key) as journal:
+        certificate = build_certificate(journal, services.disks.inspect(device).identity.serial)
+    assert certificate.facts["stopped"] is True
+    pdf = tmp_path / "stopped.pdf"
+    pdf.write_bytes(certificate_pdf(certificate, "fr"))
+    text = "\n".join(page.extract_text() for page in PdfReader(pdf).pages)
+    assert "ARRÊTÉ sur demande : disque NON effacé, à relancer" in text
+    assert "destruction physique" not in text
+
+
+def test_progress_of_a_disk_only_goes_up_across_stages() -> None:
+    seen = [
+        overall_fraction(StageUpdate("/dev/x", stage, fraction, pass_index=i, pass_count=n), False)
+        for stage, fraction, i, n in [
+            (Stage.SMART, 0.5, 0, 1),
+            (Stage.SMART, 1.0, 0, 1),
+            (Stage.ERASING, 0.1, 1, 2),
+            (Stage.ERASING, 1.0, 1, 2),
+            (Stage.ERASING, 0.0, 2, 2),  # the second pass starts at 0 %
+            (Stage.ERASING, 1.0, 2, 2),
+            (Stage.VERIFYING, 0.0, 0, 1),
+            (Stage.VERIFYING, 1.0, 0, 1),
+        ]
+    ]
+    assert seen == sorted(seen) and seen[-1] == pytest.approx(1.0)
+
+
+async def test_a_batch_only_goes_up_counts_stopped_apart_and_ends_on_a_summary(make_loop, tmp_path):
+    devices = [make_loop(64 * MIB, name="laptop") for _ in range(2)]
+    services = make_services(tmp_path, devices, GatedServices)
+    app = StationApp(services, lang="fr", operator="stagiaire-01")
+    async with app.run_test(size=(80, 25)) as pilot:
+        GatedServices.erasing.clear()
+        GatedServices.release.clear()
+        await wait_for(pilot, lambda: isinstance(app.screen, DashboardScreen), "dashboard")
+        screen = dashboard(app)
+        await wait_for(pilot, lambda: len(screen.rows) == 2, "two disks")
+        await pilot.press("r", "escape")  # a cancelled confirmation leaves its message...
+        assert "Annulé" in text_of(app, "#notice")
+        await pilot.press("t", "2", "enter")
+        assert "Annulé" not in text_of(app, "#notice")  # ...never during the next work
+        await wait_for(pilot, GatedServices.erasing.is_set, "erasing started")
+        held = GatedServices.held[-1]  # stop the disk held while erasing, let the other go
+        table = screen.query_one("#disks", DataTable)
+        table.move_cursor(row=table.get_row_index(held))
+        await pilot.press("a")
+        GatedServices.release.set()
+        percents: list[int] = []
+
+        def ended() -> bool:
+            text = screen.summary()
+            if "lot " in text:
+                percents.append(int(text.split("lot ")[1].split(" %")[0]))
+            return all(screen.rows[d].stage.final for d in devices)
+
+        await wait_for(pilot, ended, "both disks end")
+        assert percents == sorted(percents), percents
+        await wait_for(pilot, lambda: isinstance(app.screen, TextScreen), "batch summary")
+        panel = panel_text(app)
+        assert "1 disque du lot terminé" in panel
+        assert "Relancez-le (R) : il n'est pas effacé." in panel
+        assert "Certificat prêt." in panel
+        await pilot.press("escape")
+        summary = text_of(app, "#summary")
+        assert "1 terminé" in summary and "1 arrêté" in summary and "0 échec" in summary
+
+
+async def test_messages_wrap_and_the_why_panel_says_what_was_checked(make_loop, tmp_path):
+    device = make_loop(64 * MIB, name="laptop")  # from 64 MiB, nist-clear samples
+    services = make_services(tmp_path, [device])
+    app = StationApp(services, lang="fr", operator="stagiaire-01")
+    async with app.run_test(size=(80, 25)) as pilot:
+        screen = await finish_one(app, pilot, services, device)
+        assert "1 terminé ·" in text_of(app, "#summary")  # French plural: 1 terminé
+        await pilot.press("p")
+        panel = panel_text(app)
+        assert "du disque relu, à des endroits tirés au hasard" in panel
+        assert "relu pour vérifier" not in panel
+        assert "Notes techniques" not in panel  # every note of a clean erase is translated
+        assert "every pass" not in panel
+        await pilot.press("escape", "r")  # R on a finished disk warns first
+        assert isinstance(app.screen, ConfirmScreen)
+        assert "DÉJÀ effacé" in panel_text(app)
+        await pilot.press("escape")
+        long = "Scannez d'abord l'étiquette (E) de chaque ordinateur ; il manque : " + ", ".join(
+            str(n) for n in range(1, 30)
+        )
+        screen.notice(long)
+        await pilot.pause()
+        notice = screen.query_one("#notice")
+        assert notice.size.height >= 2  # wrapped, not cut at 80 columns
+        assert "29" in str(notice.content)
+
+
+async def test_asset_tags_follow_the_bench_pattern_and_show_everywhere(make_loop, tmp_path):
+    device = make_loop(4 * MIB, name="laptop")
+    services = make_services(tmp_path, [device])
+    services.bench = services.bench.model_copy(
+        update={"asset_tag_pattern": r"^EPN-[0-9]{4}$", "asset_tag_example": "EPN-0042"}
+    )
+    app = StationApp(services, lang="fr", operator="stagiaire-01")
+    async with app.run_test(size=(80, 25)) as pilot:
+        await wait_for(pilot, lambda: isinstance(app.screen, DashboardScreen), "dashboard")
+        screen = dashboard(app)
+        await wait_for(pilot, lambda: device in screen.rows, "disk listed")
+        await pilot.press("e")
+        assert isinstance(app.screen, PromptScreen)
+        assert "Exemple : EPN-0042" in panel_text(app)
+        await pilot.press(*"PC42", "enter")
+        assert "pas une étiquette de cet atelier" in text_of(app, "#error")
+        assert "Exemple : EPN-0042" in text_of(app, "#error")
+        app.screen.query_one("#value", Input).value = ""
+        await pilot.press(*"EPN-0007", "enter")
+        assert isinstance(app.screen, DashboardScreen)
+        table = app.screen.query_one("#disks", DataTable)
+        assert "EPN-0007" in str(table.get_cell(device, "state"))
+        await pilot.press("r")
+        assert "Étiquette : EPN-0007" in panel_text(app)
+        await pilot.press("escape", "t")
+        assert "EPN-0007" in panel_text(app)  # the batch confirmation lists it too
+
+
+async def test_supervisor_opens_a_line_and_filters_what_needs_a_look(make_loop, tmp_path):
+    device = make_loop(64 * MIB, name="laptop")
+    services = make_services(tmp_path, [device], GatedServices)
+    services.clock = _now
+    app = StationApp(services, lang="fr", operator="stagiaire-01")
+    async with app.run_test(size=(80, 25)) as pilot:
+        screen = await start_gated(app, pilot, services, device)
+        await pilot.press("a")
+        await wait_for(pilot, lambda: screen.rows[device].stage.final, "the sequence ends")
+        await pilot.press("s")
+        assert isinstance(app.screen, SupervisorScreen)
+        await pilot.press("enter")
+        panel = panel_text(app)
+        assert "Résultat : arrêté" in panel and "pas effacé" in panel
+        assert "stagiaire-01" in panel
+        await pilot.press("escape", "f", "f")  # avec réserves: the stopped line is not one
+        assert "avec réserves · 0 ligne affichée" in text_of(app, "#summary")
+        await pilot.press("f")
+        assert "arrêté · 1 ligne affichée" in text_of(app, "#summary")
