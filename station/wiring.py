@@ -13,6 +13,7 @@ instead of constructing them (architecture.md: "The app receives its services").
 
 from __future__ import annotations
 
+import logging
 import os
 import threading
 from collections.abc import Callable
@@ -23,22 +24,37 @@ from pathlib import Path
 from typing import Protocol
 
 from station.devices import sysfs
+from station.devices.hostinfo import collect_host_facts
+from station.devices.printer import send_to_printer
 from station.devices.runner import Runner, SubprocessRunner
 from station.devices.safety import TargetInspection, inspect_target
 from station.devices.udev import Action, DiskEvent, DiskWatcher, Selection
 from station.domain.bench_profile import BenchProfile, default_bench
 from station.domain.disk import SlotMap
+from station.domain.host import inventory_record
 from station.domain.image_profile import ImageProfile
+from station.domain.record import HostInventory, HostRef, disk_ref_of
+from station.errors import CommandError, StationError
 from station.imaging.profiles import load_image_profile
-from station.jobs.bench_sequence import SequenceOutcome, SequenceRequest, StageUpdate, run_sequence
+from station.jobs.bench_sequence import (
+    SequenceOutcome,
+    SequenceRequest,
+    Stage,
+    StageUpdate,
+    run_sequence,
+)
 from station.jobs.checkpoint import CheckpointStore
 from station.jobs.profiles import load_wipe_profile
 from station.jobs.sanitize import UnfreezeChoice
 from station.journal.keys import KEY_DIR_NAME, load_or_create_bench_key
 from station.journal.store import JOURNAL_FILE, Journal, StoredRecord
 from station.paths import data_dir
+from station.reports.certificate import all_records, build_certificate
+from station.reports.certificate_pdf import certificate_pdf
 from station.reports.daily_log import DailyLog
 from station.reports.daily_sources import journal_daily_log, prove_supervisor, sign_off
+from station.reports.host_labels import host_label
+from station.reports.labels import STOCKS, labels_pdf
 from station.reports.wording import PARIS
 from station.sync.client import InventoryClient
 from station.sync.pusher import Pusher
@@ -48,6 +64,9 @@ from station.yamlfile import load_model
 ALLOWLIST_ENV = "STATION_DEVICE_ALLOWLIST"
 SIMULATED_ENV = "STATION_SIMULATED_BENCH"
 OnDiskEvent = Callable[[DiskEvent], None]
+
+
+log = logging.getLogger(__name__)
 
 
 class DiskSource(Protocol):
@@ -258,9 +277,69 @@ class Services:
             dock=self.bench.dock,
         )
         try:
-            return run_sequence(request, on_update, cancel)
+            outcome = run_sequence(request, on_update, cancel)
+            if outcome.stage is Stage.DONE:
+                try:
+                    self.record_host(target, asset_tag, operator)
+                except StationError as exc:
+                    # The disk is erased all the same: only its machine's label waits.
+                    log.warning("no host record for %s: %s", target, exc.one_line())
+            return outcome
         finally:
             self.wake_sync()
+
+    def record_host(self, target: str, asset_tag: str | None, operator: str) -> None:
+        """The machine the disk goes into, so `station label` works from the screen:
+        this machine's own firmware identity when Station boots on it (not a dock),
+        else the operator's asset tag and the disk."""
+        identity = self.disks.inspect(target).identity
+        disk = disk_ref_of(identity, identity.path)
+        now = self.clock()
+        if not self.bench.dock:
+            facts = collect_host_facts(self.runner)
+            host = facts.host
+            if asset_tag:
+                host = host.model_copy(update={"asset_tag": asset_tag})
+            facts = facts.model_copy(update={"host": host})
+            body = inventory_record(facts, operator, now)
+            if disk not in body.disks:
+                body = body.model_copy(update={"disks": [*body.disks, disk]})
+        elif asset_tag:
+            body = HostInventory(
+                created_at=now,
+                operator=operator,
+                host=HostRef(asset_tag=asset_tag, identified_by="asset_tag"),
+                disks=[disk],
+            )
+        else:
+            return  # a disk for an unnamed machine: nothing to label
+        self.journal.append(body)
+
+    def documents(self, target: str, asset_tag: str | None) -> Documents:
+        """The disk's certificate and its machine's label as PDF files in the data
+        folder, then on the bench's printer when its profile names one."""
+        serial = self.disks.inspect(target).identity.serial or target
+        folder = self.data_dir / "documents"
+        folder.mkdir(parents=True, exist_ok=True)
+        made = Documents()
+        certificate = build_certificate(self.journal, serial)
+        records = all_records(self.journal)
+        made.certificate = folder / f"certificat-{_file_part(serial)}.pdf"
+        write_whole(made.certificate, certificate_pdf(certificate, "fr"))
+        label = host_label(records, asset_tag, None) if asset_tag else None
+        if label is not None:
+            made.label = folder / f"etiquette-{_file_part(label.asset_tag)}.pdf"
+            write_whole(made.label, labels_pdf([label], STOCKS["62x29"]))
+        if self.bench.printer:
+            for document in made.files():
+                try:
+                    send_to_printer(self.runner, self.bench.printer, document)
+                except CommandError as exc:
+                    made.print_error = exc.one_line()
+                    break
+            else:
+                made.printed_on = self.bench.printer
+        return made
 
     def daily_log(self, day: date | None = None) -> DailyLog:
         return journal_daily_log(self.journal, day or self.today())
@@ -274,6 +353,30 @@ class Services:
         record = sign_off(self.journal, day or self.today(), supervisor, comment=comment)
         self.wake_sync()
         return record
+
+
+@dataclass
+class Documents:
+    """What `Services.documents` made, and whether the printer took them."""
+
+    certificate: Path | None = None
+    label: Path | None = None
+    printed_on: str | None = None
+    print_error: str | None = None
+
+    def files(self) -> list[Path]:
+        return [p for p in (self.certificate, self.label) if p is not None]
+
+
+def _file_part(text: str) -> str:
+    return "".join(c if c.isalnum() or c in "-_." else "_" for c in text)[:64] or "sans-nom"
+
+
+def write_whole(path: Path, data: bytes) -> None:
+    """Written beside then renamed: a printer never gets half a PDF."""
+    temporary = path.with_name(f".{path.name}.tmp")
+    temporary.write_bytes(data)
+    temporary.replace(path)
 
 
 def load_bench(path: Path | None) -> BenchProfile:

@@ -1,16 +1,18 @@
-"""`station label HOST_SERIAL... --size 62x29|70x37|100x50 --out FILE.pdf`: asset labels
+"""`station label SERIAL_OR_ASSET_TAG... --size 62x29|70x37|100x50 --out FILE.pdf`: asset labels
 for machines whose host inventory is in the journal."""
 
 from __future__ import annotations
 
 import argparse
+from dataclasses import replace
 from pathlib import Path
 
 from station.cli.lang import tr
 from station.cli.report_io import add_journal_options, open_journal, write_output
 from station.errors import UsageError
 from station.reports.certificate import all_records
-from station.reports.labels import STOCKS, AssetLabel, labels_pdf
+from station.reports.host_labels import host_label
+from station.reports.labels import STOCKS, labels_pdf
 from station.sync.client import URL_ENV, server_url
 
 
@@ -21,7 +23,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         description="One label per machine: asset tag, model, serial, grade and a QR code "
         "to its record (the inventory page when a server is configured).",
     )
-    parser.add_argument("hosts", nargs="+", metavar="HOST_SERIAL")
+    parser.add_argument("hosts", nargs="+", metavar="SERIAL_OR_ASSET_TAG")
     parser.add_argument("--size", choices=sorted(STOCKS), default="62x29")
     parser.add_argument("--grade", default=None, help="cosmetic grade printed on the label")
     parser.add_argument("--out", type=Path, required=True, metavar="FILE.pdf")
@@ -33,30 +35,21 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 def run(args: argparse.Namespace) -> int:
     url = server_url(args.server)
     with open_journal(args) as journal:
-        records = [r for r in all_records(journal) if r.kind == "host_inventory"]
+        records = all_records(journal)
     labels = []
-    for serial in args.hosts:
-        found = [r for r in records if (r.body().get("host") or {}).get("serial") == serial]
-        if not found:
+    for key in args.hosts:
+        label = host_label(records, key, url)
+        if label is None:
             raise UsageError(
-                f"no host inventory for serial {serial!r}: run `station host --record`"
+                tr(
+                    f"no host inventory for serial or asset tag {key!r}: run `station host "
+                    "--record`, or finish a disk with its asset tag on the bench screen",
+                    f"aucun inventaire de machine pour le numéro ou l'étiquette {key!r} : "
+                    "lancez `station host --record`, ou terminez un disque avec son "
+                    "étiquette sur l'écran du banc",
+                )
             )
-        host = found[-1].body()["host"]
-        model = " ".join(str(host[k]) for k in ("manufacturer", "product") if host.get(k))
-        qr = (
-            f"{url.rstrip('/')}/v1/devices/{serial}"
-            if url
-            else f"station:record:{found[-1].record_id}"
-        )
-        labels.append(
-            AssetLabel(
-                asset_tag=host.get("asset_tag") or serial,
-                model=model or "?",
-                serial=serial,
-                grade=args.grade,
-                qr=qr,
-            )
-        )
+        labels.append(replace(label, grade=args.grade))
     write_output(args.out, labels_pdf(labels, STOCKS[args.size]))
     print(
         tr(

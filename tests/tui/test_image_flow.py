@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from textual.widgets import Static
+from textual.widgets import DataTable, Static
 
 from station.imaging.profiles import load_image_profile
 from station.imaging.raw_create import create_raw_image
@@ -104,6 +104,11 @@ async def test_an_image_named_after_the_asset_tag_asks_for_the_tag_first(
         await wait_for(pilot, lambda: screen.rows[target].stage.final, "the sequence ends")
         row = screen.rows[target]
         assert row.stage is Stage.DONE, row.outcome
+        # The finished row says what was installed and the computer's name.
+        table = screen.query_one("#disks", DataTable)
+        assert "EPN-0042" in str(table.get_cell(target, "state"))
+        installed = str(table.get_cell(target, "progress"))
+        assert "image test-image" in installed and "nom epn-0042" in installed
     imaging_support.refresh(target)
     with mounted_ro(f"{target}p2") as root:
         assert (root / "etc" / "hostname").read_text().strip() == "epn-0042"

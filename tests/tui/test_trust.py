@@ -3,11 +3,16 @@ at 80 x 25 against the real jobs on loop devices and a real journal."""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+
 import pytest
 from pypdf import PdfReader
 from textual.widgets import DataTable, Input, OptionList
 
 from station.jobs.bench_sequence import Stage, StageUpdate
+from station.journal.keys import KEY_DIR_NAME
 from station.journal.store import Journal
 from station.reports.certificate import build_certificate
 from station.reports.certificate_pdf import certificate_pdf
@@ -306,3 +311,48 @@ async def test_supervisor_opens_a_line_and_filters_what_needs_a_look(make_loop, 
         assert "avec réserves · 0 ligne affichée" in text_of(app, "#summary")
         await pilot.press("f")
         assert "arrêté · 1 ligne affichée" in text_of(app, "#summary")
+
+
+# -- what the trainee did is visible ------------------------------------------------------
+
+
+async def test_certificate_and_label_from_the_screen_and_station_label_by_tag(make_loop, tmp_path):
+    device = make_loop(4 * MIB, name="laptop")
+    services = make_services(tmp_path, [device])
+    # A dock bench (the disk goes into another machine), with a printer queue that this
+    # machine does not have: the PDFs are written, and the screen says it did not print.
+    services.bench = services.bench.model_copy(update={"dock": True, "printer": "atelier"})
+    app = StationApp(services, lang="fr", operator="stagiaire-01")
+    async with app.run_test(size=(80, 25)) as pilot:
+        await wait_for(pilot, lambda: isinstance(app.screen, DashboardScreen), "dashboard")
+        screen = dashboard(app)
+        await wait_for(pilot, lambda: device in screen.rows, "disk listed")
+        await pilot.press("c")
+        assert "seulement pour les disques terminés" in text_of(app, "#notice")
+        await pilot.press("e", *"EPN-0042", "enter")
+        await finish_one(app, pilot, services, device)
+        await pilot.press("c")
+        await wait_for(pilot, lambda: "Certificat :" in text_of(app, "#notice"), "documents")
+        notice = text_of(app, "#notice")
+        assert "Non imprimé" in notice
+    folder = services.data_dir / "documents"
+    serial = services.disks.inspect(device).identity.serial
+    certificate = folder / f"certificat-{serial}.pdf"
+    label = folder / "etiquette-EPN-0042.pdf"
+    assert str(certificate) in notice and str(label) in notice
+    assert serial in PdfReader(certificate).pages[0].extract_text()
+    assert "EPN-0042" in PdfReader(label).pages[0].extract_text()
+    hosts = [r.body() for r in records(services) if r.kind == "host_inventory"]
+    assert hosts[-1]["host"]["asset_tag"] == "EPN-0042"
+    assert hosts[-1]["disks"][0]["serial"] == serial
+    out = tmp_path / "label.pdf"
+    keys = str(services.data_dir / KEY_DIR_NAME)
+    done = subprocess.run(
+        [sys.executable, "-m", "station", "label", "EPN-0042", "--out", str(out),
+         "--journal", str(services.journal.path), "--key-dir", keys],
+        capture_output=True, text=True, timeout=120,
+        env={**os.environ, "LANG": "fr_FR.UTF-8", "LC_ALL": "", "STATION_INVENTORY_URL": ""},
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert "1 étiquette(s) 62x29 écrite(s)" in done.stdout
+    assert "EPN-0042" in PdfReader(out).pages[0].extract_text()

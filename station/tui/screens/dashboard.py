@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import ClassVar
 
 from rich.text import Text
+from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
@@ -45,9 +46,25 @@ from station.tui.slots import (
     stage_word,
 )
 from station.tui.widgets import KeyBar, sync_text
-from station.wiring import Services
+from station.wiring import Documents, Services
 
 COLUMNS = ("slot", "disk", "size", "smart", "state", "progress")
+
+
+def documents_text(made: Documents) -> str:
+    """Where the PDFs are, and whether the printer took them: one idea per line."""
+    lines = []
+    if made.certificate:
+        lines.append(_("Certificate: {path}").format(path=made.certificate))
+    if made.label:
+        lines.append(_("Label: {path}").format(path=made.label))
+    else:
+        lines.append(_("No label: scan the asset tag (E) first."))
+    if made.printed_on:
+        lines.append(_("Sent to the printer {name}.").format(name=made.printed_on))
+    elif made.print_error:
+        lines.append(_("Not printed: {error}").format(error=made.print_error))
+    return "\n".join(lines)
 
 
 def paris_text(moment: datetime) -> str:
@@ -63,6 +80,7 @@ class DashboardScreen(Screen[None]):
         Binding("e", "asset_tag", show=False),
         Binding("s", "supervisor", show=False),
         Binding("o", "change_operator", show=False),
+        Binding("c", "documents", show=False),
     ]
 
     def __init__(self, services: Services, operator: str) -> None:
@@ -89,6 +107,7 @@ class DashboardScreen(Screen[None]):
                 ("E", lambda: _("Asset tag")),
                 ("S", lambda: _("Supervisor")),
                 ("O", lambda: _("Operator")),
+                ("C", lambda: _("Certificate")),
                 ("F2", lambda: _("Français")),
                 ("^Q", lambda: _("Quit")),
             ]
@@ -465,6 +484,8 @@ class DashboardScreen(Screen[None]):
             if tag:
                 row.asset_tag = tag
                 self.redraw(row)
+                if row.stage is Stage.DONE:
+                    self.record_host(row.path, tag)  # so its label can be printed
                 self.notice(
                     _("Asset tag {tag} noted for slot {slot}.").format(
                         tag=tag, slot=row.inspection.identity.slot or "-"
@@ -491,6 +512,33 @@ class DashboardScreen(Screen[None]):
         if example:
             hint += "\n" + _("Example: {example}").format(example=example)
         return PromptScreen(_("Asset tag"), hint, check)
+
+    def action_documents(self) -> None:
+        row = self.selected()
+        if row is None or row.stage is not Stage.DONE:
+            self.notice(_("Certificates are for finished disks only."))
+            return
+        self.notice(_("Writing the certificate and the label…"))
+        self.make_documents(row.path, row.asset_tag)
+
+    @work(thread=True, group="documents", exit_on_error=False)
+    def record_host(self, path: str, asset_tag: str) -> None:
+        try:
+            self.services.record_host(path, asset_tag, self.operator)
+        except StationError as exc:
+            self.app.call_from_thread(self.notice, exc.one_line())
+
+    @work(thread=True, group="documents", exit_on_error=False)
+    def make_documents(self, path: str, asset_tag: str | None) -> None:
+        """PDFs (and printing) take seconds on an old laptop: off the screen's thread."""
+        try:
+            made = self.services.documents(path, asset_tag)
+        except StationError as exc:
+            self.app.call_from_thread(
+                self.notice, _("No certificate: {error}").format(error=exc.one_line())
+            )
+            return
+        self.app.call_from_thread(self.notice, documents_text(made))
 
     def action_supervisor(self) -> None:
         self.app.push_screen(SupervisorScreen(self.services))
