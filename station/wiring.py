@@ -23,7 +23,9 @@ from functools import cached_property
 from pathlib import Path
 from typing import Protocol
 
+from station.bench_file import set_top_level
 from station.devices import sysfs
+from station.devices.console_font import on_linux_console, set_console_font
 from station.devices.hostinfo import collect_host_facts
 from station.devices.printer import send_to_printer
 from station.devices.runner import Runner, SubprocessRunner
@@ -201,6 +203,7 @@ class Services:
     runner: Runner = field(default_factory=SubprocessRunner)
     clock: Callable[[], datetime] = lambda: datetime.now(UTC)
     image: tuple[ImageProfile, Path] | None = None
+    bench_file: Path | None = None  # where the screen's settings are remembered
 
     @cached_property
     def checkpoints(self) -> CheckpointStore:
@@ -341,6 +344,22 @@ class Services:
                 made.printed_on = self.bench.printer
         return made
 
+    def remember(self, setting: str, value: bool) -> bool:
+        """Keep a screen setting (large_text, high_contrast) in the bench profile, for
+        the next start; False when the bench has no profile file to keep it in."""
+        self.bench = self.bench.model_copy(update={setting: value})
+        if self.bench_file is None:
+            return False
+        set_top_level(self.bench_file, setting, value)
+        return True
+
+    def console_font(self, large: bool) -> bool:
+        """The large (or normal) console font; False when not on the Linux console."""
+        if not on_linux_console():
+            return False
+        set_console_font(self.runner, large)
+        return True
+
     def daily_log(self, day: date | None = None) -> DailyLog:
         return journal_daily_log(self.journal, day or self.today())
 
@@ -394,4 +413,9 @@ def load_bench_image(bench: BenchProfile) -> tuple[ImageProfile, Path] | None:
 
 def build_services(folder: Path | None = None, bench_file: Path | None = None) -> Services:
     bench = load_bench(bench_file)
-    return Services(data_dir=folder or data_dir(), bench=bench, image=load_bench_image(bench))
+    return Services(
+        data_dir=folder or data_dir(),
+        bench=bench,
+        image=load_bench_image(bench),
+        bench_file=bench_file,
+    )

@@ -6,9 +6,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import ClassVar
 
+from textual import work
 from textual.app import App
 from textual.binding import Binding, BindingType
 
+from station.errors import StationError
 from station.tui.i18n import _, language, set_language
 from station.tui.screens.dashboard import DashboardScreen
 from station.tui.screens.dialogs import QuitScreen
@@ -22,6 +24,8 @@ class StationApp(App[None]):
     ENABLE_COMMAND_PALETTE = False
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("f2", "switch_language", show=False, priority=True),
+        Binding("f3", "large_text", show=False, priority=True),
+        Binding("f4", "high_contrast", show=False, priority=True),
         Binding("ctrl+q", "quit", show=False, priority=True),
     ]
 
@@ -32,6 +36,9 @@ class StationApp(App[None]):
         self.operator = operator
 
     def on_mount(self) -> None:
+        self.set_class(self.services.bench.high_contrast, "-high-contrast")
+        if self.services.bench.large_text:
+            self.apply_font(True)
         self.services.start_sync()
         if self.operator is not None:
             self.push_screen(DashboardScreen(self.services, self.operator))
@@ -68,6 +75,39 @@ class StationApp(App[None]):
     def action_help_quit(self) -> None:
         """Ctrl+C: say in the bench's language how to quit (Textual's toast is English)."""
         self.notify(_("To quit, press Ctrl+Q."), title=_("Quit?"))
+
+    def action_high_contrast(self) -> None:
+        """F4: white on black, bold, no grey; kept in the bench profile."""
+        on = not self.services.bench.high_contrast
+        self.set_class(on, "-high-contrast")
+        kept = self.services.remember("high_contrast", on)
+        said = _("High contrast on.") if on else _("High contrast off.")
+        self.notify(said if kept else said + " " + _("Not kept: no bench profile file."))
+
+    def action_large_text(self) -> None:
+        """F3: the big console font; kept in the bench profile for the next start."""
+        on = not self.services.bench.large_text
+        kept = self.services.remember("large_text", on)
+        said = _("Large text on.") if on else _("Large text off.")
+        if not kept:
+            said += " " + _("Not kept: no bench profile file.")
+        self.notify(said)
+        self.apply_font(on)
+
+    @work(thread=True, exit_on_error=False)
+    def apply_font(self, large: bool) -> None:
+        try:
+            # A headless app (tests) draws on no screen: never the console it runs on.
+            changed = not self.is_headless and self.services.console_font(large)
+        except StationError as exc:
+            self.call_from_thread(
+                self.notify, _("Font not changed: {error}").format(error=exc.one_line())
+            )
+            return
+        if not changed:
+            self.call_from_thread(
+                self.notify, _("Large text works on the computer's own screen (console) only.")
+            )
 
     def action_switch_language(self) -> None:
         set_language("en" if language() == "fr" else "fr")

@@ -11,6 +11,7 @@ import pytest
 from pypdf import PdfReader
 from textual.widgets import DataTable, Input, OptionList
 
+from station.domain.bench_profile import BenchProfile
 from station.jobs.bench_sequence import Stage, StageUpdate
 from station.journal.keys import KEY_DIR_NAME
 from station.journal.store import Journal
@@ -23,6 +24,7 @@ from station.tui.screens.login import LoginScreen
 from station.tui.screens.signoff import SignOffScreen
 from station.tui.screens.supervisor import SupervisorScreen
 from station.tui.slots import overall_fraction
+from station.yamlfile import load_model
 from tests.tui.conftest import ALL_TIME, SUPERVISOR_SECRET, wait_for
 from tests.tui.test_flows import (
     MIB,
@@ -356,3 +358,57 @@ async def test_certificate_and_label_from_the_screen_and_station_label_by_tag(ma
     assert done.returncode == 0, done.stderr
     assert "1 étiquette(s) 62x29 écrite(s)" in done.stdout
     assert "EPN-0042" in PdfReader(out).pages[0].extract_text()
+
+
+# -- for everyone at the bench ------------------------------------------------------------
+
+
+class BellCounting(StationApp):
+    """The app, counting its bells (the terminal's own bell cannot be heard by a test)."""
+
+    rings = 0
+
+    def bell(self) -> None:
+        self.rings += 1
+        super().bell()
+
+
+async def test_large_text_and_high_contrast_are_remembered_and_a_bell_rings(make_loop, tmp_path):
+    device = make_loop(4 * MIB, name="laptop")
+    services = make_services(tmp_path, [device])
+    profile = tmp_path / "banc.yaml"
+    profile.write_text(
+        "# Banc de test\nname: test-bench\ntitle: {fr: Banc de test, en: Test bench}\n"
+        "operators: [stagiaire-01]\n",
+        encoding="utf-8",
+    )
+    services.bench_file = profile
+    app = BellCounting(services, lang="fr", operator="stagiaire-01")
+    async with app.run_test(size=(80, 25)) as pilot:
+        await wait_for(pilot, lambda: isinstance(app.screen, DashboardScreen), "dashboard")
+        assert "F3 Grand texte" in text_of(app, "KeyBar")
+        assert "F4 Contraste" in text_of(app, "KeyBar")
+        assert not app.has_class("-high-contrast")
+        await pilot.press("f4")
+        assert app.has_class("-high-contrast")
+        title = app.screen.query_one("#title")
+        assert title.styles.background.rgb == (255, 255, 255)  # black on white
+        await pilot.press("f3")
+        await pilot.pause()
+        toasts = [n.message for n in app._notifications]
+        assert "Grand texte activé." in toasts
+        # Not on a Linux console here (Pilot has no tty): it says so, never pretends.
+        await wait_for(
+            pilot, lambda: any("seulement sur l'écran" in n.message for n in app._notifications),
+            "console-only notice",
+        )  # fmt: skip
+        await finish_one(app, pilot, services, device)
+        assert app.rings >= 1  # the disk finished: someone is called
+    text = profile.read_text(encoding="utf-8")
+    assert "# Banc de test" in text
+    assert "high_contrast: true" in text and "large_text: true" in text
+    again = StationApp(make_services(tmp_path, [device]), lang="fr", operator="stagiaire-01")
+    again.services.bench = load_model(profile, BenchProfile)
+    async with again.run_test(size=(80, 25)) as pilot:
+        await wait_for(pilot, lambda: isinstance(again.screen, DashboardScreen), "dashboard")
+        assert again.has_class("-high-contrast")  # remembered at the next start

@@ -109,6 +109,8 @@ class DashboardScreen(Screen[None]):
                 ("O", lambda: _("Operator")),
                 ("C", lambda: _("Certificate")),
                 ("F2", lambda: _("Français")),
+                ("F3", lambda: _("Large text")),
+                ("F4", lambda: _("Contrast")),
                 ("^Q", lambda: _("Quit")),
             ]
         )
@@ -431,6 +433,7 @@ class DashboardScreen(Screen[None]):
                     answered.set()
 
                 self.app.push_screen(screen, chosen)
+                self.app.bell()  # the bench needs someone: a person must choose
 
             self.app.call_from_thread(show)
             while not answered.wait(0.5):
