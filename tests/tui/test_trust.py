@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from typing import ClassVar
 
 import pytest
 from pypdf import PdfReader
@@ -19,11 +20,18 @@ from station.reports.certificate import build_certificate
 from station.reports.certificate_pdf import certificate_pdf
 from station.tui.app import StationApp
 from station.tui.screens.dashboard import DashboardScreen
-from station.tui.screens.dialogs import ConfirmScreen, PromptScreen, QuitScreen, TextScreen
+from station.tui.screens.dialogs import (
+    ConfirmScreen,
+    PromptScreen,
+    QuitScreen,
+    TextScreen,
+    UnfreezeScreen,
+)
 from station.tui.screens.login import LoginScreen
 from station.tui.screens.signoff import SignOffScreen
 from station.tui.screens.supervisor import SupervisorScreen
 from station.tui.slots import overall_fraction
+from station.wiring import Services
 from station.yamlfile import load_model
 from tests.tui.conftest import ALL_TIME, SUPERVISOR_SECRET, wait_for
 from tests.tui.test_flows import (
@@ -412,3 +420,31 @@ async def test_large_text_and_high_contrast_are_remembered_and_a_bell_rings(make
     async with again.run_test(size=(80, 25)) as pilot:
         await wait_for(pilot, lambda: isinstance(again.screen, DashboardScreen), "dashboard")
         assert again.has_class("-high-contrast")  # remembered at the next start
+
+
+class AskingServices(Services):
+    """Asks the frozen-drive question from the worker thread, as the purge job does on
+    a frozen drive (a loop device is never frozen), then runs the real sequence."""
+
+    answers: ClassVar[list[str]] = []
+
+    def recondition(self, target, operator, on_update, cancel, asset_tag=None, **options):  # type: ignore[override]
+        self.answers.append(options["ask_unfreeze"]())
+        return super().recondition(target, operator, on_update, cancel, asset_tag, **options)
+
+
+async def test_a_frozen_drive_question_reaches_the_job_and_rings(make_loop, tmp_path):
+    device = make_loop(4 * MIB, name="laptop")
+    services = make_services(tmp_path, [device], AskingServices)
+    AskingServices.answers.clear()
+    app = BellCounting(services, lang="fr", operator="stagiaire-01")
+    async with app.run_test(size=(80, 25)) as pilot:
+        await wait_for(pilot, lambda: isinstance(app.screen, DashboardScreen), "dashboard")
+        screen = dashboard(app)
+        await wait_for(pilot, lambda: device in screen.rows, "disk listed")
+        await pilot.press("r", *serial_code(services, device), "enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, UnfreezeScreen), "the question")
+        assert app.rings == 1  # someone is needed at the bench
+        await pilot.press("r")
+        await wait_for(pilot, lambda: screen.rows[device].stage.final, "the sequence ends")
+    assert AskingServices.answers == ["replugged"]

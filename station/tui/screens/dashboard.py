@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import threading
+from concurrent.futures import Future
 from datetime import datetime
+from functools import partial
 from typing import ClassVar
 
 from rich.text import Text
@@ -413,55 +415,56 @@ class DashboardScreen(Screen[None]):
         row.start(with_image=self.services.image is not None)
         self.redraw(row)
         self.notice(_("Slot {slot}: started.").format(slot=row.inspection.identity.slot or "-"))
-        path, asset, operator = row.path, row.asset_tag, self.operator
+        self.run_sequence(row.path, row.asset_tag, self.operator, cancel)
 
-        def progress(update: StageUpdate) -> None:
-            self.post_message(StageChanged(update))
+    # One thread per disk, all in parallel (not exclusive); an error marks the disk
+    # failed (SequenceCrashed) instead of closing the app.
+    @work(thread=True, group="sequence", exit_on_error=False)
+    def run_sequence(
+        self, path: str, asset_tag: str | None, operator: str, cancel: threading.Event
+    ) -> None:
+        """The bench sequence of one disk, in a worker thread: it only calls the
+        services and posts messages to the screen."""
+        try:
+            outcome = self.services.recondition(
+                path,
+                operator,
+                self.post_progress,
+                cancel,
+                asset_tag,
+                ask_unfreeze=partial(self.ask_unfreeze, path, cancel),
+            )
+        except Exception as exc:
+            self.post_message(SequenceCrashed(path, f"{type(exc).__name__}: {exc}"))
+            raise
+        self.post_message(SequenceFinished(path, outcome))
 
-        def ask_unfreeze() -> UnfreezeChoice:
-            # Called from the worker thread: show the question on the UI thread and wait
-            # for the answer (or for a cancel, which means no purge).
-            answers: list[UnfreezeChoice] = []
-            answered = threading.Event()
+    def post_progress(self, update: StageUpdate) -> None:
+        """From the worker thread: post_message is thread-safe."""
+        self.post_message(StageChanged(update))
 
-            def show() -> None:
-                ident = row.inspection.identity
-                screen = UnfreezeScreen(f"{ident.name}: {ident.model or '?'} {ident.serial or ''}")
+    def ask_unfreeze(self, path: str, cancel: threading.Event) -> UnfreezeChoice:
+        """From the worker thread: ask on the screen and wait for the answer (a cancel
+        while waiting means no purge)."""
+        answer: Future[UnfreezeChoice] = Future()
 
-                def chosen(choice: UnfreezeChoice | None) -> None:
-                    answers.append(choice or "skip")
-                    answered.set()
+        def show() -> None:
+            ident = self.rows[path].inspection.identity
+            label = f"{ident.name}: {ident.model or '?'} {ident.serial or ''}"
+            self.app.push_screen(
+                UnfreezeScreen(label), lambda choice: answer.set_result(choice or "skip")
+            )
+            self.app.bell()  # the bench needs someone: a person must choose
 
-                self.app.push_screen(screen, chosen)
-                self.app.bell()  # the bench needs someone: a person must choose
-
-            self.app.call_from_thread(show)
-            while not answered.wait(0.5):
+        self.app.call_from_thread(show)
+        while True:
+            try:
+                choice = answer.result(timeout=0.5)
+            except TimeoutError:
                 if cancel.is_set():
                     return "skip"
-            choice = answers[0]
-            return (
-                "suspend"
-                if choice == "suspend"
-                else "replugged"
-                if choice == "replugged"
-                else "skip"
-            )
-
-        def sequence() -> None:
-            # Runs in a worker thread: it only calls the services and posts messages.
-            try:
-                outcome = self.services.recondition(
-                    path, operator, progress, cancel, asset, ask_unfreeze=ask_unfreeze
-                )
-            except Exception as exc:
-                self.post_message(SequenceCrashed(path, f"{type(exc).__name__}: {exc}"))
-                raise
-            self.post_message(SequenceFinished(path, outcome))
-
-        # One thread per disk, all in parallel: not exclusive, and an error marks the
-        # disk failed (SequenceCrashed) instead of closing the app.
-        self.run_worker(sequence, name=path, group="sequence", thread=True, exit_on_error=False)
+                continue
+            return choice if choice in ("suspend", "replugged") else "skip"
 
     def action_stop(self) -> None:
         row = self.selected()

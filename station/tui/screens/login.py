@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import ClassVar
 
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
@@ -63,7 +64,8 @@ class LoginScreen(Screen[str | None]):
         if self.cancellable:
             self.dismiss(None)
 
-    def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
+    @on(OptionList.OptionSelected, "#operators")
+    def chosen_in_list(self, event: OptionList.OptionSelected) -> None:
         self.dismiss(str(event.option.prompt))
 
     def action_move(self, step: int) -> None:
@@ -75,7 +77,8 @@ class LoginScreen(Screen[str | None]):
             0 if current is None else max(0, min(options.option_count - 1, current + step))
         )
 
-    def on_input_submitted(self, event: Input.Submitted) -> None:
+    @on(Input.Submitted, "#badge")
+    def typed_or_scanned(self, event: Input.Submitted) -> None:
         options = self.query_one("#operators", OptionList)
         if not event.value.strip():
             if options.highlighted is None:
