@@ -2,44 +2,52 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from station.domain.results import Result
 from station.jobs.bench_sequence import Stage
 from station.tui.i18n import _, language
 from station.tui.notes import translated
 from station.tui.slots import DiskRow, smart_word, stage_word
 
-RESULT_MEANING = {
-    Result.PURGED: lambda: _(
-        "Purged: the drive erased itself with its own firmware command, and a read-back "
-        "confirmed it. This is the strongest erasure the drive offers."
-    ),
-    Result.CLEARED: lambda: _(
-        "Cleared: every block the computer can reach was overwritten. The disk can be reused."
-    ),
-    Result.CLEARED_WITH_WARNINGS: lambda: _(
-        "Cleared with warnings: the disk was overwritten, but something needs a person "
-        "to look at it (for example a few sectors could not be written, or the drive's "
-        "own erase command could not be used). Show it to the supervisor before reuse."
-    ),
-    Result.FAILED: lambda: _(
-        "Failed: the erasure could not be proved. The data may still be there. Do not "
-        "reuse the disk: set it aside for physical destruction."
-    ),
+# Easy-to-read wording (the French "FALC" rules): one idea per line, the action first,
+# short everyday words.
+RESULT_MEANING: dict[Result, Callable[[], list[str]]] = {
+    Result.PURGED: lambda: [
+        _("Purged: the drive erased itself."),
+        _("A read-back checked it."),
+        _("This is the strongest erasure."),
+    ],
+    Result.CLEARED: lambda: [
+        _("Cleared: the whole disk was overwritten."),
+        _("The disk can be used again."),
+    ],
+    Result.CLEARED_WITH_WARNINGS: lambda: [
+        _("Show this disk to the supervisor before using it again."),
+        _("It was overwritten, but one point needs a look."),
+        _("The details are below."),
+    ],
+    Result.FAILED: lambda: [
+        _("Set this disk aside for physical destruction."),
+        _("Do not use it again."),
+        _("The erasure could not be proved: data may still be there."),
+    ],
 }
 
-STAGE_MEANING = {
-    Stage.WAITING: lambda: _(
-        "Waiting: the disk is ready. Press R to recondition it (you will type the last "
-        "four characters of its serial number first)."
-    ),
-    Stage.SMART: lambda: _("The disk's health (SMART) is being read."),
-    Stage.ERASING: lambda: _("The disk is being erased. Press A to stop."),
-    Stage.VERIFYING: lambda: _("The erasure is being checked by reading the disk back."),
-    Stage.DEPLOYING: lambda: _("The master image is being written to the disk."),
-    Stage.CANCELLED: lambda: _(
-        "Stopped on request: the disk is NOT fully erased. Start it again to finish."
-    ),
-    Stage.REFUSED: lambda: _("Station refuses to touch this disk, for this reason:"),
+STAGE_MEANING: dict[Stage, Callable[[], list[str]]] = {
+    Stage.WAITING: lambda: [
+        _("Press R to recondition it."),
+        _("You will type the last 4 characters of its serial number."),
+    ],
+    Stage.SMART: lambda: [_("The disk's health (SMART) is being read.")],
+    Stage.ERASING: lambda: [_("The disk is being erased."), _("Press A to stop.")],
+    Stage.VERIFYING: lambda: [_("The erasure is being checked: the disk is read back.")],
+    Stage.DEPLOYING: lambda: [_("The master image is being written to the disk.")],
+    Stage.CANCELLED: lambda: [
+        _("Start it again to finish: press R."),
+        _("Stopped on request: the disk is NOT fully erased."),
+    ],
+    Stage.REFUSED: lambda: [_("Station refuses to touch this disk, for this reason:")],
 }
 
 
@@ -72,14 +80,14 @@ def explain(row: DiskRow) -> list[str]:
     ]
     meaning = STAGE_MEANING.get(row.stage)
     if meaning is not None:
-        lines.append(meaning())
+        lines += meaning()
     lines += [f"- {reason.message.get(lang)}" for reason in row.inspection.eligibility.reasons]
     outcome = row.outcome
     if outcome is not None:
         # A stopped disk is not a failed one: its meaning (restart it) is said above,
         # never "set it aside for destruction".
         if outcome.result is not None and row.stage is not Stage.CANCELLED:
-            lines.append(RESULT_MEANING[outcome.result]())
+            lines += RESULT_MEANING[outcome.result]()
         if outcome.smart is not None:
             lines.append(_("Health (SMART): {word}").format(word=smart_word(outcome.smart)))
         plan = outcome.sanitize.plan if outcome.sanitize else None

@@ -448,3 +448,16 @@ async def test_a_frozen_drive_question_reaches_the_job_and_rings(make_loop, tmp_
         await pilot.press("r")
         await wait_for(pilot, lambda: screen.rows[device].stage.final, "the sequence ends")
     assert AskingServices.answers == ["replugged"]
+
+
+@pytest.mark.parametrize("lang", ["fr", "en"])
+def test_why_wording_is_short_one_idea_per_line(lang: str) -> None:
+    """Easy-to-read rules: each sentence fits on one line of the 76-column panel."""
+    from station.tui.i18n import set_language
+    from station.tui.why import RESULT_MEANING, STAGE_MEANING
+
+    set_language(lang)
+    for meaning in [*RESULT_MEANING.values(), *STAGE_MEANING.values()]:
+        for line in meaning():
+            assert len(line) <= 72, line
+            assert line.count(". ") == 0, line  # one sentence a line

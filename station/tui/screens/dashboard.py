@@ -92,6 +92,7 @@ class DashboardScreen(Screen[None]):
         self.rows: dict[str, DiskRow] = {}
         self.cancels: dict[str, threading.Event] = {}
         self.batch_paths: set[str] = set()
+        self.batch_summary_shown = False
         self.quitting: list[str] = []  # disks stopped because the operator quits
 
     def compose(self) -> ComposeResult:
@@ -338,9 +339,18 @@ class DashboardScreen(Screen[None]):
         batch = [self.rows[p] for p in sorted(self.batch_paths) if p in self.rows]
         if not batch or not all(r.stage.final for r in batch) or self.quitting:
             return
-        self.batch_paths = set()
+        if self.batch_summary_shown:
+            return
+        self.batch_summary_shown = True
         image = self.services.image[0].name if self.services.image else None
-        self.app.push_screen(TextScreen(_("End of the batch"), batch_lines(batch, image)))
+
+        def closed(_none: None) -> None:
+            # The batch's percentage stays on the bottom line until the summary is read.
+            self.batch_paths = set()
+            self.batch_summary_shown = False
+            self.refresh_status()
+
+        self.app.push_screen(TextScreen(_("End of the batch"), batch_lines(batch, image)), closed)
 
     def _finished(self, path: str) -> None:
         self.cancels.pop(path, None)
