@@ -18,6 +18,13 @@ from pathlib import Path
 import pytest
 
 ALLOWLIST_ENV = "STATION_DEVICE_ALLOWLIST"
+
+# The command line speaks the locale's language (LANG=fr_FR.UTF-8 gives French): the
+# tests that read its messages in English must not depend on the developer's locale.
+# Tests of the French messages set LANG themselves.
+os.environ["LANG"] = "C.UTF-8"
+for _name in ("LC_ALL", "LC_MESSAGES", "STATION_LANG"):
+    os.environ.pop(_name, None)
 REPO = Path(__file__).resolve().parent.parent
 _HARMLESS = (
     "/dev/null",

@@ -59,6 +59,14 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
         "reconditioning bench.",
     )
     parser.add_argument("--version", action="version", version=f"station {__version__}")
+    parser.add_argument(
+        "--lang",
+        dest="cli_lang",
+        choices=("fr", "en"),
+        default=None,
+        help="language of the messages (default: $STATION_LANG, else the locale's, e.g. "
+        "LANG=fr_FR.UTF-8)",
+    )
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for name in COMMANDS:
         if only is None or name == only:
@@ -68,13 +76,21 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     words = list(sys.argv[1:] if argv is None else argv)
-    word = next((w for w in words if not w.startswith("-")), None)
+    # The command word: the first that is not an option nor the value of --lang.
+    word = next(
+        (
+            w
+            for i, w in enumerate(words)
+            if not w.startswith("-") and words[i - 1 : i] != ["--lang"]
+        ),
+        None,
+    )
     module = next((name for name in COMMANDS if command_word(name) == word), None)
     parser = build_parser(only=module)
     args = parser.parse_args(words)
     log_file = configure_logging()
     log.info("station %s: %s", __version__, " ".join(words))
-    set_cli_language(getattr(args, "lang", None))
+    set_cli_language(getattr(args, "lang", None) or args.cli_lang)
     try:
         code: int = args.func(args)
     except StationError as exc:

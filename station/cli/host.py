@@ -8,6 +8,7 @@ import json
 from datetime import UTC, datetime
 from pathlib import Path
 
+from station.cli.lang import tr
 from station.cli.report_io import add_journal_options, open_journal, write_output
 from station.devices.hostinfo import collect_host_facts
 from station.domain.host import HostFacts, inventory_record
@@ -62,5 +63,10 @@ def run(args: argparse.Namespace) -> int:
     if args.record:
         with open_journal(args) as journal:
             stored = journal.append(inventory_record(facts, args.operator, now))
-        print(f"recorded host inventory: seq {stored.seq} ({stored.record_id[:16]}…)")
+        print(
+            tr(
+                f"recorded host inventory: seq {stored.seq} ({stored.record_id[:16]}…)",
+                f"inventaire de la machine enregistré : n° {stored.seq} ({stored.record_id[:16]}…)",
+            )
+        )
     return 0

@@ -8,6 +8,7 @@ import json
 import sys
 from pathlib import Path
 
+from station.cli.lang import tr
 from station.errors import ConfigError
 from station.journal.keys import load_or_create_bench_key
 from station.journal.store import Journal, default_journal_path
@@ -60,7 +61,12 @@ def run_export(args: argparse.Namespace) -> int:
         temporary.replace(args.file)
     except OSError as exc:
         raise ConfigError(f"cannot write {args.file}: {exc.strerror}") from exc
-    print(f"exported {len(chain)} records to {args.file}")
+    print(
+        tr(
+            f"exported {len(chain)} records to {args.file}",
+            f"{len(chain)} enregistrements exportés dans {args.file}",
+        )
+    )
     return 0
 
 
@@ -76,7 +82,12 @@ def run_key(args: argparse.Namespace) -> int:
 def run_check(args: argparse.Namespace) -> int:
     with _open(args) as journal:
         if journal.count() == 0:
-            print("the journal is empty: nothing recorded yet")
+            print(
+                tr(
+                    "the journal is empty: nothing recorded yet",
+                    "le journal est vide : rien n'est encore enregistré",
+                )
+            )
             return 0
         report = journal.verify()
         pending = journal.pending_count()

@@ -7,6 +7,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from station.cli.lang import tr
 from station.errors import SyncError, UsageError
 from station.journal.keys import load_or_create_bench_key
 from station.journal.store import Journal, default_journal_path
@@ -67,10 +68,16 @@ def run(args: argparse.Namespace) -> int:
         finally:
             client.close()
     print(
-        f"sent {summary.sent} record(s) to {url}"
-        + (f" ({summary.duplicates} already there)" if summary.duplicates else "")
-        + (f", and {summary.resent} the server had lost" if summary.resent else "")
-        + f"; {summary.pending} pending"
+        tr(
+            f"sent {summary.sent} record(s) to {url}"
+            + (f" ({summary.duplicates} already there)" if summary.duplicates else "")
+            + (f", and {summary.resent} the server had lost" if summary.resent else "")
+            + f"; {summary.pending} pending",
+            f"{summary.sent} enregistrement(s) envoyé(s) à {url}"
+            + (f" ({summary.duplicates} déjà là)" if summary.duplicates else "")
+            + (f", et {summary.resent} que le serveur avait perdu(s)" if summary.resent else "")
+            + f" ; {summary.pending} en attente",
+        )
     )
     if summary.error is not None:
         raise SyncError(summary.error)

@@ -12,6 +12,7 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
+from station.cli.lang import tr
 from station.cli.progress_line import ProgressPrinter, human_bytes
 from station.devices.runner import SubprocessRunner
 from station.devices.safety import inspect_target
@@ -75,7 +76,10 @@ def handle(args: argparse.Namespace) -> int:
     cancel = threading.Event()
 
     def stop(signum: int, frame: FrameType | None) -> None:
-        print("\nstopping after the current chunk…", file=sys.stderr)
+        print(
+            "\n" + tr("stopping after the current chunk…", "arrêt après le bloc en cours…"),
+            file=sys.stderr,
+        )
         cancel.set()
 
     previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGINT, signal.SIGTERM)}

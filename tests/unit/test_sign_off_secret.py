@@ -154,3 +154,14 @@ def test_cli_messages_follow_lang(tmp_path: Path, bench: Path, journal: Path) ->
     assert "daily log of " in english.stdout
     forced = run(tmp_path, *common, "--lang", "fr")
     assert "écrit dans" in forced.stdout
+
+
+def test_the_global_lang_option_and_other_commands(tmp_path: Path, journal: Path) -> None:
+    empty = str(tmp_path / "empty.sqlite3")
+    done = run(tmp_path, "--lang", "fr", "journal", "--journal", empty,
+               "--key-dir", str(tmp_path / "keys"), "check")  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert "le journal est vide" in done.stdout
+    english = run(tmp_path, "journal", "--journal", empty,
+                  "--key-dir", str(tmp_path / "keys"), "check")  # fmt: skip
+    assert "the journal is empty" in english.stdout
