@@ -50,6 +50,12 @@ echo "simulated disks: ${devices[*]}"
 
 bench="$work/demo-bench.yaml"
 cp profiles/bench/demo.yaml "$bench"
+# The supervisor signs the day with a secret (only its scrypt hash is stored). On a
+# real bench: station supervisor add formateur-01 --bench-profile banc.yaml (typed twice).
+DEMO_PIN=${DEMO_SUPERVISOR_PIN:-2468}
+printf '%s\n' "$DEMO_PIN" | "$PY" -m station supervisor add formateur-01 \
+  --bench-profile "$bench" --secret-stdin >/dev/null
+echo "supervisor: formateur-01, demo secret code $DEMO_PIN (press S, then V, to sign the day)"
 
 # The inventory server on 127.0.0.1 (a free port), its own SQLite file.
 if "$PY" -c "import fastapi, uvicorn" 2>/dev/null; then

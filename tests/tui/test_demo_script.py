@@ -36,6 +36,9 @@ def test_demo_sets_up_a_simulated_bench_and_cleans_up() -> None:
     assert all(d.startswith(("/dev/loop", "/tmp/station-demo.")) for d in devices)
     assert "approved" in done.stdout, done.stdout + done.stderr
     assert re.search(r'inventory_url: "http://127\.0\.0\.1:\d+"', done.stdout)
+    # The demo supervisor can sign: a secret hash, never the code itself, in the profile.
+    assert "demo secret code 2468" in done.stdout
+    assert re.search(r'"formateur-01": "scrypt\$16384\$8\$1\$[0-9a-f]+\$[0-9a-f]+"', done.stdout)
     # Cleaned up: no demo folder left and the loop devices detached.
     work = Path(re.sub(r"/laptop-01\.img$", "", devices[0]))
     if devices[0].startswith("/dev/loop"):

@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from pathlib import Path
 from typing import ClassVar
 
 import pytest
@@ -461,3 +462,23 @@ def test_why_wording_is_short_one_idea_per_line(lang: str) -> None:
         for line in meaning():
             assert len(line) <= 72, line
             assert line.count(". ") == 0, line  # one sentence a line
+
+
+async def test_docs_name_every_key_of_the_screens_as_they_read(snapshot_services):
+    """docs/tui.md matches the screen: each key of the bench and supervisor key bars is
+    documented with the word the screen shows."""
+    from station.tui.widgets import KeyBar
+
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "tui.md").read_text(encoding="utf-8")
+    app = StationApp(snapshot_services, lang="fr", operator="formateur-01")
+    async with app.run_test(size=(80, 25)) as pilot:
+        await wait_for(pilot, lambda: isinstance(app.screen, DashboardScreen), "dashboard")
+        keys = list(app.screen.query_one(KeyBar).keys)
+        await pilot.press("s")
+        keys += app.screen.query_one(KeyBar).keys
+    documented = [(k, label()) for k, label in keys if k not in ("F2", "^Q", "esc", "enter")]
+    assert len(documented) >= 12
+    for key, word in documented:
+        assert f"**{key} — {word}**" in doc, (key, word)
+    for filter_name in ("tout", "effacés", "avec réserves", "arrêtés", "échec"):
+        assert filter_name in doc
