@@ -102,7 +102,8 @@ async def test_single_disk_badge_login_wrong_then_right_code(make_loop, tmp_path
     # The journal follows time: the session opens, the drive is checked, then erased.
     assert kinds[0] == "disk_seen" and kinds.count("disk_seen") == 1, kinds
     assert kinds.index("smart_assessment") < kinds.index("overwrite_pass"), kinds
-    assert kinds[-1] == "verification", kinds
+    # The erase ends on its verification; then the machine it goes into is recorded.
+    assert kinds[-2:] == ["verification", "host_inventory"], kinds
 
 
 async def test_batch_runs_every_eligible_disk_after_one_confirmation(make_loop, tmp_path):
@@ -128,7 +129,7 @@ async def test_batch_runs_every_eligible_disk_after_one_confirmation(make_loop, 
         assert [screen.rows[d].stage for d in devices] == [Stage.DONE, Stage.DONE]
         assert screen.rows[refused].stage is Stage.REFUSED
         await wait_for(pilot, lambda: isinstance(app.screen, TextScreen), "batch summary")
-        panel = " ".join(str(s.content) for s in app.screen.query("Static"))
+        panel = " ".join(str(s.content) for s in app.screen.query(Static))
         assert "Fin du lot" in panel and "2 disques du lot terminés" in panel
         assert "2 terminés · 0 échec" in screen.summary()
         assert "lot 100 %" in screen.summary()

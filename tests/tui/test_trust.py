@@ -11,7 +11,7 @@ from typing import ClassVar
 
 import pytest
 from pypdf import PdfReader
-from textual.widgets import DataTable, Input, OptionList
+from textual.widgets import DataTable, Input, OptionList, Static
 
 from station.domain.bench_profile import BenchProfile
 from station.jobs.bench_sequence import Stage, StageUpdate
@@ -51,7 +51,7 @@ pytestmark = [pytest.mark.tui, pytest.mark.anyio]
 
 
 def panel_text(app: StationApp) -> str:
-    return " ".join(str(s.content) for s in app.screen.query("Static"))
+    return " ".join(str(s.content) for s in app.screen.query(Static))
 
 
 def records(services) -> list:
@@ -182,7 +182,9 @@ async def test_a_stopped_disk_is_not_a_failed_disk(make_loop, tmp_path):
         await pilot.press("escape", "s")
         assert "arrêté" in str(app.screen.query_one("#log", DataTable).get_row_at(0)[3])
     with Journal(services.journal.path, services.journal.key) as journal:
-        certificate = build_certificate(journal, services.disks.inspect(device).identity.serial)
+        serial = services.disks.inspect(device).identity.serial
+        assert serial is not None
+        certificate = build_certificate(journal, serial)
     assert certificate.facts["stopped"] is True
     pdf = tmp_path / "stopped.pdf"
     pdf.write_bytes(certificate_pdf(certificate, "fr"))
@@ -270,7 +272,7 @@ async def test_messages_wrap_and_the_why_panel_says_what_was_checked(make_loop, 
         )
         screen.notice(long)
         await pilot.pause()
-        notice = screen.query_one("#notice")
+        notice = screen.query_one("#notice", Static)
         assert notice.size.height >= 2  # wrapped, not cut at 80 columns
         assert "29" in str(notice.content)
 
@@ -348,6 +350,7 @@ async def test_certificate_and_label_from_the_screen_and_station_label_by_tag(ma
         assert "Non imprimé" in notice
     folder = services.data_dir / "documents"
     serial = services.disks.inspect(device).identity.serial
+    assert serial is not None
     certificate = folder / f"certificat-{serial}.pdf"
     label = folder / "etiquette-EPN-0042.pdf"
     assert str(certificate) in notice and str(label) in notice
