@@ -485,3 +485,42 @@ async def test_docs_name_every_key_of_the_screens_as_they_read(snapshot_services
         assert f"**{key} — {word}**" in doc, (key, word)
     for filter_name in ("tout", "effacés", "avec réserves", "arrêtés", "échec"):
         assert filter_name in doc
+
+
+@pytest.mark.server
+async def test_sync_badge_says_online_only_once_a_record_was_pushed(make_loop, tmp_path):
+    """A real inventory server on 127.0.0.1 that answers from the start: the badge stays
+    "connexion…" until the first record of the bench is acknowledged."""
+    import base64
+
+    from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+
+    from station.sync.client import InventoryClient
+    from tests.server.conftest import Api, start_server
+
+    handle = start_server(f"sqlite:///{tmp_path / 'inventory.db'}")
+    try:
+        device = make_loop(4 * MIB, name="laptop")
+        services = make_services(tmp_path, [device])
+        services.bench = services.bench.model_copy(update={"inventory_url": handle.url})
+        key = services.journal.key
+        raw = key.public_key.public_bytes(Encoding.Raw, PublicFormat.Raw)
+        client = InventoryClient(handle.url)
+        client.enrol(key.bench_id, "banc-test", base64.b64encode(raw).decode())
+        client.close()
+        Api(handle.url).admin(f"/v1/admin/benches/{key.bench_id}/approve").raise_for_status()
+        app = StationApp(services, lang="fr", operator="stagiaire-01")
+        async with app.run_test(size=(80, 25)) as pilot:
+            await wait_for(pilot, lambda: isinstance(app.screen, DashboardScreen), "dashboard")
+            dashboard(app).refresh_status()
+            assert "en ligne" not in text_of(app, "#sync")  # nothing was sent yet
+            await finish_one(app, pilot, services, device)
+
+            def online() -> bool:
+                dashboard(app).refresh_status()
+                return "Inventaire en ligne" in text_of(app, "#sync")
+
+            await wait_for(pilot, online, "the records pushed and acknowledged")
+        assert services.sync_state.snapshot().sent > 0
+    finally:
+        handle.stop()
