@@ -18,6 +18,7 @@ packages=(
   # server tier: a real PostgreSQL
   postgresql
   fonts-dejavu-core poppler-utils zbar-tools chromium  # reports: PDF font; tests read PDFs, QR codes, the web page
+  cups-client  # lp: the screen prints certificates and labels when the bench names a queue
 )
 
 missing=()
