@@ -67,7 +67,12 @@ class DailyLog:
 
     @property
     def failures(self) -> int:
-        return sum(1 for line in self.lines if line.result == "failed" or line.failures)
+        # A disk stopped on request is not erased, but it did not fail either.
+        return sum(
+            1
+            for line in self.lines
+            if not line.stopped and (line.result == "failed" or line.failures)
+        )
 
 
 def build_daily_log(

@@ -93,7 +93,11 @@ def failure_reasons(body: Body) -> list[LocalizedText]:
         test, status = body.get("test"), body.get("status")
         reasons.append(localized(f"autotest {test} : {status}", f"self-test {test}: {status}"))
     if kind == "overwrite_pass":
-        if not body.get("completed"):
+        if body.get("stopped") == "cancelled":
+            reasons.append(
+                localized(f"passe {index} arrêtée à la demande", f"pass {index} stopped on request")
+            )
+        elif not body.get("completed"):
             reasons.append(localized(f"passe {index} non terminée", f"pass {index} not completed"))
         if body.get("bad_ranges"):
             count = len(body["bad_ranges"])

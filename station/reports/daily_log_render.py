@@ -28,6 +28,7 @@ RESULTS = {
     "cleared": ("effacé", "cleared"),
     "cleared_with_warnings": ("effacé avec réserves", "cleared with warnings"),
     "failed": ("échec", "failed"),
+    "cancelled": ("arrêté", "stopped"),
 }
 HEADER = {
     "fr": [
@@ -67,7 +68,7 @@ def line_cells(log: DailyLog, line: LogLine, lang: Lang) -> list[str]:
         line.serial or "—",
         ", ".join(line.operators),
         ", ".join(_pick(STEPS, step, lang) for step in line.steps),
-        _pick(RESULTS, line.result, lang),
+        _pick(RESULTS, "cancelled" if line.stopped else line.result, lang),
         "; ".join(reason.get(lang) for reason in line.failures),
         "; ".join(line.licences),
         "—" if line.unsynced is None else str(line.unsynced),

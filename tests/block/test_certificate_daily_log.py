@@ -136,8 +136,9 @@ def test_daily_log_csv_pdf_and_sign_off(day_of_work: Path) -> None:
     header, lines = rows[0], [row for row in rows[1:] if len(row) == len(rows[0])]
     assert header[:5] == ["Date", "Poste", "Début", "Fin", "Durée (min)"]
     by_result = {row[header.index("Résultat")]: row for row in lines}
-    assert set(by_result) >= {"effacé", "échec"}
-    good, failed = by_result["effacé"], by_result["échec"]
+    # The cut disk was stopped on request: "arrêté", never "échec" (it did not fail).
+    assert set(by_result) >= {"effacé", "arrêté"} and "échec" not in by_result
+    good, failed = by_result["effacé"], by_result["arrêté"]
     assert good[0] == today() and good[1] == BENCH
     assert datetime.strptime(good[2], "%d/%m/%Y %H:%M")  # dd/mm/yyyy for LibreOffice
     assert "," in good[4] or good[4].isdigit()  # decimal comma, never a point
@@ -145,7 +146,7 @@ def test_daily_log_csv_pdf_and_sign_off(day_of_work: Path) -> None:
     assert "LENOVO ThinkPad T480" in good[header.index("Machine")]
     assert good[header.index("Opérateur")] == "op-7"
     assert failed[header.index("Opérateur")] == "op-9"
-    assert failed[header.index("Échecs et raisons")]  # the reason is said
+    assert "arrêtée à la demande" in failed[header.index("Échecs et raisons")]  # and why
     licence = next(row for row in lines if row[header.index("Licences (empreinte)")])
     assert "windows-10-pro: sha256" in licence[header.index("Licences (empreinte)")]
     assert int(good[header.index("Non synchronisés")]) > 0

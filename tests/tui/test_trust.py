@@ -324,6 +324,7 @@ async def test_supervisor_opens_a_line_and_filters_what_needs_a_look(make_loop, 
         assert "avec réserves · 0 ligne affichée" in text_of(app, "#summary")
         await pilot.press("f")
         assert "arrêté · 1 ligne affichée" in text_of(app, "#summary")
+        assert "0 échec" in text_of(app, "#summary")  # stopped is not counted as failed
 
 
 # -- what the trainee did is visible ------------------------------------------------------

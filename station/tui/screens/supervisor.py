@@ -147,7 +147,10 @@ class SupervisorScreen(Screen[None]):
                 Text(start),
                 Text(what[:24] or "-"),
                 Text(", ".join(line.operators)[:13]),
-                Text(result_word(line_result(line)) + (" !" if line.failures else "")),
+                Text(
+                    result_word(line_result(line))
+                    + (" !" if line.failures and not line.stopped else "")
+                ),
                 Text(duration(line.duration_s, language())),
             )
         self.query_one("#summary", Static).update(self.summary(len(lines)))
