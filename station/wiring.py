@@ -55,7 +55,7 @@ from station.reports.certificate import all_records, build_certificate
 from station.reports.certificate_pdf import certificate_pdf
 from station.reports.daily_log import DailyLog
 from station.reports.daily_sources import journal_daily_log, prove_supervisor, sign_off
-from station.reports.host_labels import host_label
+from station.reports.host_labels import host_key_of_disk, host_label
 from station.reports.labels import STOCKS, labels_pdf
 from station.reports.wording import PARIS
 from station.sync.client import InventoryClient
@@ -329,7 +329,10 @@ class Services:
         records = all_records(self.journal)
         made.certificate = folder / f"certificat-{_file_part(serial)}.pdf"
         write_whole(made.certificate, certificate_pdf(certificate, "fr"))
-        label = host_label(records, asset_tag, None) if asset_tag else None
+        # The machine by the tag scanned on the screen, else the one recorded with this
+        # disk (its firmware serial, when Station boots on the machine itself).
+        key = asset_tag or host_key_of_disk(records, serial)
+        label = host_label(records, key, None) if key else None
         if label is not None:
             made.label = folder / f"etiquette-{_file_part(label.asset_tag)}.pdf"
             write_whole(made.label, labels_pdf([label], STOCKS["62x29"]))

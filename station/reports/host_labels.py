@@ -7,6 +7,19 @@ from station.journal.store import StoredRecord
 from station.reports.labels import AssetLabel
 
 
+def host_key_of_disk(records: list[StoredRecord], disk_serial: str) -> str | None:
+    """The asset tag (else the serial) of the newest machine recorded with this disk."""
+    for record in reversed(records):
+        if record.kind != "host_inventory":
+            continue
+        body = record.body()
+        if any(d.get("serial") == disk_serial for d in body.get("disks") or []):
+            host = body.get("host") or {}
+            found = host.get("asset_tag") or host.get("serial")
+            return str(found) if found else None
+    return None
+
+
 def host_label(records: list[StoredRecord], key: str, url: str | None) -> AssetLabel | None:
     """The label of the newest host inventory whose serial or asset tag is `key`."""
     wanted = key.strip().lower()
