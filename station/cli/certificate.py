@@ -1,6 +1,7 @@
 """`station certificate DISK_SERIAL|RECORD_ID --out FILE.pdf [--json FILE] [--lang en]`:
-a disk's certificate of erasure from its signed records; `--host`/`--batch` put every
-disk of one machine, or every disk judged in a time window, in one summary PDF."""
+a disk's certificate of erasure from its signed records; `--host`, `--lot` and
+`--batch-day` put every disk of one machine, of one donation lot, or judged on one day in
+one document (summary table, then each certificate), with `--csv` for the table."""
 
 from __future__ import annotations
 
@@ -11,10 +12,17 @@ from pathlib import Path
 from station.cli.lang import doc_lang, result_fr, tr
 from station.cli.report_io import add_journal_options, open_journal, write_output
 from station.errors import UsageError
-from station.reports.batch import batch_pdf, host_certificates, window_certificates
+from station.reports.batch import (
+    batch_csv,
+    batch_pdf,
+    host_certificates,
+    lot_certificates,
+    window_certificates,
+)
 from station.reports.certificate import build_certificate
 from station.reports.certificate_pdf import certificate_pdf
 from station.reports.wording import parse_day
+from station.reports.workshop import WORKSHOP_ENV, find_workshop
 from station.sync.client import URL_ENV, server_url
 
 
@@ -33,26 +41,48 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser.add_argument(
         "--server", metavar="URL", default=None, help=f"inventory URL for the QR (${URL_ENV})"
     )
-    parser.add_argument("--host", metavar="HOST_SERIAL", help="every disk of this machine")
+    parser.add_argument(
+        "--host", metavar="HOST_SERIAL|ASSET_TAG", help="every disk of this machine"
+    )
+    parser.add_argument("--lot", metavar="LOT", help="every disk of this donation lot")
+    parser.add_argument(
+        "--csv", type=Path, default=None, metavar="FILE.csv", help="the summary table as CSV"
+    )
+    parser.add_argument(
+        "--workshop",
+        type=Path,
+        default=None,
+        metavar="FILE.yaml",
+        help=f"workshop profile: name, address, SIRET (${WORKSHOP_ENV})",
+    )
     parser.add_argument("--batch-day", metavar="DD/MM/YYYY", help="every disk erased that day")
     add_journal_options(parser)
     parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    chosen = [x for x in (args.subject, args.host, args.batch_day) if x]
+    chosen = [x for x in (args.subject, args.host, args.lot, args.batch_day) if x]
     if len(chosen) != 1:
         raise UsageError(
             tr(
-                "give one of: a disk serial or record id, --host, --batch-day",
-                "donnez un seul de : numéro de série ou id d'enregistrement, --host, --batch-day",
+                "give one of: a disk serial or record id, --host, --lot, --batch-day",
+                "donnez un seul de : numéro de série ou id d'enregistrement, --host, --lot, "
+                "--batch-day",
             )
         )
     url = server_url(args.server)
+    workshop = find_workshop(args.workshop)
     with open_journal(args) as journal:
         if args.subject:
+            if args.csv is not None:
+                raise UsageError(
+                    tr(
+                        "--csv is for documents of several disks (--lot, --host)",
+                        "--csv sert aux documents de plusieurs disques (--lot, --host)",
+                    )
+                )
             certificate = build_certificate(journal, args.subject, inventory_url=url)
-            write_output(args.out, certificate_pdf(certificate, doc_lang(args)))
+            write_output(args.out, certificate_pdf(certificate, doc_lang(args), workshop))
             if args.json is not None:
                 text = json.dumps(certificate.to_json(doc_lang(args)), indent=1, ensure_ascii=False)
                 write_output(args.json, (text + "\n").encode())
@@ -64,8 +94,12 @@ def run(args: argparse.Namespace) -> int:
                 )
             )
             return 0
+        donor = None
         if args.host:
             title, certificates = args.host, host_certificates(journal, args.host, url)
+        elif args.lot:
+            title, certificates = f"lot {args.lot}", lot_certificates(journal, args.lot, url)
+            donor = next((c.facts["donor"] for c in certificates if c.facts.get("donor")), None)
         else:
             try:
                 day = parse_day(args.batch_day)
@@ -79,11 +113,14 @@ def run(args: argparse.Namespace) -> int:
                     f"aucun disque effacé pour {title} dans ce journal",
                 )
             )
-        write_output(args.out, batch_pdf(title, certificates, doc_lang(args)))
+        write_output(args.out, batch_pdf(title, certificates, doc_lang(args), workshop, donor))
         print(
             tr(
                 f"summary of {len(certificates)} disk(s) written to {args.out}",
                 f"récapitulatif de {len(certificates)} disque(s) écrit dans {args.out}",
             )
         )
+        if args.csv is not None:
+            write_output(args.csv, batch_csv(certificates, doc_lang(args)))
+            print(tr(f"summary table written to {args.csv}", f"tableau écrit dans {args.csv}"))
         return 0

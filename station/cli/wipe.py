@@ -21,6 +21,7 @@ from station.errors import UsageError
 from station.jobs.profiles import load_wipe_profile
 from station.jobs.sanitize import SanitizeOutcome, UnfreezeChoice, outcome_json, run_sanitize
 from station.jobs.wipe import WipeRequest, ensure_eligible
+from station.jobs.wipe_records import Provenance
 from station.wiring import build_services
 
 EXIT_BY_RESULT = {
@@ -46,6 +47,15 @@ def register(subparsers: Any) -> None:
     parser.add_argument("--json", metavar="FILE", help="write the result as JSON to FILE")
     parser.add_argument(
         "--operator", default="bench", help="pseudonymous id of the person at the bench"
+    )
+    parser.add_argument(
+        "--asset-tag",
+        metavar="TAG",
+        help="inventory number of the machine the disk comes from (printed on its certificate)",
+    )
+    parser.add_argument("--lot", metavar="LOT", help="the donation lot the disk belongs to")
+    parser.add_argument(
+        "--donor", metavar="ORGANISATION", help="who gave the lot (an organisation's name)"
     )
     parser.add_argument(
         "--fresh", action="store_true", help="start over even if an interrupted wipe can resume"
@@ -90,6 +100,7 @@ def handle(args: argparse.Namespace) -> int:
             profile,
             checkpoints=None if args.no_checkpoint else services.checkpoints,
             operator=args.operator,
+            provenance=Provenance(asset_tag=args.asset_tag, lot=args.lot, donor=args.donor),
             fresh=args.fresh,
             journal=services.journal,
         )

@@ -15,6 +15,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
+from station.domain.manufacturer import manufacturer_of
 from station.domain.results import Result, worst
 from station.errors import RecordError
 
@@ -61,15 +62,26 @@ def certificate_facts(bodies: Sequence[Body]) -> dict[str, Any]:
     first_work = min((str(body.get("created_at")) for body in work), default=None)
     disk = dict(disk_bodies[-1]["disk"])
     started, ended = _times(bodies, passes, purges, checks)
+    erasure = [*seen, *passes, *purges, *checks]
     return {
         "disk": _disk(disk, seen, of_kind.get("hpa_dco_change", [])),
-        "source_device": _source_device(disk, of_kind.get("host_inventory", [])),
+        "source_device": _source_device(
+            disk, seen, of_kind.get("host_inventory", []), of_kind.get("image_deploy", [])
+        ),
+        "lot": _last_said(seen, "lot"),
+        "donor": _last_said(seen, "donor"),
         "method": _method(passes, purges),
         "technique": _technique(passes, purges),
         "passes": [_pass(body) for body in passes],
         "purge_commands": [_purge(body) for body in purges],
         "tools": _tools(bodies, passes),
-        "commands": [_command(c) for body in bodies for c in body.get("commands") or []],
+        # Only the erasure's own commands: the image deploy has its section (`deploy`).
+        "commands": [
+            _command(c)
+            for body in [*of_kind.get("hpa_dco_change", []), *purges]
+            for c in body.get("commands") or []
+        ],
+        "deploy": [_deploy(body) for body in of_kind.get("image_deploy", [])],
         "verification": _verification(checks[-1]) if checks else None,
         "smart_before": _smart(of_kind.get("smart_assessment", []), first_work, before=True),
         "smart_after": _smart(of_kind.get("smart_assessment", []), first_work, before=False),
@@ -79,9 +91,10 @@ def certificate_facts(bodies: Sequence[Body]) -> dict[str, Any]:
         "throughput": _throughput(passes),
         "result": erasure_result(bodies),
         "stopped": stopped_on_request(passes, checks),
-        "operator": disk_bodies[-1].get("operator"),
+        "operator": (erasure or disk_bodies)[-1].get("operator"),
         "bench_id": disk_bodies[-1].get("bench_id"),
-        "profile": disk_bodies[-1].get("profile"),
+        # The erasure's profile, not that of a later step (an image deploy has its own).
+        "profile": (erasure or disk_bodies)[-1].get("profile"),
         "supervisor": _supervisor(of_kind.get("supervisor_signoff", [])),
         "destination": None,  # no record carries it yet: printed as "not recorded"
         "records": [
@@ -123,11 +136,20 @@ def _disk(disk: Body, seen: list[Body], changes: list[Body]) -> dict[str, Any]:
     hpa = [body for body in changes if body.get("feature") == "hpa"]
     dco = [body for body in changes if body.get("feature") == "dco"]
     native = next((b["native_max_sectors"] for b in changes if b.get("native_max_sectors")), None)
+    maker = manufacturer_of(
+        model_family=_last_said(seen, "model_family"),
+        wwn=disk.get("wwn"),
+        model=disk.get("model"),
+        vendor=_last_said(seen, "vendor") or disk.get("vendor"),
+    )
     return {
-        "manufacturer": disk.get("vendor"),
+        "manufacturer": maker[0] if maker else None,
+        "manufacturer_from": maker[1] if maker else None,
+        "model_family": _last_said(seen, "model_family"),
         "model": disk.get("model"),
         "serial": disk.get("serial"),
         "wwn": disk.get("wwn"),
+        "firmware": _last_said(seen, "firmware"),
         "capacity_bytes": disk.get("size_bytes"),
         "path": disk.get("path"),
         "media_type": last_seen.get("media_kind"),
@@ -139,6 +161,11 @@ def _disk(disk: Body, seen: list[Body], changes: list[Body]) -> dict[str, Any]:
     }
 
 
+def _last_said(bodies: list[Body], field: str) -> Any:
+    """The latest non-empty value of `field` among `bodies` (None when none says it)."""
+    return next((body[field] for body in reversed(bodies) if body.get(field)), None)
+
+
 def _change(body: Body) -> dict[str, Any]:
     return {
         "action": body.get("action"),
@@ -147,12 +174,42 @@ def _change(body: Body) -> dict[str, Any]:
     }
 
 
-def _source_device(disk: Body, hosts: list[Body]) -> dict[str, Any] | None:
+def _source_device(
+    disk: Body, seen: list[Body], hosts: list[Body], deploys: list[Body]
+) -> dict[str, Any] | None:
+    """The machine the disk came from: its host inventory (SMBIOS), else the host of its
+    image deploy; the asset tag from whichever record says it, the wipe's first (what the
+    operator typed for this erasure), then the deploy's, then the inventory's."""
     key = disk_key(disk)
+    host: dict[str, Any] = {}
     for body in reversed(hosts):
         if any(disk_key(other) == key for other in body.get("disks") or []):
-            return dict(body.get("host") or {})
-    return None
+            host = dict(body.get("host") or {})
+            host["asset_tag_from"] = "host_inventory" if host.get("asset_tag") else None
+            break
+    deployed = [dict(body.get("host") or {}) for body in deploys if body.get("host")]
+    if not host and deployed:
+        host = deployed[-1]
+        host["asset_tag_from"] = "image_deploy" if host.get("asset_tag") else None
+    tag_from_deploy = next((d["asset_tag"] for d in reversed(deployed) if d.get("asset_tag")), None)
+    typed = _last_said(seen, "asset_tag")
+    if typed:
+        host["asset_tag"], host["asset_tag_from"] = typed, "disk_seen"
+    elif tag_from_deploy and not host.get("asset_tag"):
+        host["asset_tag"], host["asset_tag_from"] = tag_from_deploy, "image_deploy"
+    return host or None
+
+
+def _deploy(body: Body) -> dict[str, Any]:
+    return {
+        "image_name": body.get("image_name"),
+        "image_sha256": body.get("image_sha256"),
+        "outcome": body.get("outcome"),
+        "verified": body.get("verified"),
+        "profile": body.get("profile"),
+        "at": body.get("created_at"),
+        "commands": [_command(c) for c in body.get("commands") or []],
+    }
 
 
 def _method(passes: list[Body], purges: list[Body]) -> str | None:
@@ -205,18 +262,28 @@ def _command(command: Body) -> dict[str, Any]:
     }
 
 
-def _tools(bodies: Sequence[Body], passes: list[Body]) -> list[str]:
-    names: dict[str, None] = {}
+def _tools(bodies: Sequence[Body], passes: list[Body]) -> list[dict[str, Any]]:
+    """Each tool once, with its version and what it was used for (`overwrite`: wrote the
+    passes; `command`: ran as an external command)."""
+    found: dict[tuple[str, str | None, str], None] = {}
     for body in passes:
         # Records made before passes named their tool say only "station".
         tool = body.get("tool") or {"name": "station"}
-        label = " ".join(str(p) for p in (tool.get("name"), tool.get("version")) if p)
-        names[f"{label} (overwrite)"] = None
+        found[(str(tool.get("name")), _version(tool), "overwrite")] = None
     for body in bodies:
         for command in body.get("commands") or []:
             tool = command.get("tool") or {}
-            names[" ".join(str(p) for p in (tool.get("name"), tool.get("version")) if p)] = None
-    return list(names)
+            found[(str(tool.get("name")), _version(tool), "command")] = None
+    return [{"name": n, "version": v, "use": use} for n, v, use in found]
+
+
+def _version(tool: Body) -> str | None:
+    """The version without the tool's name ('smartctl 7.3' says smartctl twice)."""
+    version = str(tool.get("version") or "").strip()
+    name = str(tool.get("name") or "")
+    if name and version.lower().startswith(name.lower()):
+        version = version[len(name) :].strip()
+    return version or None
 
 
 def _verification(body: Body) -> dict[str, Any]:
@@ -224,6 +291,7 @@ def _verification(body: Body) -> dict[str, Any]:
         "mode": body.get("mode"),
         "coverage_percent": body.get("coverage_percent"),
         "seed_hex": body.get("seed_hex"),
+        "extent_percent": body.get("extent_percent"),
         "subsections": body.get("subsections"),
         "expected": body.get("expected"),
         "bytes_checked": body.get("bytes_checked"),
@@ -274,11 +342,9 @@ def _throughput(passes: list[Body]) -> dict[str, Any] | None:
     rates = [float(body["rate_bps"]) for body in passes if body.get("rate_bps")]
     if not passes:
         return None
-    sampled = all(body.get("throughput_mbps") for body in passes)
-    return {
-        "average_mbps": round(sum(rates) / len(rates) / 1e6, 1) if rates else None,
-        "curve": "per_slice" if sampled else "per_pass_average",
-    }
+    # Per-slice samples are not charted: they were timed before the data reached the
+    # device (page cache), so only each pass's whole-disk average is stated.
+    return {"average_mbps": round(sum(rates) / len(rates) / 1e6, 1) if rates else None}
 
 
 def erasure_result(bodies: Sequence[Body]) -> str | None:

@@ -165,6 +165,9 @@ class _DiskStep(RecordHeader):
     disk: DiskRef
 
 
+AssetTag = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[^\x00-\x1f]+$")]
+
+
 class DiskSeen(_DiskStep):
     kind: Literal["disk_seen"] = "disk_seen"
     slot: str | None = None
@@ -172,6 +175,15 @@ class DiskSeen(_DiskStep):
     media_kind: str | None = None
     eligible: bool
     refusals: list[str] = Field(default_factory=list, description="refusal codes")
+    # The drive's identity beyond DiskRef, for the certificate's manufacturer line.
+    vendor: str | None = Field(default=None, max_length=64)
+    model_family: str | None = Field(default=None, max_length=128)
+    firmware: str | None = Field(default=None, max_length=64)
+    # What the operator said about the machine the disk came from (the certificate's
+    # asset tag and lot; a donor is an organisation, never a person's name).
+    asset_tag: AssetTag | None = None
+    lot: AssetTag | None = None
+    donor: str | None = Field(default=None, max_length=200)
 
 
 class SmartAssessment(_DiskStep):

@@ -39,7 +39,7 @@ from station.jobs.sanitize import (
     run_sanitize,
 )
 from station.jobs.wipe import WipeRequest, ensure_eligible
-from station.jobs.wipe_records import disk_seen_body
+from station.jobs.wipe_records import Provenance, disk_seen_body
 from station.journal.store import Journal
 
 log = logging.getLogger(__name__)
@@ -197,6 +197,7 @@ def _run(
         request.wipe,
         checkpoints=request.checkpoints,
         operator=request.operator,
+        provenance=Provenance(asset_tag=request.asset_tag),
         inspect=request.inspect,
         journal=request.journal,
         record_disk_seen=False,  # the sequence opened the session before SMART
@@ -337,6 +338,7 @@ def _record_disk_seen(
         request.operator,
         request.wipe.name,
         utc_now(),
+        Provenance(asset_tag=request.asset_tag),
     )
     outcome.record_ids += [s.record_id for s in request.journal.append_many([body])]
 

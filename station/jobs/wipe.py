@@ -41,7 +41,7 @@ from station.jobs.checkpoint import Checkpoint, CheckpointStore, profile_digest
 from station.jobs.overwrite import DEFAULT_CHUNK, write_pass
 from station.jobs.patterns import PatternSource, source_for
 from station.jobs.verify import plan_extents, read_back
-from station.jobs.wipe_records import RecordSink, records_for
+from station.jobs.wipe_records import Provenance, RecordSink, records_for
 
 log = logging.getLogger(__name__)
 
@@ -54,6 +54,8 @@ class WipeRequest:
     profile: WipeProfile
     checkpoints: CheckpointStore | None = None
     operator: str | None = None
+    # Asset tag, lot and donor as the operator gave them (the certificate prints them).
+    provenance: Provenance | None = None
     fresh: bool = False  # ignore (and replace) a checkpoint left by an earlier run
     chunk: int = DEFAULT_CHUNK
     inspect: Callable[[str], TargetInspection] = field(default=inspect_target)
@@ -225,6 +227,7 @@ def run_wipe(
                 request.operator or "bench",
                 len(profile.passes),
                 with_disk_seen=request.record_disk_seen,
+                provenance=request.provenance,
             )
             stored = request.journal.append_many(bodies)
             report.record_ids = [item.record_id for item in stored]

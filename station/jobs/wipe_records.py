@@ -9,6 +9,7 @@ every pass, with `resumed` and `resumed_from` saying what happened.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
@@ -45,16 +46,37 @@ def disk_ref(report: WipeReport) -> DiskRef:
     return disk_ref_of(report.target)
 
 
+@dataclass(frozen=True)
+class Provenance:
+    """What the operator said about where the disk comes from (all optional)."""
+
+    asset_tag: str | None = None
+    lot: str | None = None
+    donor: str | None = None
+
+
 def disk_seen_body(
-    identity: DiskIdentity, disk: DiskRef, operator: str, profile: str, at: datetime
+    identity: DiskIdentity,
+    disk: DiskRef,
+    operator: str,
+    profile: str,
+    at: datetime,
+    provenance: Provenance | None = None,
 ) -> DiskSeen:
-    """The record that opens a disk's session: which disk, where, judged eligible."""
+    """The record that opens a disk's session: which disk, where, judged eligible, and
+    where it comes from (the certificate's asset tag, lot and donor)."""
+    about = provenance or Provenance()
     return DiskSeen(
         created_at=at,
         slot=None if identity.slot is None else str(identity.slot),
         bus=identity.bus.value,
         media_kind=identity.media_kind.value,
         eligible=True,
+        vendor=identity.vendor,
+        firmware=identity.firmware,
+        asset_tag=about.asset_tag or None,
+        lot=about.lot or None,
+        donor=about.donor or None,
         operator=operator,
         profile=profile,
         disk=disk,
@@ -68,13 +90,16 @@ def records_for(
     pass_count: int,
     *,
     with_disk_seen: bool = True,
+    provenance: Provenance | None = None,
 ) -> list[StepBody]:
     """The wipe's records; without its DiskSeen when the caller already recorded one
     (the bench sequence, a purge attempt before this Clear)."""
     disk = disk_ref(report)
     bodies: list[StepBody] = []
     if with_disk_seen:
-        bodies.append(disk_seen_body(identity, disk, operator, report.profile, report.started_at))
+        bodies.append(
+            disk_seen_body(identity, disk, operator, report.profile, report.started_at, provenance)
+        )
     for done in report.passes:
         ended = done.ended_at or report.ended_at or report.started_at
         bodies.append(

@@ -26,7 +26,7 @@ from cryptography.hazmat.primitives.serialization import (
     load_pem_public_key,
 )
 
-from station.errors import ConfigError, JournalError
+from station.errors import ConfigError, JournalError, StationError
 from station.journal.envelope import key_id
 from station.paths import data_dir
 
@@ -98,12 +98,19 @@ def load_public_key(path: Path) -> Ed25519PublicKey:
         data = path.read_bytes()
     except OSError as exc:
         raise ConfigError(f"cannot read public key {path}: {exc.strerror}") from exc
+    return parse_public_key(data, str(path))
+
+
+def parse_public_key(
+    data: bytes, where: str, error: type[StationError] = ConfigError
+) -> Ed25519PublicKey:
+    """An Ed25519 public key from PEM bytes; `error` (naming `where`) when it is not one."""
     try:
         key = load_pem_public_key(data)
     except ValueError as exc:
-        raise ConfigError(f"{path} is not a PEM public key: {exc}") from exc
+        raise error(f"{where} is not a PEM public key: {exc}") from exc
     if not isinstance(key, Ed25519PublicKey):
-        raise ConfigError(f"{path} is not an Ed25519 public key")
+        raise error(f"{where} is not an Ed25519 public key")
     return key
 
 

@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from station.domain.certificate import certificate_facts, disk_key
-from station.domain.certificate_qr import QrClaim, qr_payload
+from station.domain.certificate_qr import QrClaim, page_url, qr_payload
 from station.errors import UsageError
 from station.journal.chain import verify_record
 from station.journal.store import Journal, StoredRecord
@@ -83,7 +83,11 @@ def certificate_from(
     public = {journal.key.keyid: journal.key.public_key}
     bodies = [verify_record(r.envelope, public, where=f"journal seq {r.seq}") for r in ordered]
     anchor = session[-1].record_id
-    url = f"{inventory_url.rstrip('/')}/v1/records/{anchor}" if inventory_url else None
+    url = (
+        page_url(inventory_url, anchor, journal.bench_id, journal.key.keyid)
+        if inventory_url
+        else None
+    )
     claim = QrClaim(journal.bench_id, journal.key.keyid, [r.record_id for r in ordered], url)
     return Certificate(
         facts=certificate_facts(bodies),

@@ -1,114 +1,170 @@
-"""The certificate of erasure as a printed document (PDF, French or English)."""
+"""The certificate of erasure as a printed document (PDF, French or English).
+
+Page 1 is for the donor: the workshop, the machine and the disk, the method named as
+NIST SP 800-88 Rev. 2 and IEEE 2883 name it, the result in plain words, and a QR code.
+The technical annex follows. The PDF carries its own proof: the certificate JSON (signed
+envelopes and facts) and the bench's public key are embedded as associated files
+(PDF/A-3 style), which `station verify cert.pdf` reads back.
+"""
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
-from typing import Any
+
+from fpdf import XPos, YPos
 
 from station import __version__
 from station.reports.certificate import Certificate
-from station.reports.certificate_rows import result_text, section_rows
-from station.reports.pdf_kit import FONT, RESULT_COLOURS, Document, line_chart
-from station.reports.wording import (
-    Lang,
-    local_time,
-    text_or_missing,
-    word,
+from station.reports.certificate_rows import (
+    annex_sections,
+    record_rows,
+    result_text,
+    summary_sections,
 )
+from station.reports.certificate_terms import plain_result
+from station.reports.pdf_kit import FONT, RESULT_COLOURS, Document
+from station.reports.wording import Lang, local_time, word
+from station.reports.workshop import Workshop
 
-QR_SIZE = 42.0
+QR_SIZE = 38.0
+CERTIFICATE_FILE = "certificat.json"
+KEY_FILE = "cle-publique-poste.pem"
 
 
-def render_certificate(pdf: Document, certificate: Certificate, lang: Lang) -> None:
-    """One certificate on fresh pages of `pdf`."""
+def render_certificate(
+    pdf: Document, certificate: Certificate, lang: Lang, workshop: Workshop | None = None
+) -> None:
+    """One certificate (page 1 and its annex) on fresh pages of `pdf`."""
+    _summary_page(pdf, certificate, lang, workshop)
+    _annex(pdf, certificate, lang)
+
+
+def _summary_page(
+    pdf: Document, certificate: Certificate, lang: Lang, workshop: Workshop | None
+) -> None:
     facts = certificate.facts
     pdf.add_page()
     top = pdf.get_y()
     width = pdf.epw - QR_SIZE - 4
-    pdf.heading(word("certificate", lang))
+    _workshop_block(pdf, workshop, lang, width)
+    pdf.qr(certificate.qr, pdf.l_margin + pdf.epw - QR_SIZE, top - 4, QR_SIZE)
+    pdf.set_y(max(pdf.get_y() + 2, top + QR_SIZE - 6))
+    pdf.heading(word("certificate", lang), size=15)
     pdf.note(word("subtitle", lang), size=8.5)
+    number = certificate.anchor_id[:16]
+    pdf.note(f"Certificat n° {number}" if lang == "fr" else f"Certificate No. {number}", size=8.5)
     pdf.ln(1)
     result = facts.get("result")
     stopped = bool(facts.get("stopped"))
     said = result_text(result, lang, stopped=stopped)
-    pdf.banner(
-        f"{word('result', lang)} : {said}" if lang == "fr" else f"{word('result', lang)}: {said}",
-        RESULT_COLOURS["cleared_with_warnings"]
-        if stopped
-        else RESULT_COLOURS.get(result or "failed", RESULT_COLOURS["failed"]),
-        width,
-    )
-    disk = facts["disk"]
-    pdf.set_font(FONT, "B", 10)
-    pdf.cell(
-        width,
-        6,
-        f"{text_or_missing(disk.get('model'), lang)} — {word('serial', lang)} "
-        f"{text_or_missing(disk.get('serial'), lang)}",
+    colour = "cleared_with_warnings" if stopped else result or "failed"
+    pdf.banner(said, RESULT_COLOURS.get(colour, RESULT_COLOURS["failed"]))
+    pdf.set_font(FONT, size=10)
+    pdf.multi_cell(
+        0,
+        5,
+        plain_result(result, lang, stopped=stopped),
+        align="L",
+        new_x=XPos.LMARGIN,
+        new_y=YPos.NEXT,
     )
     pdf.set_font(FONT, size=9)
-    pdf.ln(6)
-    pdf.cell(
-        width,
-        5,
-        f"{word('bench', lang)} {text_or_missing(facts.get('bench_id'), lang)} — "
-        f"{word('operator', lang)} {text_or_missing(facts.get('operator'), lang)} — "
-        f"{local_time(facts.get('ended_at'), lang)}",
+    for title, rows in summary_sections(facts, lang):
+        pdf.section(title)
+        pdf.pairs(rows, label_width=48)
+    pdf.ln(2)
+    pdf.note(
+        (
+            "Ce document est tiré d'enregistrements signés par le poste d'effacement. "
+            "Pour le vérifier : scannez le QR code (page de vérification de l'atelier), "
+            "ou lancez « station verify certificat.pdf --key poste.pem » : le PDF contient "
+            "ces enregistrements et la clé publique du poste. Le détail technique suit "
+            "en annexe."
+        )
+        if lang == "fr"
+        else (
+            "This document is drawn from records signed by the erasure bench. To check it: "
+            "scan the QR code (the workshop's verification page), or run "
+            "'station verify certificate.pdf --key bench.pem': the PDF carries those "
+            "records and the bench's public key. Technical details follow in the annex."
+        )
     )
-    pdf.qr(certificate.qr, pdf.l_margin + pdf.epw - QR_SIZE, top - 2, QR_SIZE)
-    pdf.set_y(max(pdf.get_y() + 7, top + QR_SIZE))
-    for title, rows in section_rows(facts, lang):
+    pdf.note(word("legal", lang))
+
+
+def _workshop_block(pdf: Document, workshop: Workshop | None, lang: Lang, width: float) -> None:
+    if workshop is None:
+        pdf.note(
+            "Atelier : non configuré (profil d'atelier workshop.yaml absent)"
+            if lang == "fr"
+            else "Workshop: not configured (no workshop.yaml profile)",
+            size=9,
+        )
+        return
+    pdf.set_font(FONT, "B", 12)
+    pdf.multi_cell(width, 6, workshop.name, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    pdf.set_font(FONT, size=9)
+    lines = list(workshop.address)
+    if workshop.siret_text():
+        lines.append(f"SIRET {workshop.siret_text()}")
+    lines += [item for item in (workshop.website, workshop.email) if item]
+    for line in lines:
+        pdf.cell(width, 4.4, line, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+
+
+def _annex(pdf: Document, certificate: Certificate, lang: Lang) -> None:
+    facts = certificate.facts
+    pdf.add_page()
+    pdf.heading("Annexe technique" if lang == "fr" else "Technical annex", size=13)
+    pdf.note(
+        f"{word('certificate', lang)} — {certificate.anchor_id}",
+        size=7.5,
+    )
+    for title, rows in annex_sections(facts, lang):
         pdf.section(title)
         pdf.pairs(rows)
-    _curve(pdf, facts, lang)
     pdf.section(word("evidence", lang))
     pdf.pairs([(word("key", lang), certificate.keyid)], label_width=40)
     pdf.ln(1)
-    evidence = [(str(r["seq"]), str(r["kind"]), str(r["record_id"])) for r in facts["records"]]
     pdf.set_font(FONT, size=7.5)
-    pdf.grid(["seq", "kind", "record_id (sha256)"], evidence, (12, 34, pdf.epw - 46))
+    header = (
+        ["N°", "Type d'enregistrement", "Identifiant (empreinte SHA-256)"]
+        if lang == "fr"
+        else ["No.", "Record kind", "Record id (SHA-256)"]
+    )
+    pdf.grid(header, record_rows(facts, lang), (10, 44, pdf.epw - 54))
     pdf.ln(2)
-    pdf.note(word("qr_help", lang))
-    pdf.note(word("legal", lang))
     made = datetime.now(UTC).isoformat(timespec="seconds")
     pdf.note(f"{word('generated', lang)} {local_time(made, lang)} — Station {__version__}")
 
 
-def certificate_pdf(certificate: Certificate, lang: Lang = "fr") -> bytes:
+def embed_evidence(pdf: Document, certificate: Certificate, lang: Lang) -> None:
+    """The signed records (in the certificate JSON) and the bench public key, as
+    associated files of the document."""
+    data = json.dumps(certificate.to_json(lang), indent=1, ensure_ascii=False) + "\n"
+    pdf.embed_file(
+        bytes=data.encode(),
+        basename=f"{certificate.anchor_id[:16]}-{CERTIFICATE_FILE}",
+        mime_type="application/json",
+        associated_file_relationship="Source",
+        desc="Signed records and facts of this certificate (station verify)",
+    )
+    pdf.embed_file(
+        bytes=certificate.public_key_pem.encode(),
+        basename=f"{certificate.keyid[:16]}-{KEY_FILE}",
+        mime_type="application/x-pem-file",
+        associated_file_relationship="Supplement",
+        desc=f"Public key of bench {certificate.bench_id} (keyid {certificate.keyid})",
+    )
+
+
+def certificate_pdf(
+    certificate: Certificate, lang: Lang = "fr", workshop: Workshop | None = None
+) -> bytes:
     pdf = Document(footer=f"{word('certificate', lang)} — {certificate.anchor_id[:16]}…")
     pdf.set_title(word("certificate", lang))
     pdf.set_lang(lang)
-    render_certificate(pdf, certificate, lang)
+    render_certificate(pdf, certificate, lang, workshop)
+    embed_evidence(pdf, certificate, lang)
     return bytes(pdf.output())
-
-
-def _curve(pdf: Document, facts: dict[str, Any], lang: Lang) -> None:
-    passes = facts.get("passes") or []
-    if not passes:
-        return
-    sampled = all(item.get("throughput_mbps") for item in passes)
-    series = [
-        [float(v) for v in item["throughput_mbps"]]
-        if sampled
-        else [float(item.get("rate_bps") or 0) / 1e6]
-        for item in passes
-    ]
-    if not any(value > 0 for values in series for value in values):
-        return  # nothing measured (a pass cut short): "not recorded" is already printed
-    if pdf.get_y() > pdf.h - 75:
-        pdf.add_page()
-    pdf.section(word("curve_title", lang))
-    pdf.note(word("curve_slices" if sampled else "curve_average", lang))
-    top = pdf.get_y() + 6
-    unit = "Mo/s" if lang == "fr" else "MB/s"
-    position = "position sur le disque" if lang == "fr" else "position on the disk"
-    legend = [f"{'passe' if lang == 'fr' else 'pass'} {item.get('index')}" for item in passes]
-    line_chart(
-        pdf,
-        (pdf.l_margin + 10, top, pdf.epw - 14, 38),
-        series,
-        x_label=position,
-        y_label=unit,
-        legend=legend,
-    )
-    pdf.set_y(top + 38 + 9)

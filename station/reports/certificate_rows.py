@@ -1,10 +1,20 @@
-"""The certificate's printed sections: each field as a (label, value) row, in French or
-English, with "not recorded" where the records are silent."""
+"""The certificate's printed sections as (label, value) rows, in French or English.
+
+`summary_sections` is page 1, for the donor, in plain words; `annex_sections` is the
+technical annex. "Not recorded" where the records are silent, and `missing_fields` says
+why each such field is missing. `printed_claims` lists the facts page 1 must show, so
+`station verify` can check a printed PDF against its embedded signed records.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
+from station.reports.certificate_terms import (
+    nist_method,
+    technique_text,
+    term,
+)
 from station.reports.wording import (
     Lang,
     decimal,
@@ -15,6 +25,8 @@ from station.reports.wording import (
     word,
 )
 
+Rows = list[tuple[str, str]]
+
 
 def result_text(result: str | None, lang: Lang, *, stopped: bool = False) -> str:
     """A stopped erase is said as stopped, never as a failure calling for destruction."""
@@ -23,46 +35,212 @@ def result_text(result: str | None, lang: Lang, *, stopped: bool = False) -> str
     return word(result, lang) if result else word("no_result", lang)
 
 
-def section_rows(facts: dict[str, Any], lang: Lang) -> list[tuple[str, list[tuple[str, str]]]]:
-    """The certificate's sections, each a list of (label, value) rows."""
-    missing = word("not_recorded", lang)
+def _fr(lang: Lang, fr: str, en: str) -> str:
+    return fr if lang == "fr" else en
+
+
+def _show(value: object, lang: Lang) -> str:
+    return text_or_missing(value, lang)
+
+
+def short_size(value: int | None, lang: Lang) -> str:
+    return size(value, lang).split(" (")[0]
+
+
+def pass_summary(passes: list[dict[str, Any]], lang: Lang) -> str:
+    """'1 passe : zéros' / '3 passes : aléatoire, complément…, aléatoire'."""
+    if not passes:
+        return ""
+    patterns = ", ".join(term(item.get("pattern"), lang) for item in passes)
+    count = len(passes)
+    noun = _fr(lang, "passe" if count == 1 else "passes", "pass" if count == 1 else "passes")
+    return f"{count} {noun} : {patterns}" if lang == "fr" else f"{count} {noun}: {patterns}"
+
+
+def method_lines(facts: dict[str, Any], lang: Lang) -> tuple[str, str]:
+    """(standard line, technique line) as page 1 prints them."""
+    standard = nist_method(facts.get("method"), lang) or word("not_recorded", lang)
+    technique = technique_text(facts.get("technique"), lang) or word("not_recorded", lang)
+    passes = pass_summary(facts.get("passes") or [], lang)
+    return standard, f"{technique} — {passes}" if passes else technique
+
+
+def verification_line(check: dict[str, Any] | None, lang: Lang) -> str:
+    if check is None:
+        return _fr(lang, "aucune relecture enregistrée", "no read-back recorded")
+    coverage = check.get("coverage_percent")
+    amount = f"{decimal(float(coverage), lang)} %" if coverage is not None else "?"
+    if check.get("mode") == "full":
+        return _fr(
+            lang,
+            f"relecture complète : {amount} du disque relu et comparé",
+            f"full read-back: {amount} of the disk read and compared",
+        )
+    seed = check.get("seed_hex") or "?"
+    return _fr(
+        lang,
+        f"relecture par échantillons tirés au hasard : {amount} du disque, graine 0x{seed}",
+        f"random sampled read-back: {amount} of the disk, seed 0x{seed}",
+    )
+
+
+def supervisor_line(facts: dict[str, Any], lang: Lang) -> str:
+    supervisor = facts.get("supervisor")
+    day = local_time(facts.get("ended_at"), lang).split(" ")[0]
+    if not supervisor:
+        return _fr(
+            lang,
+            f"journée du {day} pas encore visée par l'encadrant",
+            f"the day {day} is not signed off by the supervisor yet",
+        )
+    decision = word(str(supervisor.get("decision")), lang)
+    return _fr(
+        lang,
+        f"journée visée par {supervisor.get('supervisor')} ({decision}) le "
+        f"{local_time(supervisor.get('signed_at'), lang)}",
+        f"day signed off by {supervisor.get('supervisor')} ({decision}) on "
+        f"{local_time(supervisor.get('signed_at'), lang)}",
+    )
+
+
+def _host_name(source: dict[str, Any]) -> str | None:
+    name = " ".join(str(source[k]) for k in ("manufacturer", "product") if source.get(k))
+    return name or None
+
+
+def summary_sections(facts: dict[str, Any], lang: Lang) -> list[tuple[str, Rows]]:
+    """Page 1: who gave the machine, which disk, how it was erased, what came of it."""
     disk = facts["disk"]
     source = facts.get("source_device") or {}
-
-    def show(value: object) -> str:
-        return text_or_missing(value, lang)
-
+    standard, technique = method_lines(facts, lang)
     return [
+        (
+            _fr(lang, "Donateur et machine d'origine", "Donor and source machine"),
+            [
+                (_fr(lang, "Donateur", "Donor"), _show(facts.get("donor"), lang)),
+                (_fr(lang, "Lot", "Lot"), _show(facts.get("lot"), lang)),
+                (word("asset", lang), _show(source.get("asset_tag"), lang)),
+                (_fr(lang, "Marque et modèle", "Make and model"), _show(_host_name(source), lang)),
+                (
+                    _fr(lang, "N° de série de la machine", "Machine serial number"),
+                    _show(source.get("serial"), lang),
+                ),
+            ],
+        ),
+        (
+            _fr(lang, "Disque effacé", "Erased disk"),
+            [
+                (word("manufacturer", lang), _show(disk.get("manufacturer"), lang)),
+                (word("model", lang), _show(disk.get("model"), lang)),
+                (word("serial", lang), _show(disk.get("serial"), lang)),
+                (word("capacity", lang), short_size(disk.get("capacity_bytes"), lang)),
+                (word("media_type", lang), _show_term(disk.get("media_type"), lang)),
+            ],
+        ),
+        (
+            _fr(lang, "Méthode et vérification", "Method and verification"),
+            [
+                (_fr(lang, "Norme", "Standard"), standard),
+                (word("technique", lang), technique),
+                (word("verification", lang), verification_line(facts.get("verification"), lang)),
+                (word("profile", lang), _show(facts.get("profile"), lang)),
+            ],
+        ),
+        (
+            word("result", lang),
+            [
+                (word("result", lang), _result(facts, lang)),
+                (
+                    _fr(lang, "Date et heure", "Date and time"),
+                    _fr(lang, "", "")
+                    + local_time(facts.get("ended_at"), lang)
+                    + _fr(lang, " (heure de Paris)", ""),
+                ),
+                (word("operator", lang), _show(facts.get("operator"), lang)),
+                (word("bench", lang), _show(facts.get("bench_id"), lang)),
+                (
+                    _fr(lang, "Visa de l'encadrant", "Supervisor sign-off"),
+                    supervisor_line(facts, lang),
+                ),
+            ],
+        ),
+    ]
+
+
+def printed_claims(facts: dict[str, Any], lang: Lang) -> list[tuple[str, str]]:
+    """(field, text) pairs page 1 must show word for word: what a forger would change."""
+    disk = facts["disk"]
+    source = facts.get("source_device") or {}
+    standard, _ = method_lines(facts, lang)
+    claims = [
+        ("result", _result(facts, lang)),
+        ("asset_tag", _show(source.get("asset_tag"), lang)),
+        ("disk.serial", _show(disk.get("serial"), lang)),
+        ("disk.model", _show(disk.get("model"), lang)),
+        ("profile", _show(facts.get("profile"), lang)),
+        ("method", standard),
+        ("ended_at", local_time(facts.get("ended_at"), lang)),
+        ("operator", _show(facts.get("operator"), lang)),
+    ]
+    if facts.get("lot"):
+        claims.append(("lot", str(facts["lot"])))
+    return claims
+
+
+def _result(facts: dict[str, Any], lang: Lang) -> str:
+    return result_text(facts.get("result"), lang, stopped=bool(facts.get("stopped")))
+
+
+def _show_term(value: object, lang: Lang) -> str:
+    return term(value, lang) if value else word("not_recorded", lang)
+
+
+def annex_sections(facts: dict[str, Any], lang: Lang) -> list[tuple[str, Rows]]:
+    """The technical annex: every recorded detail, in the document's language."""
+    disk = facts["disk"]
+    source = facts.get("source_device") or {}
+    sections = [
         (
             word("media", lang),
             [
-                (word("manufacturer", lang), show(disk.get("manufacturer"))),
-                (word("model", lang), show(disk.get("model"))),
-                (word("serial", lang), show(disk.get("serial"))),
-                (word("wwn", lang), show(disk.get("wwn"))),
-                (word("media_type", lang), show(disk.get("media_type"))),
-                (word("bus", lang), f"{show(disk.get('bus'))} / {show(disk.get('bridge'))}"),
+                (word("manufacturer", lang), _manufacturer(disk, lang)),
+                (
+                    _fr(lang, "Famille de modèle", "Model family"),
+                    _show(disk.get("model_family"), lang),
+                ),
+                (word("model", lang), _show(disk.get("model"), lang)),
+                (word("serial", lang), _show(disk.get("serial"), lang)),
+                (word("wwn", lang), _show(disk.get("wwn"), lang)),
+                (_fr(lang, "Micrologiciel", "Firmware"), _show(disk.get("firmware"), lang)),
+                (word("media_type", lang), _show_term(disk.get("media_type"), lang)),
+                (word("bus", lang), _show_term(disk.get("bus"), lang)),
                 (word("capacity", lang), size(disk.get("capacity_bytes"), lang)),
-                (word("native_max", lang), show(disk.get("native_max_sectors"))),
+                (word("native_max", lang), _show(disk.get("native_max_sectors"), lang)),
                 (word("hpa_dco", lang), _hpa_dco(disk, lang)),
+                (_fr(lang, "Vu comme", "Seen as"), _show(disk.get("path"), lang)),
             ],
         ),
         (
             word("source", lang),
             [
-                (word("asset", lang), show(source.get("asset_tag"))),
-                (word("host", lang), _host(source) or missing),
+                (word("asset", lang), _asset(source, lang)),
+                (word("host", lang), _show(_host_name(source), lang)),
+                (_fr(lang, "N° de série", "Serial"), _show(source.get("serial"), lang)),
+                (_fr(lang, "UUID", "UUID"), _show(source.get("uuid"), lang)),
             ],
         ),
         (
             word("method_section", lang),
             [
-                (word("method", lang), show((facts.get("method") or "").capitalize() or None)),
-                (word("technique", lang), show(facts.get("technique"))),
+                (word("method", lang), method_lines(facts, lang)[0]),
+                (
+                    word("technique", lang),
+                    _show(technique_text(facts.get("technique"), lang), lang),
+                ),
                 (word("passes", lang), _passes(facts.get("passes") or [], lang)),
-                (word("tools", lang), ", ".join(facts.get("tools") or []) or missing),
+                (word("tools", lang), _tools(facts.get("tools") or [], lang)),
                 (word("commands", lang), _commands(facts.get("commands") or [], lang)),
-                (word("profile", lang), show(facts.get("profile"))),
+                (word("profile", lang), _show(facts.get("profile"), lang)),
             ],
         ),
         (word("verification", lang), _verification(facts.get("verification"), lang)),
@@ -85,19 +263,138 @@ def section_rows(facts: dict[str, Any], lang: Lang) -> list[tuple[str, list[tupl
         (
             word("people", lang),
             [
-                (word("operator", lang), show(facts.get("operator"))),
-                (word("bench", lang), show(facts.get("bench_id"))),
-                (word("supervisor", lang), _supervisor(facts.get("supervisor"), lang)),
-                (word("destination", lang), show(facts.get("destination"))),
+                (word("operator", lang), _show(facts.get("operator"), lang)),
+                (word("bench", lang), _show(facts.get("bench_id"), lang)),
+                (word("supervisor", lang), supervisor_line(facts, lang)),
+                (word("destination", lang), _show(facts.get("destination"), lang)),
             ],
         ),
     ]
+    for deploy in facts.get("deploy") or []:
+        sections.append(
+            (
+                _fr(
+                    lang,
+                    "Après l'effacement : déploiement de l'image",
+                    "After the erasure: image deploy",
+                ),
+                [
+                    (_fr(lang, "Image", "Image"), _show(deploy.get("image_name"), lang)),
+                    (
+                        _fr(lang, "Empreinte SHA-256", "SHA-256"),
+                        _show(deploy.get("image_sha256"), lang),
+                    ),
+                    (_fr(lang, "Profil", "Profile"), _show(deploy.get("profile"), lang)),
+                    (_fr(lang, "Issue", "Outcome"), _show_term(deploy.get("outcome"), lang)),
+                    (word("commands", lang), _commands(deploy.get("commands") or [], lang)),
+                ],
+            )
+        )
+    missing = missing_fields(facts, lang)
+    if missing:
+        sections.append(
+            (
+                _fr(lang, "Champs non enregistrés, et pourquoi", "Fields not recorded, and why"),
+                missing,
+            )
+        )
+    return sections
 
 
-def _host(source: dict[str, Any]) -> str:
-    name = " ".join(str(source[k]) for k in ("manufacturer", "product") if source.get(k))
-    serial = f"S/N {source['serial']}" if source.get("serial") else ""
-    return " — ".join(part for part in (name, serial) if part)
+_WHY = {
+    "donor": (
+        "aucun donateur indiqué à l'effacement (station wipe --donor)",
+        "no donor given at the erasure (station wipe --donor)",
+    ),
+    "lot": (
+        "aucun lot indiqué à l'effacement (station wipe --lot)",
+        "no lot given (station wipe --lot)",
+    ),
+    "asset_tag": (
+        "aucun numéro d'inventaire saisi : ni à l'effacement (--asset-tag, touche E du poste), "
+        "ni au déploiement, ni dans l'inventaire de la machine",
+        "no asset tag typed: not at the erasure (--asset-tag, key E on the bench), not at the "
+        "deploy, not in the machine inventory",
+    ),
+    "host": (
+        "pas d'inventaire de la machine (station host --record) ni de déploiement avec "
+        "identité SMBIOS",
+        "no machine inventory (station host --record) nor deploy with an SMBIOS identity",
+    ),
+    "manufacturer": (
+        "ni la famille de modèle, ni le WWN, ni le nom de modèle ne désignent un fabricant",
+        "neither the model family, the WWN nor the model name names a manufacturer",
+    ),
+    "serial": (
+        "le disque ne donne pas de numéro de série (disque virtuel, fichier ou boîtier USB)",
+        "the disk gives no serial number (virtual disk, file or USB enclosure)",
+    ),
+    "wwn": ("le disque ne publie pas de WWN", "the disk publishes no WWN"),
+    "native_max": (
+        "pas de commande HPA/DCO (disque non ATA ou profil sans contrôle des zones cachées)",
+        "no HPA/DCO command (not an ATA disk, or a profile without hidden-area checks)",
+    ),
+    "smart": (
+        "pas de bilan SMART enregistré (station wipe ne lance pas smartctl ; le poste, si)",
+        "no SMART assessment recorded (station wipe does not run smartctl; the bench does)",
+    ),
+    "destination": (
+        "aucun enregistrement ne porte encore la destination du support",
+        "no record carries the media destination yet",
+    ),
+}
+
+
+def missing_fields(facts: dict[str, Any], lang: Lang) -> Rows:
+    """Each field printed 'not recorded', with the reason."""
+    disk = facts["disk"]
+    source = facts.get("source_device") or {}
+    silent = {
+        "donor": not facts.get("donor"),
+        "lot": not facts.get("lot"),
+        "asset_tag": not source.get("asset_tag"),
+        "host": not (source.get("serial") or source.get("product")),
+        "manufacturer": not disk.get("manufacturer"),
+        "serial": not disk.get("serial"),
+        "wwn": not disk.get("wwn"),
+        "native_max": not disk.get("native_max_sectors"),
+        "smart": not (facts.get("smart_before") or facts.get("smart_after")),
+        "destination": not facts.get("destination"),
+    }
+    labels = {
+        "donor": _fr(lang, "Donateur", "Donor"),
+        "lot": "Lot",
+        "asset_tag": word("asset", lang),
+        "host": word("host", lang),
+        "manufacturer": word("manufacturer", lang),
+        "serial": word("serial", lang),
+        "wwn": word("wwn", lang),
+        "native_max": word("native_max", lang),
+        "smart": "SMART",
+        "destination": word("destination", lang),
+    }
+    index = 0 if lang == "fr" else 1
+    return [(labels[name], _WHY[name][index]) for name, empty in silent.items() if empty]
+
+
+def record_rows(facts: dict[str, Any], lang: Lang) -> list[tuple[str, str, str]]:
+    return [(str(r["seq"]), term(r["kind"], lang), str(r["record_id"])) for r in facts["records"]]
+
+
+def _manufacturer(disk: dict[str, Any], lang: Lang) -> str:
+    if not disk.get("manufacturer"):
+        return word("not_recorded", lang)
+    origin = disk.get("manufacturer_from")
+    said = term(f"from_{origin}", lang) if origin else ""
+    return f"{disk['manufacturer']} ({said})" if said else str(disk["manufacturer"])
+
+
+def _asset(source: dict[str, Any], lang: Lang) -> str:
+    if not source.get("asset_tag"):
+        return word("not_recorded", lang)
+    origin = source.get("asset_tag_from")
+    said = term(f"from_{origin}", lang) if origin else ""
+    return f"{source['asset_tag']} ({said})" if said else str(source["asset_tag"])
 
 
 def _hpa_dco(disk: dict[str, Any], lang: Lang) -> str:
@@ -107,7 +404,7 @@ def _hpa_dco(disk: dict[str, Any], lang: Lang) -> str:
         if changes:
             last = changes[-1]
             parts.append(
-                f"{name.upper()}: {last.get('action')} "
+                f"{name.upper()} : {term(last.get('action'), lang)} "
                 f"({last.get('max_sectors_before')} → {last.get('max_sectors_after')})"
             )
     return "; ".join(parts) or word("not_recorded", lang)
@@ -118,54 +415,78 @@ def _passes(passes: list[dict[str, Any]], lang: Lang) -> str:
         return word("none", lang)
     lines = []
     for item in passes:
-        pattern = str(item.get("pattern"))
+        pattern = term(item.get("pattern"), lang)
         if item.get("pattern_hex"):
             pattern += f" (0x{str(item['pattern_hex'])[:8]})"
         done = word("yes", lang) if item.get("completed") else word("no", lang)
+        bad = item.get("bad_ranges")
         lines.append(
-            f"{item.get('index')}/{item.get('count')} {pattern}: "
+            f"{item.get('index')}/{item.get('count')} {pattern} : "
             f"{size(item.get('bytes_written'), lang)}, "
-            + ("terminée " if lang == "fr" else "completed ")
+            + _fr(lang, "terminée ", "completed ")
             + done
-            + (f", {item['bad_ranges']} zone(s) illisible(s)" if item.get("bad_ranges") else "")
+            + (
+                _fr(lang, f", {bad} zone(s) illisible(s)", f", {bad} unreadable range(s)")
+                if bad
+                else ""
+            )
+            + (_fr(lang, ", reprise après coupure", ", resumed") if item.get("resumed") else "")
         )
     return "\n".join(lines)
+
+
+def _tools(tools: list[dict[str, Any]], lang: Lang) -> str:
+    if not tools:
+        return word("none", lang)
+    uses = {
+        "overwrite": _fr(lang, "écriture des passes et relecture", "wrote the passes, read back"),
+        "command": _fr(lang, "commande externe", "external command"),
+    }
+    return "\n".join(
+        " ".join(str(p) for p in (tool.get("name"), tool.get("version")) if p)
+        + f" ({uses.get(str(tool.get('use')), str(tool.get('use')))})"
+        for tool in tools
+    )
 
 
 def _commands(commands: list[dict[str, Any]], lang: Lang) -> str:
     if not commands:
-        return word("none", lang) + (
-            " (écrasement fait par Station elle-même)"
-            if lang == "fr"
-            else " (overwrite done by Station itself)"
+        return word("none", lang) + _fr(
+            lang,
+            " (écrasement fait par Station elle-même, sans commande externe)",
+            " (overwrite done by Station itself, no external command)",
         )
     lines = []
     for command in commands:
-        code = "timeout" if command.get("timed_out") else command.get("exit_code")
+        code = (
+            _fr(lang, "délai dépassé", "timed out")
+            if command.get("timed_out")
+            else command.get("exit_code")
+        )
         lines.append(f"{' '.join(command.get('argv') or [])} → {code}")
     return "\n".join(lines)
 
 
-def _verification(check: dict[str, Any] | None, lang: Lang) -> list[tuple[str, str]]:
+def _verification(check: dict[str, Any] | None, lang: Lang) -> Rows:
     if check is None:
         return [(word("verification", lang), word("not_recorded", lang))]
-    coverage = check.get("coverage_percent")
     mode = str(check.get("mode"))
     return [
-        (word("verif_mode", lang), word(mode, lang) if mode in ("full", "sampled") else mode),
-        (
-            word("coverage", lang),
-            f"{decimal(float(coverage), lang)} %"
-            if coverage is not None
-            else word("not_recorded", lang),
-        ),
+        (word("verif_mode", lang), verification_line(check, lang)),
         (
             word("seed", lang),
             word("not_applicable", lang)
             if mode == "full" and not check.get("seed_hex")
             else text_or_missing(check.get("seed_hex"), lang),
         ),
-        (word("expected", lang), text_or_missing(check.get("expected"), lang)),
+        (
+            _fr(lang, "Sous-sections", "Subsections"),
+            _show(check.get("subsections"), lang)
+            if mode == "sampled"
+            else word("not_applicable", lang),
+        ),
+        (word("expected", lang), term(check.get("expected"), lang)),
+        (_fr(lang, "Octets relus", "Bytes read"), size(check.get("bytes_checked"), lang)),
         (
             word("mismatches", lang),
             f"{check.get('mismatched_ranges')} / {check.get('unreadable_ranges')}",
@@ -177,14 +498,17 @@ def _verification(check: dict[str, Any] | None, lang: Lang) -> list[tuple[str, s
 def _smart(smart: dict[str, Any] | None, lang: Lang) -> str:
     if not smart:
         return word("not_recorded", lang)
-    parts = [f"{smart.get('verdict')} ({smart.get('overall_health')})"]
-    for key, label in (
-        ("power_on_hours", "h"),
-        ("reallocated_sectors", "realloc"),
-        ("pending_sectors", "pending"),
-        ("media_errors", "media err."),
-        ("percentage_used", "% used"),
-    ):
+    health = smart.get("overall_health")
+    health_text = term("failed_health" if health == "failed" else str(health), lang)
+    parts = [f"{term(smart.get('verdict'), lang)} ({health_text})"]
+    labels = {
+        "power_on_hours": _fr(lang, "h de fonctionnement", "power-on hours"),
+        "reallocated_sectors": _fr(lang, "secteurs réalloués", "reallocated sectors"),
+        "pending_sectors": _fr(lang, "secteurs en attente", "pending sectors"),
+        "media_errors": _fr(lang, "erreurs de support", "media errors"),
+        "percentage_used": _fr(lang, "% d'usure", "% used"),
+    }
+    for key, label in labels.items():
         if smart.get(key) is not None:
             parts.append(f"{smart[key]} {label}")
     return ", ".join(parts)
@@ -193,22 +517,9 @@ def _smart(smart: dict[str, Any] | None, lang: Lang) -> str:
 def _throughput(throughput: dict[str, Any] | None, lang: Lang) -> str:
     if not throughput or throughput.get("average_mbps") is None:
         return word("not_recorded", lang)
-    return (
-        f"{decimal(float(throughput['average_mbps']), lang)} Mo/s"
-        if lang == "fr"
-        else (f"{throughput['average_mbps']} MB/s")
-    )
-
-
-def _decision(decision: object, lang: Lang) -> str:
-    return word(str(decision), lang) if decision in ("approved", "rejected") else str(decision)
-
-
-def _supervisor(supervisor: dict[str, Any] | None, lang: Lang) -> str:
-    if not supervisor:
-        return word("not_validated", lang)
-    return (
-        f"{supervisor.get('supervisor')} — {_decision(supervisor.get('decision'), lang)} — "
-        f"{local_time(supervisor.get('signed_at'), lang)} "
-        f"(record {str(supervisor.get('record_id'))[:16]}…)"
+    return _fr(
+        lang,
+        f"{decimal(float(throughput['average_mbps']), lang)} Mo/s (moyenne des passes, "
+        "données écrites sur le disque)",
+        f"{throughput['average_mbps']} MB/s (average of the passes, data flushed to the disk)",
     )

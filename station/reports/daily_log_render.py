@@ -3,11 +3,9 @@ with BOM, ';', dd/mm/yyyy, decimal comma) and PDF (A4 landscape)."""
 
 from __future__ import annotations
 
-import csv
-import io
-
 from station.reports.daily_log import DailyLog, LogLine
 from station.reports.pdf_kit import GREY, RESULT_COLOURS, Document
+from station.reports.spreadsheet import french_csv
 from station.reports.wording import Lang, day_text, decimal, local_time
 
 STEPS = {
@@ -134,16 +132,12 @@ def daily_log_text(log: DailyLog, lang: Lang = "fr") -> str:
 
 def daily_log_csv(log: DailyLog, lang: Lang = "fr") -> bytes:
     """UTF-8 with BOM (Excel needs it to read accents), ';' separated, CRLF."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n", quoting=csv.QUOTE_MINIMAL)
-    writer.writerow(HEADER[lang])
-    for line in log.lines:
-        writer.writerow(line_cells(log, line, lang))
-    writer.writerow([])
+    rows: list[list[str]] = [line_cells(log, line, lang) for line in log.lines]
+    rows.append([])
     for text in signoff_lines(log, lang):
         label, _, rest = text.partition(" : " if lang == "fr" else ": ")
-        writer.writerow([label, rest])
-    return buffer.getvalue().encode("utf-8-sig")
+        rows.append([label, rest])
+    return french_csv(HEADER[lang], rows)
 
 
 def daily_log_pdf(log: DailyLog, lang: Lang = "fr") -> bytes:

@@ -21,8 +21,9 @@ def localized(fr: str, en: str) -> LocalizedText:
 WORDS: dict[str, LocalizedText] = {
     "certificate": localized("Certificat d'effacement des données", "Certificate of data erasure"),
     "subtitle": localized(
-        "Effacement selon NIST SP 800-88 Rev. 2, établi à partir d'enregistrements signés",
-        "Sanitization per NIST SP 800-88 Rev. 2, drawn from signed records",
+        "Effacement selon NIST SP 800-88 Rev. 2 et IEEE 2883, établi à partir "
+        "d'enregistrements signés",
+        "Sanitization per NIST SP 800-88 Rev. 2 and IEEE 2883, drawn from signed records",
     ),
     "not_recorded": localized("non enregistré", "not recorded"),
     "none": localized("aucun", "none"),
@@ -48,7 +49,7 @@ WORDS: dict[str, LocalizedText] = {
     "serial": localized("Numéro de série", "Serial number"),
     "wwn": localized("WWN", "WWN"),
     "media_type": localized("Type de support", "Media type"),
-    "bus": localized("Bus / pont", "Bus / bridge"),
+    "bus": localized("Bus", "Bus"),
     "capacity": localized("Capacité", "Capacity"),
     "native_max": localized("Capacité native (secteurs)", "Native max (sectors)"),
     "hpa_dco": localized("HPA / DCO avant → après", "HPA / DCO before → after"),

@@ -60,11 +60,17 @@ def test_purge_certificate_facts(journal: Journal) -> None:
     assert facts["source_device"]["serial"] == "PF0ABCDE"  # the host inventory listing it
     assert facts["smart_before"]["power_on_hours"] == 21034
     assert facts["smart_after"]["power_on_hours"] == 21035
-    assert facts["commands"][0]["argv"][0] == "smartctl"
+    # Under "Méthode", only the erasure's commands: SMART's smartctl is not among them.
+    assert [c["argv"][0] for c in facts["commands"]] == ["hdparm"]
+    assert facts["disk"]["manufacturer"] == "Western Digital"
     assert facts["destination"] is None and facts["supervisor"] is None
     assert facts["records"][0]["kind"] == "host_inventory"
     claim = parse_qr_payload(certificate.qr)
-    assert claim.url == f"https://inv.example/v1/records/{certificate.record_ids[-1]}"
+    assert claim.is_page and claim.record_ids == [certificate.record_ids[-1]]
+    assert certificate.qr == (
+        f"https://inv.example/verification/{certificate.record_ids[-1]}"
+        f"?poste=bench-u1&cle={journal.key.keyid}"
+    )
     assert certificate_pdf(certificate, "fr").startswith(b"%PDF")
 
 
@@ -155,7 +161,16 @@ def test_overwrite_tool_and_version_come_from_the_pass_records() -> None:
         "overwrite_pass", created_at=at("09:10:00"), tool={"name": "station", "version": "0.1.0"}
     )
     facts = certificate_facts([seen, named])
-    assert "station 0.1.0 (overwrite)" in facts["tools"]
+    assert {"name": "station", "version": "0.1.0", "use": "overwrite"} in facts["tools"]
     # A pass recorded before passes named their tool: Station, version not claimed.
     older = {key: value for key, value in named.items() if key != "tool"}
-    assert "station (overwrite)" in certificate_facts([seen, older])["tools"]
+    tools = certificate_facts([seen, older])["tools"]
+    assert {"name": "station", "version": None, "use": "overwrite"} in tools
+
+
+def test_a_version_that_repeats_the_tool_name_is_said_once() -> None:
+    seen = sample_body("disk_seen", created_at=at("09:00:00"))
+    smart = sample_body("smart_assessment", created_at=at("09:01:00"))
+    smart["commands"][0]["tool"]["version"] = "smartctl 7.3"
+    tools = certificate_facts([seen, smart])["tools"]
+    assert tools == [{"name": "smartctl", "version": "7.3", "use": "command"}]
