@@ -15,6 +15,8 @@ LANG_UI=${DEMO_LANG:-fr}
 
 work=$(mktemp -d /tmp/station-demo.XXXXXX)
 export STATION_DATA_DIR="$work/data"
+# The example workshop (name, address, SIRET) at the top of the demo's certificates.
+export STATION_WORKSHOP=${STATION_WORKSHOP:-$PWD/profiles/workshop/example.yaml}
 devices=()
 server_pid=""
 cleanup() {

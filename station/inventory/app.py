@@ -15,9 +15,11 @@ from station.inventory import (
     queries,
     routes_benches,
     routes_daily_page,
+    routes_home,
     routes_keys,
     routes_records,
     routes_subjects,
+    routes_verification_page,
 )
 from station.inventory.context import PROBLEMS, Context, Ctx
 from station.inventory.database import Database, StorageUnavailable
@@ -98,6 +100,8 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(routes_subjects.router)
     app.include_router(routes_keys.router)
     app.include_router(routes_daily_page.router)
+    app.include_router(routes_verification_page.router)
+    app.include_router(routes_home.router)
 
     @app.get(
         "/v1/health",

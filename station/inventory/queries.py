@@ -118,3 +118,31 @@ def record_count(db: Database) -> int:
     with db.transaction() as tx:
         row = tx.row("SELECT COUNT(*) FROM records")
     return int(row[0]) if row else 0
+
+
+def bench_records(
+    db: Database, bench_id: str, first_seq: int, last_seq: int, kinds: tuple[str, ...] = ()
+) -> list[dict[str, Any]]:
+    """The bench's records with first_seq <= seq <= last_seq (of `kinds` only, when
+    given), with their envelopes, in chain order."""
+    where = "bench_id = ? AND seq >= ? AND seq <= ?"
+    params: list[Any] = [bench_id, first_seq, last_seq]
+    if kinds:
+        where += f" AND kind IN ({', '.join('?' for _ in kinds)})"
+        params += list(kinds)
+    with db.transaction() as tx:
+        rows = tx.rows(
+            f"SELECT {RECORD_COLUMNS} FROM records WHERE {where} ORDER BY seq",  # noqa: S608 (placeholders only)
+            tuple(params),
+        )
+    return [_record(row, with_envelope=True) for row in rows]
+
+
+def record_ids_starting(db: Database, prefix: str, limit: int = 2) -> list[str]:
+    """Record ids that start with `prefix` (a certificate number printed on paper)."""
+    with db.transaction() as tx:
+        rows = tx.rows(
+            "SELECT record_id FROM records WHERE record_id >= ? AND record_id < ? LIMIT ?",
+            (prefix, prefix + "g", limit),
+        )
+    return [str(row[0]) for row in rows]

@@ -74,12 +74,7 @@ def certificate_from(
     *,
     inventory_url: str | None = None,
 ) -> Certificate:
-    chosen = {record.seq: record for record in session}
-    key = disk_key(session[-1].body().get("disk"))
-    for extra in (_host_inventory(records, key, session), _signoff(records, session)):
-        if extra is not None:
-            chosen[extra.seq] = extra
-    ordered = [chosen[seq] for seq in sorted(chosen)]
+    ordered = certificate_records(records, session)
     public = {journal.key.keyid: journal.key.public_key}
     bodies = [verify_record(r.envelope, public, where=f"journal seq {r.seq}") for r in ordered]
     anchor = session[-1].record_id
@@ -98,6 +93,28 @@ def certificate_from(
         public_key_pem=journal.key.public_pem(),
         anchor_id=anchor,
     )
+
+
+def certificate_records(
+    records: list[StoredRecord], session: list[StoredRecord]
+) -> list[StoredRecord]:
+    """What a certificate stands on: the disk session, the host inventory listing the
+    disk, and the supervisor sign-off covering the session, in chain order."""
+    chosen = {record.seq: record for record in session}
+    key = disk_key(session[-1].body().get("disk"))
+    for extra in (_host_inventory(records, key, session), _signoff(records, session)):
+        if extra is not None:
+            chosen[extra.seq] = extra
+    return [chosen[seq] for seq in sorted(chosen)]
+
+
+def session_ending(records: list[StoredRecord], record_id: str) -> list[StoredRecord] | None:
+    """The disk session that holds `record_id` (None when no disk session does)."""
+    for runs in disk_sessions(records).values():
+        for run in runs:
+            if any(record.record_id == record_id for record in run):
+                return run
+    return None
 
 
 def disk_sessions(records: list[StoredRecord]) -> dict[str, list[list[StoredRecord]]]:
@@ -128,10 +145,9 @@ def worked_sessions(records: list[StoredRecord]) -> list[list[StoredRecord]]:
 def select_session(records: list[StoredRecord], subject: str) -> list[StoredRecord]:
     sessions = disk_sessions(records)
     if _RECORD_ID.match(subject):
-        for runs in sessions.values():
-            for run in runs:
-                if any(record.record_id == subject for record in run):
-                    return run
+        found = session_ending(records, subject)
+        if found is not None:
+            return found
         raise UsageError(f"no disk record {subject[:16]}… in this journal")
     wanted = {f"serial:{subject}", f"wwn:{subject}"}
     runs = [run for key, found in sessions.items() if key in wanted for run in found]
