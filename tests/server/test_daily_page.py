@@ -4,9 +4,6 @@ ingested signed records and read in headless Chromium, as the supervisor's brows
 from __future__ import annotations
 
 import re
-import shutil
-import subprocess
-import tempfile
 from datetime import UTC, datetime, timedelta
 from html.parser import HTMLParser
 from pathlib import Path
@@ -18,31 +15,11 @@ from station.journal.samples import sample_body
 from station.journal.store import Journal
 from station.reports.daily_sources import sign_off
 from station.reports.wording import PARIS
+from tests.browser import dump_dom
 from tests.server.bench_journal import BenchFiles
 from tests.server.conftest import Api
 
 pytestmark = pytest.mark.server
-CHROMIUM_FLAGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-]  # fmt: skip
-
-
-def chromium() -> str:
-    found = shutil.which("chromium") or shutil.which("chromium-browser")
-    if found is None:
-        pytest.skip("headless browser check needs Debian's chromium (install-system-deps.sh)")
-    return found
-
-
-def dump_dom(url: str) -> str:
-    with tempfile.TemporaryDirectory() as profile:
-        done = subprocess.run(
-            [chromium(), *CHROMIUM_FLAGS, f"--user-data-dir={profile}", "--dump-dom", url],
-            capture_output=True, text=True, timeout=120,
-        )  # fmt: skip
-    assert done.returncode == 0, done.stderr[-2000:]
-    return done.stdout
 
 
 class Sections(HTMLParser):
