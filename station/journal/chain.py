@@ -55,7 +55,10 @@ def verify_record(
     """One envelope's signature, record_id and schema; returns the verified body."""
     if not isinstance(envelope, Mapping):
         raise SignatureError(f"{where or 'record'}: an envelope is a JSON object")
-    claimed = decode_payload(envelope)
+    try:
+        claimed = decode_payload(envelope)
+    except RecordError as exc:  # an altered payload may not even decode
+        raise SignatureError(f"{exc.one_line()} ({where or 'record'}: payload altered)") from exc
     at = where or f"at seq {claimed.get('seq', '?')}"
     keyids = [str(entry.get("keyid", "")) for entry in _signatures(envelope, at)]
     if not any(keyid in public_keys for keyid in keyids):
