@@ -72,6 +72,7 @@ def register(subparsers: Any) -> None:
 
 
 def handle(args: argparse.Namespace) -> int:
+    provenance = _provenance(args)
     profile = load_wipe_profile(args.profile)
     inspection = ensure_eligible(args.device, inspect_target)
     ident = inspection.identity
@@ -100,7 +101,7 @@ def handle(args: argparse.Namespace) -> int:
             profile,
             checkpoints=None if args.no_checkpoint else services.checkpoints,
             operator=args.operator,
-            provenance=Provenance(asset_tag=args.asset_tag, lot=args.lot, donor=args.donor),
+            provenance=provenance,
             fresh=args.fresh,
             journal=services.journal,
         )
@@ -120,6 +121,19 @@ def handle(args: argparse.Namespace) -> int:
     if outcome.wipe is not None and outcome.wipe.stopped == "cancelled":
         return 130
     return EXIT_BY_RESULT[outcome.result]
+
+
+def _provenance(args: argparse.Namespace) -> Provenance:
+    """Checked before anything is written: a tag the record would refuse must not cost
+    a whole erasure."""
+    for flag, value, longest in (
+        ("--asset-tag", args.asset_tag, 64),
+        ("--lot", args.lot, 64),
+        ("--donor", args.donor, 200),
+    ):
+        if value is not None and not (0 < len(value) <= longest and value.isprintable()):
+            raise UsageError(f"{flag}: 1 to {longest} printable characters, got {value!r}")
+    return Provenance(asset_tag=args.asset_tag, lot=args.lot, donor=args.donor)
 
 
 def _confirm(device: str, serial: str | None) -> None:

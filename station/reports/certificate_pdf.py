@@ -150,13 +150,20 @@ def embed_evidence(pdf: Document, certificate: Certificate, lang: Lang) -> None:
         associated_file_relationship="Source",
         desc="Signed records and facts of this certificate (station verify)",
     )
+    key_name = f"{certificate.keyid[:16]}-{KEY_FILE}"
+    if key_name in embedded_names(pdf):
+        return  # a lot document: the bench's key once, for all its certificates
     pdf.embed_file(
         bytes=certificate.public_key_pem.encode(),
-        basename=f"{certificate.keyid[:16]}-{KEY_FILE}",
+        basename=key_name,
         mime_type="application/x-pem-file",
         associated_file_relationship="Supplement",
         desc=f"Public key of bench {certificate.bench_id} (keyid {certificate.keyid})",
     )
+
+
+def embedded_names(pdf: Document) -> set[str]:
+    return {str(item.basename()) for item in pdf.embedded_files}
 
 
 def certificate_pdf(

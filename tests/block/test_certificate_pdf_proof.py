@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -143,3 +144,41 @@ def test_a_reprinted_page_with_other_facts_is_refused(
     checked = verify(tmp_path, forged)
     assert checked.returncode == 8, checked.stdout
     assert field in checked.stderr
+
+
+def test_one_document_and_one_csv_per_lot(make_loop: LoopFactory, tmp_path: Path) -> None:
+    """Two disks of a lot (one tagged with a would-be spreadsheet formula), one outside
+    it: the lot PDF has the summary and both certificates and verifies; the CSV opens in
+    a French spreadsheet and runs no formula."""
+    for tag, lot in (("EPN-0001", "L-2026-11"), ("=1+2", "L-2026-11"), ("EPN-0003", "L-OTHER")):
+        device = make_loop(8 * MIB, direct_io=True)
+        wiped = station(
+            tmp_path, "wipe", device, "--profile", "nist-clear", "--asset-tag", tag, "--lot",
+            lot, "--donor", "Département Exemple", "--operator", "op-7", "--yes",
+        )  # fmt: skip
+        assert wiped.returncode == 0, wiped.stderr
+    (tmp_path / "bench.pem").write_bytes(
+        (tmp_path / "data" / "keys" / "bench-ed25519.pub.pem").read_bytes()
+    )
+    lot_pdf, lot_csv = tmp_path / "lot.pdf", tmp_path / "lot.csv"
+    made = station(
+        tmp_path, "certificate", "--lot", "L-2026-11", "--out", str(lot_pdf), "--csv", str(lot_csv)
+    )
+    assert made.returncode == 0, made.stderr
+    assert "summary of 2 disk(s)" in made.stdout
+    pages = [page.extract_text() for page in PdfReader(lot_pdf).pages]
+    assert "Récapitulatif des effacements — lot L-2026-11" in pages[0]
+    assert "Donateur : Département Exemple" in pages[0]
+    assert "EPN-0001" in pages[0] and "EPN-0003" not in "".join(pages)
+    assert sum("Donateur et machine d'origine" in page for page in pages) == 2  # 2 page 1s
+    checked = verify(tmp_path, lot_pdf)
+    assert checked.returncode == 0, checked.stderr
+    assert "2 certificate(s), 6 signed records" in checked.stdout
+
+    raw = lot_csv.read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf") and b"\r\n" in raw
+    rows = [line.split(";") for line in raw.decode("utf-8-sig").splitlines()]
+    assert rows[0][0] == "N° d'inventaire"
+    assert [row[0] for row in rows[1:]] == ["EPN-0001", "'=1+2"]  # text, never a formula
+    assert all(re.fullmatch(r"\d\d/\d\d/\d{4} \d\d:\d\d", row[7]) for row in rows[1:])
+    assert {row[6] for row in rows[1:]} == {"EFFACÉ (Clear)"}

@@ -112,3 +112,8 @@ async def test_an_image_named_after_the_asset_tag_asks_for_the_tag_first(
     imaging_support.refresh(target)
     with mounted_ro(f"{target}p2") as root:
         assert (root / "etc" / "hostname").read_text().strip() == "epn-0042"
+    # The tag typed on the bench screen is in the wipe's own signed record (the
+    # certificate's asset tag), not only in the deploy's.
+    with Journal(services.journal.path, services.journal.key) as journal:
+        seen = [r.body() for r in journal.records_between(*ALL_TIME) if r.kind == "disk_seen"]
+    assert seen[-1]["asset_tag"] == "EPN-0042"

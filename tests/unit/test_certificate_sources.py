@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from station.cli import main
 from station.domain.manufacturer import manufacturer_of, oui_of
 from station.journal.keys import generate_key
 from station.journal.samples import sample_body
@@ -101,3 +102,18 @@ def test_oui_of_a_wwn() -> None:
     assert oui_of("naa.5002538e40000000") == "002538"
     assert oui_of("eui.0025385b71b07e2f") is None  # an NVMe EUI-64 is not NAA 5
     assert oui_of(None) is None
+
+
+@pytest.mark.parametrize(
+    ("flag", "value"),
+    [("--asset-tag", "EPN\t42"), ("--asset-tag", "X" * 65), ("--lot", ""), ("--donor", "a\nb")],
+)
+def test_a_bad_asset_tag_is_refused_before_anything_is_written(
+    flag: str, value: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    target = tmp_path / "disk.img"
+    target.write_bytes(b"user data" * 100)
+    code = main(["wipe", str(target), "--yes", flag, value])
+    assert code == 2
+    assert f"{flag}: 1 to" in capsys.readouterr().err
+    assert target.read_bytes() == b"user data" * 100
