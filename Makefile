@@ -7,7 +7,7 @@ PY      = $(VENV)/bin/python
 STAMP   = $(VENV)/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help demo demo-headless test check lint typecheck imports bench vm-test system-deps clean lock
+.PHONY: help demo demo-headless test check lint typecheck imports bench vm-test system-deps clean lock report-previews
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | expand -t 16
@@ -63,6 +63,9 @@ bench: $(STAMP) system-deps ## measure Station against dd and nwipe; writes docs
 
 vm-test: $(STAMP) system-deps ## the VM tier alone (QEMU with emulated drives)
 	$(PY) -m pytest tests/vm
+
+report-previews: $(STAMP) system-deps ## PNG previews of the certificate, lot and verification page (docs/reports)
+	$(PY) scripts/report_previews.py docs/reports
 
 clean: ## remove the virtualenv and caches
 	rm -rf $(VENV) .venv-lock .pytest_cache .mypy_cache .ruff_cache
