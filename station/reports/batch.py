@@ -125,7 +125,7 @@ def batch_pdf(
     """The summary table, then each full certificate; every certificate's signed records
     are embedded, so `station verify` checks the whole document."""
     heading = "Récapitulatif des effacements" if lang == "fr" else "Erasure summary"
-    pdf = Document(footer=f"{heading} — {title}")
+    pdf = Document(footer=f"{heading} — {title}", archival=True)
     pdf.set_title(f"{heading} — {title}")
     pdf.add_page(orientation="L")
     if workshop is not None:

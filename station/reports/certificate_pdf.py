@@ -169,7 +169,9 @@ def embedded_names(pdf: Document) -> set[str]:
 def certificate_pdf(
     certificate: Certificate, lang: Lang = "fr", workshop: Workshop | None = None
 ) -> bytes:
-    pdf = Document(footer=f"{word('certificate', lang)} — {certificate.anchor_id[:16]}…")
+    pdf = Document(
+        footer=f"{word('certificate', lang)} — {certificate.anchor_id[:16]}…", archival=True
+    )
     pdf.set_title(word("certificate", lang))
     pdf.set_lang(lang)
     render_certificate(pdf, certificate, lang, workshop)

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import segno
 from fpdf import FPDF, FontFace, XPos, YPos
+from fpdf.enums import DocumentCompliance
 
 from station.errors import ConfigError
 
@@ -47,9 +48,21 @@ class Document(FPDF):
     """A PDF with DejaVu embedded (accents, «», →) and a footer line."""
 
     def __init__(
-        self, *, footer: str = "", orientation: str = "P", page: str | tuple[float, float] = "A4"
+        self,
+        *,
+        footer: str = "",
+        orientation: str = "P",
+        page: str | tuple[float, float] = "A4",
+        archival: bool = False,
     ) -> None:
-        super().__init__(orientation=orientation, unit="mm", format=page)
+        # archival: PDF/A-3B, whose associated files are how a certificate carries its
+        # signed records (fpdf2 then checks fonts are embedded, no transparency...).
+        super().__init__(
+            orientation=orientation,
+            unit="mm",
+            format=page,
+            enforce_compliance=DocumentCompliance.PDFA_3B if archival else None,
+        )
         folder = font_dir()
         for (family, style), name in _FILES.items():
             self.add_font(family, style=style, fname=str(folder / name))

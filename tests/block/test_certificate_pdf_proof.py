@@ -76,6 +76,11 @@ def test_the_certificate_names_its_facts_and_embeds_its_proof(
     assert "IEEE 2883 : Overwrite (écrasement)" in first
     assert "relecture complète" in first and "EFFACÉ (Clear)" in first
     names = sorted(reader.attachments)
+    # PDF/A-3 associated files: the catalog lists them, each with its relationship.
+    catalog = reader.trailer["/Root"]
+    relations = {str(spec.get_object()["/AFRelationship"]) for spec in catalog["/AF"]}
+    assert relations == {"/Source", "/Supplement"}
+    assert "/OutputIntents" in catalog  # the sRGB intent PDF/A asks for
     assert any(name.endswith("certificat.json") for name in names)
     assert any(name.endswith("cle-publique-poste.pem") for name in names)
     embedded = json.loads(next(c for n, c in reader.attachments.items() if n.endswith(".json"))[0])
