@@ -85,6 +85,39 @@ else
   echo "inventory server: the [server] extra is not installed; the badge will say so"
 fi
 
+# DEMO_CERTIFICATE=1: erase the first simulated disk headlessly (asset tag EPN-4242), sync
+# its records, write its certificate, and open the page its QR code names, as a donor's
+# phone would. The certificate stays in $DEMO_CERTIFICATE_OUT when set.
+if [ "${DEMO_CERTIFICATE:-0}" = 1 ] && [ -n "${url:-}" ]; then
+  export STATION_INVENTORY_URL="$url"
+  "$PY" -m station wipe "${devices[0]}" --profile nist-clear-full --asset-tag EPN-4242 \
+    --lot DEMO-2026 --donor "Donateur de démonstration" --operator demo-stagiaire --yes \
+    >"$work/wipe.log" 2>&1 || { echo "demo wipe failed:"; tail -5 "$work/wipe.log"; exit 1; }
+  "$PY" -m station sync >/dev/null
+  record=$("$PY" -m station journal export - | "$PY" -c '
+import base64, json, sys
+chain = json.load(sys.stdin)
+bodies = [json.loads(base64.b64decode(e["payload"])) for e in chain]
+print([b for b in bodies if b["kind"] == "verification"][-1]["record_id"])')
+  cert="${DEMO_CERTIFICATE_OUT:-$work/certificat.pdf}"
+  "$PY" -m station certificate "$record" --out "$cert" >/dev/null
+  "$PY" -m station journal key > "$work/poste.pem" 2>/dev/null
+  "$PY" -m station verify "$cert" --key "$work/poste.pem"
+  pdftoppm -r 150 -f 1 -l 1 -png "$cert" "$work/page"
+  qr=$(zbarimg --quiet --raw "$work"/page*.png 2>/dev/null)
+  echo "certificate: $cert"
+  echo "QR code: $qr"
+  "$PY" - "$qr" <<'PYEOF'
+import html, re, sys, urllib.request
+with urllib.request.urlopen(sys.argv[1], timeout=10) as answer:
+    page = answer.read().decode()
+    title = re.search(r"<h1>(.*?)</h1>", page).group(1)
+    status = re.search(r'<p class="status (\w+)">(.*?)</p>', page)
+    print(f"verification page: {answer.status} {html.unescape(title)} — "
+          f"{status.group(1)}: {html.unescape(status.group(2))}")
+PYEOF
+fi
+
 # A small demo master image (a GPT disk with an ext4 system and a few school files),
 # built now and deployed by "Reconditionner" after the erasure. Needs loop devices.
 if [ "$use_loop" -eq 1 ] && command -v sfdisk >/dev/null && command -v mkfs.ext4 >/dev/null; then

@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from pypdf import PdfReader
 
 from tests.conftest import REPO
 
@@ -46,3 +47,28 @@ def test_demo_sets_up_a_simulated_bench_and_cleans_up() -> None:
         assert "station-demo." not in attached
     else:
         assert not work.exists()
+
+
+def test_the_qr_of_a_demo_certificate_opens_its_page_on_the_demo_server(tmp_path: Path) -> None:
+    """The issue's last "done when": the demo's inventory server serves the page that a
+    certificate's QR code (decoded from the printed PDF) names."""
+    cert = tmp_path / "certificat.pdf"
+    env = {**os.environ, "DEMO_NO_TUI": "1", "DEMO_SIZE_MIB": "8", "PY": sys.executable,
+           "DEMO_CERTIFICATE": "1", "DEMO_CERTIFICATE_OUT": str(cert)}  # fmt: skip
+    env.pop("STATION_DATA_DIR", None)
+    done = subprocess.run(
+        [str(REPO / "scripts" / "demo.sh")],
+        env=env, capture_output=True, text=True, timeout=600, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "valid certificate PDF: 1 certificate(s), 3 signed records" in done.stdout
+    qr = re.search(
+        r"QR code: (http://127\.0\.0\.1:\d+/verification/[0-9a-f]{64}\?\S+)", done.stdout
+    )
+    assert qr is not None, done.stdout
+    assert re.search(
+        r"verification page: 200 Certificat d'effacement n° [0-9a-f]{16} — ok: 3 "
+        r"enregistrement\(s\) signé\(s\) vérifié\(s\)",
+        done.stdout,
+    ), done.stdout
+    assert "EPN-4242" in PdfReader(cert).pages[0].extract_text()
