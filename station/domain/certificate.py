@@ -64,7 +64,9 @@ def certificate_facts(bodies: Sequence[Body]) -> dict[str, Any]:
     started, ended = _times(bodies, passes, purges, checks)
     erasure = [*seen, *passes, *purges, *checks]
     return {
-        "disk": _disk(disk, seen, of_kind.get("hpa_dco_change", [])),
+        "disk": _disk(
+            disk, seen, of_kind.get("hpa_dco_change", []), of_kind.get("smart_assessment", [])
+        ),
         "source_device": _source_device(
             disk, seen, of_kind.get("host_inventory", []), of_kind.get("image_deploy", [])
         ),
@@ -131,13 +133,15 @@ def _by_kind(bodies: Sequence[Body]) -> dict[str, list[Body]]:
     return found
 
 
-def _disk(disk: Body, seen: list[Body], changes: list[Body]) -> dict[str, Any]:
+def _disk(disk: Body, seen: list[Body], changes: list[Body], smart: list[Body]) -> dict[str, Any]:
+    """The disk's identity; its model family is what smartctl's drive database said."""
     last_seen = seen[-1] if seen else {}
+    family = _last_said(smart, "model_family")
     hpa = [body for body in changes if body.get("feature") == "hpa"]
     dco = [body for body in changes if body.get("feature") == "dco"]
     native = next((b["native_max_sectors"] for b in changes if b.get("native_max_sectors")), None)
     maker = manufacturer_of(
-        model_family=_last_said(seen, "model_family"),
+        model_family=family,
         wwn=disk.get("wwn"),
         model=disk.get("model"),
         vendor=_last_said(seen, "vendor") or disk.get("vendor"),
@@ -145,7 +149,7 @@ def _disk(disk: Body, seen: list[Body], changes: list[Body]) -> dict[str, Any]:
     return {
         "manufacturer": maker[0] if maker else None,
         "manufacturer_from": maker[1] if maker else None,
-        "model_family": _last_said(seen, "model_family"),
+        "model_family": family,
         "model": disk.get("model"),
         "serial": disk.get("serial"),
         "wwn": disk.get("wwn"),

@@ -177,7 +177,6 @@ class DiskSeen(_DiskStep):
     refusals: list[str] = Field(default_factory=list, description="refusal codes")
     # The drive's identity beyond DiskRef, for the certificate's manufacturer line.
     vendor: str | None = Field(default=None, max_length=64)
-    model_family: str | None = Field(default=None, max_length=128)
     firmware: str | None = Field(default=None, max_length=64)
     # What the operator said about the machine the disk came from (the certificate's
     # asset tag and lot; a donor is an organisation, never a person's name).
@@ -196,6 +195,9 @@ class SmartAssessment(_DiskStep):
     media_errors: int | None = Field(default=None, ge=0)
     percentage_used: int | None = Field(default=None, ge=0)
     temperature_c: int | None = None
+    model_family: str | None = Field(
+        default=None, max_length=128, description="smartctl's drive database family"
+    )
     findings: list[str] = Field(default_factory=list)
     commands: list[CommandRecord] = Field(default_factory=list)
 

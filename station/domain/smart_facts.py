@@ -35,6 +35,7 @@ class SmartFacts(BaseModel):
     unsupported_reason: str | None = None
     protocol: Protocol = "unknown"
     model: str | None = None
+    model_family: str | None = None  # smartctl's drive database: "Western Digital Red"
     serial: str | None = None
     firmware: str | None = None
     overall_passed: bool | None = None
@@ -108,6 +109,7 @@ def facts_from_text(text: str, *, exit_status: int | None = None) -> SmartFacts:
     )
     facts["serial"] = _field(text, "Serial Number") or _field(text, "Serial number")
     facts["firmware"] = _field(text, "Firmware Version") or _field(text, "Revision")
+    facts["model_family"] = _field(text, "Model Family")
     health = _field(text, "SMART overall-health self-assessment test result")
     scsi_health = _field(text, "SMART Health Status")
     if health is not None:
@@ -205,6 +207,7 @@ def facts_from_json(doc: dict[str, Any]) -> SmartFacts:
         "exit_status": exit_status,
         "protocol": protocol if protocol in ("ata", "nvme", "scsi") else "unknown",
         "model": doc.get("model_name") or doc.get("scsi_model_name"),
+        "model_family": doc.get("model_family"),
         "serial": doc.get("serial_number"),
         "firmware": doc.get("firmware_version"),
         "overall_passed": doc.get("smart_status", {}).get("passed"),

@@ -48,6 +48,7 @@ def smart_record(
         pending_sectors=facts.pending_sectors,
         media_errors=facts.media_errors,
         percentage_used=facts.percentage_used,
+        model_family=facts.model_family,
         findings=[r.code for r in report.verdict.reasons],
         commands=[e.to_command_record() for e in report.evidence],
     )

@@ -17,6 +17,7 @@ from typing import Any
 
 import pytest
 from pypdf import PdfReader
+from pypdf.generic import ArrayObject
 
 from station.journal.keys import load_or_create_bench_key
 from station.journal.store import JOURNAL_FILE, Journal
@@ -77,8 +78,10 @@ def test_the_certificate_names_its_facts_and_embeds_its_proof(
     assert "relecture complète" in first and "EFFACÉ (Clear)" in first
     names = sorted(reader.attachments)
     # PDF/A-3 associated files: the catalog lists them, each with its relationship.
-    catalog = reader.trailer["/Root"]
-    relations = {str(spec.get_object()["/AFRelationship"]) for spec in catalog["/AF"]}
+    catalog = reader.root_object
+    specs = catalog["/AF"]
+    assert isinstance(specs, ArrayObject)
+    relations = {str(spec.get_object()["/AFRelationship"]) for spec in specs}
     assert relations == {"/Source", "/Supplement"}
     assert "/OutputIntents" in catalog  # the sRGB intent PDF/A asks for
     assert any(name.endswith("certificat.json") for name in names)

@@ -4,12 +4,15 @@ and only the erasure's commands under "Méthode". Records signed by a real journ
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
 
 from station.cli import main
+from station.domain.certificate import certificate_facts
 from station.domain.manufacturer import manufacturer_of, oui_of
+from station.domain.smart_facts import facts_from_json, facts_from_text
 from station.journal.keys import generate_key
 from station.journal.samples import sample_body
 from station.journal.store import Journal
@@ -117,3 +120,21 @@ def test_a_bad_asset_tag_is_refused_before_anything_is_written(
     assert code == 2
     assert f"{flag}: 1 to" in capsys.readouterr().err
     assert target.read_bytes() == b"user data" * 100
+
+
+def test_model_family_read_from_real_smartctl_outputs() -> None:
+    """The family smartctl's drive database names, from recorded outputs of real drives
+    (tests/fixtures/devices/SOURCES.md), and the manufacturer it gives."""
+    folder = Path(__file__).resolve().parents[1] / "fixtures" / "devices"
+    text = facts_from_text((folder / "ata-hdd-healthy-wd20efrx" / "smartctl-x.txt").read_text())
+    assert text.model_family == "Western Digital Red"
+    raw = (folder / "sata-ssd-samsung860evo-json" / "smartctl-x.json.txt").read_text()
+    doc = json.loads(raw[raw.index("{") :])
+    family = facts_from_json(doc).model_family
+    assert family == "Samsung based SSDs"
+    assert manufacturer_of(model_family=family) == ("Samsung", "model_family")
+    # The bench's SMART record carries it; the certificate names the maker from it.
+    seen = sample_body("disk_seen", disk={"model": "XYZ-1", "size_bytes": 1, "serial": "S"})
+    smart = sample_body("smart_assessment", disk=seen["disk"], model_family=family)
+    disk = certificate_facts([seen, smart])["disk"]
+    assert (disk["manufacturer"], disk["manufacturer_from"]) == ("Samsung", "model_family")
