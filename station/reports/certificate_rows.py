@@ -330,6 +330,14 @@ _WHY = {
         "the disk gives no serial number (virtual disk, file or USB enclosure)",
     ),
     "wwn": ("le disque ne publie pas de WWN", "the disk publishes no WWN"),
+    "model_family": (
+        "smartctl n'a pas tourné avant l'effacement, ou sa base ne connaît pas ce modèle",
+        "smartctl did not run before the erasure, or its database does not know this model",
+    ),
+    "verification": (
+        "aucune relecture enregistrée : l'effacement n'est pas certifié",
+        "no read-back recorded: the erasure is not certified",
+    ),
     "native_max": (
         "pas de commande HPA/DCO (disque non ATA ou profil sans contrôle des zones cachées)",
         "no HPA/DCO command (not an ATA disk, or a profile without hidden-area checks)",
@@ -357,6 +365,8 @@ def missing_fields(facts: dict[str, Any], lang: Lang) -> Rows:
         "manufacturer": not disk.get("manufacturer"),
         "serial": not disk.get("serial"),
         "wwn": not disk.get("wwn"),
+        "model_family": not disk.get("model_family"),
+        "verification": not facts.get("verification"),
         "native_max": not disk.get("native_max_sectors"),
         "smart": not (facts.get("smart_before") or facts.get("smart_after")),
         "destination": not facts.get("destination"),
@@ -369,6 +379,8 @@ def missing_fields(facts: dict[str, Any], lang: Lang) -> Rows:
         "manufacturer": word("manufacturer", lang),
         "serial": word("serial", lang),
         "wwn": word("wwn", lang),
+        "model_family": _fr(lang, "Famille de modèle", "Model family"),
+        "verification": word("verification", lang),
         "native_max": word("native_max", lang),
         "smart": "SMART",
         "destination": word("destination", lang),
