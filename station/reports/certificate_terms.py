@@ -54,7 +54,8 @@ _TERMS = {
         "Format with Secure Erase (formatage sécurisé)", "Format with Secure Erase"
     ),
     "security erase": localized(
-        "ATA Security Erase (effacement sécurisé du firmware)", "ATA Security Erase"
+        "ATA Security Erase (effacement sécurisé du firmware, commande hors IEEE 2883)",
+        "ATA Security Erase (firmware command outside IEEE 2883)",
     ),
     # SMART
     "healthy": localized("en bonne santé", "healthy"),
