@@ -275,6 +275,8 @@ def _tools(bodies: Sequence[Body], passes: list[Body]) -> list[dict[str, Any]]:
         tool = body.get("tool") or {"name": "station"}
         found[(str(tool.get("name")), _version(tool), "overwrite")] = None
     for body in bodies:
+        if body.get("kind") == "image_deploy":
+            continue  # the deploy's tools are listed in its own section, with its commands
         for command in body.get("commands") or []:
             tool = command.get("tool") or {}
             found[(str(tool.get("name")), _version(tool), "command")] = None

@@ -56,6 +56,7 @@ def test_the_erasure_profile_not_the_deploys(tmp_path: Path) -> None:
     assert facts["source_device"]["asset_tag_from"] == "image_deploy"
     # The deploy's commands are in its own section, never under the erasure's method.
     assert facts["commands"] == []
+    assert "sgdisk" not in [tool["name"] for tool in facts["tools"]]
     assert facts["deploy"][0]["commands"][0]["argv"] == ["sgdisk", "-e"]
     titles = [title for title, _ in annex_sections(facts, "fr")]
     assert "Après l'effacement : déploiement de l'image" in titles
