@@ -78,6 +78,11 @@ if "$PY" -c "import fastapi, uvicorn" 2>/dev/null; then
     "$BIN/station-inventory" bench approve "$bench_id" --db "$db" >/dev/null
     sed -i "s|^inventory_url: null|inventory_url: \"$url\"|" "$bench"
     echo "inventory server: $url (bench $bench_id approved)"
+    # Every read of the inventory needs a sign-in: a first admin for whoever runs the demo.
+    admin_password=$("$PY" -c "import secrets; print(secrets.token_urlsafe(12))")
+    printf '%s\n' "$admin_password" |
+      "$BIN/station-inventory" user add admin --role admin --password-stdin --db "$db" >/dev/null
+    echo "sign in at $url/login as admin, password $admin_password (daily log: $url/daily)"
   else
     echo "inventory server: enrolment failed ($enrolled); the badge will say offline"
   fi

@@ -231,7 +231,9 @@ class Services:
         url = self.bench.inventory_url
         if not url:
             return None
-        return Pusher(self.journal, InventoryClient(url), self.sync_state)
+        return Pusher(
+            self.journal, InventoryClient(url, key=self.journal.key.private_key), self.sync_state
+        )
 
     def start_sync(self) -> None:
         self.sync_state.set_pending(self.journal.pending_count())

@@ -7,10 +7,7 @@ inventory refuses this bench's records (they wait in the outbox, nothing is lost
 from __future__ import annotations
 
 import argparse
-import base64
 import socket
-
-from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 from station.cli.sync import add_bench_options
 from station.errors import UsageError
@@ -35,12 +32,9 @@ def run(args: argparse.Namespace) -> int:
     if url is None:
         raise UsageError(f"no inventory server: pass --server URL or set {URL_ENV}")
     key = load_or_create_bench_key(args.key_dir)
-    raw = key.public_key.public_bytes(Encoding.Raw, PublicFormat.Raw)
     client = InventoryClient(url)
     try:
-        answer = client.enrol(
-            key.bench_id, args.name or socket.gethostname(), base64.b64encode(raw).decode()
-        )
+        answer = client.enrol(key.bench_id, args.name or socket.gethostname(), key.private_key)
     finally:
         client.close()
     status = answer.get("status")

@@ -91,7 +91,7 @@ def _status(journal: Journal, url: str | None) -> int:
     if url is None:
         print(f"server: not configured (--server URL or ${URL_ENV})")
         return 0
-    client = InventoryClient(url, timeout=(3.05, 10.0))
+    client = InventoryClient(url, timeout=(3.05, 10.0), key=journal.key.private_key)
     try:
         client.health()
         bench = client.bench(journal.bench_id)

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict
 
-from station.devices import mounts, sysfs
+from station.devices import loops, mounts, sysfs
 from station.devices.boot_signals import entry_disks, gather_boot_signals
 from station.devices.runner import Runner
 from station.devices.sanitize_state import sanitize_running
@@ -147,13 +147,15 @@ def inspect_block(
     identity = build_identity(path, raw, props)
     if slot_map is not None:
         identity = identity.with_slot(slot_map.slot_for(identity.id_path))
+    swaps = mounts.read_swaps(proc_root)
     facts = DiskFacts(
         name=name,
         size_bytes=raw.size_bytes,
         read_only=raw.read_only,
         mounts=mounts_on(name, mounts.read_mountinfo(proc_root), sys_root),
-        swaps=swaps_on(name, mounts.read_swaps(proc_root), sys_root),
+        swaps=swaps_on(name, swaps, sys_root) + loops.swap_files_on(name, swaps, sys_root),
         holders=holders_in_use(name, sys_root),
+        backs=loops.backed_by(name, sys_root),
         sanitize_in_progress=(
             sanitize_running(identity, runner) if sys_root == sysfs.SYS else False
         ),

@@ -24,6 +24,7 @@ class RefusalCode(StrEnum):
     MOUNTED = "mounted"
     SWAP = "swap"
     HOLDERS = "holders"
+    BACKS_LOOP = "backs_loop"
     READ_ONLY = "read_only"
     ZERO_SIZE = "zero_size"
     SANITIZE_IN_PROGRESS = "sanitize_in_progress"
@@ -67,6 +68,8 @@ class DiskFacts(BaseModel):
     mounts: list[str] = Field(default_factory=list)  # "loop0p1 on /mnt/data"
     swaps: list[str] = Field(default_factory=list)
     holders: list[str] = Field(default_factory=list)  # "dm-0 (on loop0p2)"
+    # Loop devices resting on it, outside holders/: "loop0 → loop1", "sdb → loop3 (/x.img)"
+    backs: list[str] = Field(default_factory=list)
     sanitize_in_progress: bool = False
     boot: BootMedium = Field(default_factory=lambda: BootMedium(live=False))
 
@@ -136,6 +139,12 @@ def _fact_refusals(facts: DiskFacts) -> list[Refusal]:
             RefusalCode.HOLDERS,
             "Disque pris par un autre volume (LVM, RAID ou chiffrement) : {}.",
             "Disk held by another volume (LVM, RAID or encryption): {}.",
+        ),
+        (
+            facts.backs,
+            RefusalCode.BACKS_LOOP,
+            "Disque servant de support à un autre périphérique (loop) : {}.",
+            "Disk backing another device (loop): {}.",
         ),
         (
             facts.read_only,

@@ -18,6 +18,7 @@ from station.inventory import (
     routes_home,
     routes_keys,
     routes_records,
+    routes_session,
     routes_subjects,
     routes_verification_page,
 )
@@ -28,6 +29,7 @@ from station.inventory.models import Health
 from station.inventory.problems import Problem
 from station.inventory.schema import migrate
 from station.inventory.settings import Settings
+from station.inventory.users import ensure_secret
 
 
 def _problem(problem: Problem) -> JSONResponse:
@@ -77,6 +79,7 @@ def create_app(settings: Settings) -> FastAPI:
     """The server over `settings.database_url`, migrated to the current schema."""
     db = Database(settings.database_url)
     migrate(db)
+    ensure_secret(db)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -102,6 +105,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(routes_daily_page.router)
     app.include_router(routes_verification_page.router)
     app.include_router(routes_home.router)
+    app.include_router(routes_session.router)
 
     @app.get(
         "/v1/health",

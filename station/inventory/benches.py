@@ -12,17 +12,20 @@ import binascii
 import hashlib
 import re
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Literal
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
-from station.domain.clock import utc_now_text
+from station.domain.clock import utc_now, utc_now_text
 from station.inventory.database import Database, Tx
 from station.inventory.problems import Problem
 
 BENCH_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"
 Status = Literal["pending", "approved", "revoked"]
+# An enrolment nobody approved within a week is forgotten (the bench can enrol again).
+PENDING_LIFETIME = timedelta(days=7)
 # Constant column lists and placeholders only ever go into SQL text (hence the S608 noqa).
 _COLUMNS = "bench_id, name, public_key, key_id, status, enrolled_at, decided_at"
 
@@ -90,6 +93,7 @@ def enrol(db: Database, bench_id: str, name: str, public_key: str) -> tuple[Benc
     kid = hashlib.sha256(raw).hexdigest()
     canonical_key = base64.b64encode(raw).decode()
     with db.transaction(write=True) as tx:
+        expire_pending(tx)
         existing = get_bench_tx(tx, bench_id)
         if existing is not None:
             if existing.key_id != kid:
@@ -110,6 +114,14 @@ def enrol(db: Database, bench_id: str, name: str, public_key: str) -> tuple[Benc
         created = get_bench_tx(tx, bench_id)
     assert created is not None
     return created, True
+
+
+def expire_pending(tx: Tx) -> None:
+    """Forget enrolments nobody approved within PENDING_LIFETIME: a name or key someone
+    presented and abandoned does not block the real bench for ever. A pending bench has
+    no records and no keys (both need approval), so nothing else refers to it."""
+    cutoff = (utc_now() - PENDING_LIFETIME).isoformat(timespec="seconds")
+    tx.run("DELETE FROM benches WHERE status = 'pending' AND enrolled_at < ?", (cutoff,))
 
 
 def decide(db: Database, bench_id: str, status: Status) -> Bench:
@@ -138,10 +150,14 @@ def get_bench(db: Database, bench_id: str) -> Bench | None:
         return get_bench_tx(tx, bench_id)
 
 
-def list_benches(db: Database) -> list[Bench]:
+def list_benches(db: Database, *, pending: bool = True) -> list[Bench]:
+    """Every bench; without the pending ones (which only admins see) when `pending` is
+    False. Expired enrolments are never listed."""
+    cutoff = (utc_now() - PENDING_LIFETIME).isoformat(timespec="seconds")
     with db.transaction() as tx:
         rows = tx.rows(f"SELECT {_COLUMNS} FROM benches ORDER BY bench_id")  # noqa: S608
-    return [_bench(row) for row in rows]
+    found = [_bench(row) for row in rows]
+    return [b for b in found if b.status != "pending" or (pending and b.enrolled_at >= cutoff)]
 
 
 def benches_by_key_ids(tx: Tx, key_ids: list[str]) -> list[Bench]:

@@ -2,6 +2,8 @@
 
     station-inventory serve --db URL --host 127.0.0.1 --port 8080
     station-inventory bench list|approve BENCH_ID|revoke BENCH_ID --db URL
+    station-inventory user add NAME --role admin|encadrant|lecture --db URL
+    station-inventory user list --db URL
 
 The `bench` commands work on the database directly (whoever can read it is trusted
 already), so they need no admin token.
@@ -10,14 +12,18 @@ already), so they need no admin token.
 from __future__ import annotations
 
 import argparse
+import getpass
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 
-from station.errors import StationError
-from station.inventory import benches
+from station.errors import StationError, UsageError
+from station.inventory import benches, users
 from station.inventory.database import Database
+from station.inventory.problems import Problem
 from station.inventory.schema import migrate
 from station.inventory.settings import DB_ENV, TOKEN_ENV, Settings
+from station.inventory.users import ROLES
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -38,7 +44,55 @@ def _parser() -> argparse.ArgumentParser:
     bench.add_argument("action", choices=["list", "approve", "revoke"])
     bench.add_argument("bench_id", nargs="?")
     bench.add_argument("--db", help="database URL (as for serve)")
+    user = sub.add_parser("user", help="add or list the people who sign in")
+    user.add_argument("action", choices=["add", "list"])
+    user.add_argument("username", nargs="?")
+    user.add_argument("--role", choices=ROLES, default="lecture")
+    user.add_argument(
+        "--password-stdin",
+        action="store_true",
+        help="read the password from the first line of standard input (scripts)",
+    )
+    user.add_argument("--db", help="database URL (as for serve)")
     return parser
+
+
+def _password(from_stdin: bool) -> str:
+    if from_stdin or not sys.stdin.isatty():
+        return sys.stdin.readline().rstrip("\n")
+    first = getpass.getpass("Mot de passe : ")
+    if getpass.getpass("Encore une fois : ") != first:
+        raise UsageError("the two passwords differ")
+    return first
+
+
+@contextmanager
+def _database(args: argparse.Namespace) -> Iterator[Database]:
+    """The database of `--db` (or the environment), migrated, closed afterwards."""
+    db = Database(Settings.from_env(database_url=args.db).database_url)
+    try:
+        migrate(db)
+        yield db
+    finally:
+        db.close()
+
+
+def _user(args: argparse.Namespace) -> int:
+    with _database(args) as db:
+        if args.action == "list":
+            for found in users.list_users(db):
+                print(f"{found.username}\t{found.role}")
+            return 0
+        if not args.username:
+            print("station-inventory: user add needs a USERNAME", file=sys.stderr)
+            return 2
+        try:
+            made = users.add_user(db, args.username, _password(args.password_stdin), args.role)
+        except Problem as exc:
+            print(f"station-inventory: {exc.detail}", file=sys.stderr)
+            return 2
+        print(f"user {made.username} ({made.role}) added; sign in at /login")
+        return 0
 
 
 def _serve(args: argparse.Namespace) -> int:
@@ -49,8 +103,9 @@ def _serve(args: argparse.Namespace) -> int:
     settings = Settings.from_env(database_url=args.db)
     if settings.admin_token is None:
         print(
-            f"note: {TOKEN_ENV} is not set; the admin API is disabled "
-            "(use `station-inventory bench` to approve benches)",
+            f"note: {TOKEN_ENV} is not set; admin calls need an admin's sign-in "
+            "(`station-inventory user add NAME --role admin`), or use "
+            "`station-inventory bench` to approve benches",
             file=sys.stderr,
         )
     app = create_app(settings)
@@ -59,9 +114,7 @@ def _serve(args: argparse.Namespace) -> int:
 
 
 def _bench(args: argparse.Namespace) -> int:
-    db = Database(Settings.from_env(database_url=args.db).database_url)
-    try:
-        migrate(db)
+    with _database(args) as db:
         if args.action == "list":
             for bench in benches.list_benches(db):
                 print(f"{bench.bench_id}\t{bench.status}\t{bench.key_id[:16]}…\t{bench.name}")
@@ -73,14 +126,13 @@ def _bench(args: argparse.Namespace) -> int:
         bench = benches.decide(db, args.bench_id, status)
         print(f"{bench.bench_id}: {bench.status} (key {bench.key_id[:16]}…)")
         return 0
-    finally:
-        db.close()
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
-        return _serve(args) if args.command == "serve" else _bench(args)
+        commands = {"serve": _serve, "bench": _bench, "user": _user}
+        return commands[args.command](args)
     except StationError as exc:
         print(f"station-inventory: {exc.one_line()}", file=sys.stderr)
         return exc.exit_code

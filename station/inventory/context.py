@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import hmac
 from dataclasses import dataclass
 from typing import Annotated, Any
 
 from fastapi import Depends, Request, Security
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
+from station.inventory.access import Principal, principal
 from station.inventory.database import Database
 from station.inventory.ingest import Ingestor
 from station.inventory.models import ProblemOut
@@ -19,11 +19,12 @@ from station.inventory.settings import Settings
 PROBLEMS: dict[int | str, dict[str, Any]] = {
     status: {"model": ProblemOut} for status in (400, 404, 413, 415, 422, 503)
 }
-ADMIN_PROBLEMS: dict[int | str, dict[str, Any]] = {
+READ_PROBLEMS: dict[int | str, dict[str, Any]] = {
     **PROBLEMS,
     401: {"model": ProblemOut},
     403: {"model": ProblemOut},
 }
+ADMIN_PROBLEMS = READ_PROBLEMS
 
 _bearer = HTTPBearer(auto_error=False, description="the admin token of the server")
 
@@ -43,22 +44,52 @@ def get_context(request: Request) -> Context:
 Ctx = Annotated[Context, Depends(get_context)]
 
 
+def get_principal(ctx: Ctx, request: Request) -> Principal | None:
+    return principal(ctx.db, request, ctx.settings.admin_token)
+
+
+def require_reader(
+    principal: Annotated[Principal | None, Depends(get_principal)],
+    _: Annotated[HTTPAuthorizationCredentials | None, Security(_bearer)],
+) -> Principal:
+    """Anyone with credentials: a signed-in user, the admin token, or a bench's signed read
+    (routes then limit a bench to its own data)."""
+    if principal is None:
+        raise Problem(
+            401,
+            "sign_in_required",
+            "reading the inventory needs credentials: sign in at /login, "
+            "or a bench's signed request",
+        )
+    return principal
+
+
+Reader = Annotated[Principal, Depends(require_reader)]
+
+
 def require_admin(
-    ctx: Ctx, credentials: Annotated[HTTPAuthorizationCredentials | None, Security(_bearer)]
+    ctx: Ctx,
+    request: Request,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Security(_bearer)],
 ) -> None:
-    """A supervisor's call: the Bearer token must match the server's admin token."""
-    expected = ctx.settings.admin_token
-    if expected is None:
+    """A supervisor's call: a signed-in user with the admin role, or the admin token."""
+    if credentials is not None and ctx.settings.admin_token is None:
         raise Problem(
             403,
             "admin_disabled",
-            "the admin API is disabled: start the server "
-            "with STATION_INVENTORY_ADMIN_TOKEN set, or use `station-inventory bench`",
+            "the admin token is disabled: start the server "
+            "with STATION_INVENTORY_ADMIN_TOKEN set, or sign in as an admin user",
         )
-    if credentials is None:
-        raise Problem(401, "missing_token", "admin endpoints need 'Authorization: Bearer TOKEN'")
-    if not hmac.compare_digest(credentials.credentials.encode(), expected.encode()):
-        raise Problem(403, "bad_token", "the admin token is not the server's")
+    found = principal(ctx.db, request, ctx.settings.admin_token)
+    if found is None:
+        raise Problem(
+            401,
+            "missing_token",
+            "admin endpoints need an admin's session (sign in at /login) "
+            "or 'Authorization: Bearer TOKEN'",
+        )
+    if not found.is_admin:
+        raise Problem(403, "admin_only", "this needs the admin role")
 
 
 Admin = Depends(require_admin)

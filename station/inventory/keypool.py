@@ -14,10 +14,12 @@ import hashlib
 import io
 import re
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Literal
 
-from station.domain.clock import utc_now_text
+from station.domain.clock import utc_now, utc_now_text
 from station.inventory.database import Database, Tx
 from station.inventory.problems import Problem
 
@@ -46,6 +48,20 @@ MIGRATION: list[str] = [
         assigned_at TEXT NOT NULL
     )""",
 ]
+
+
+# A signed key-pool request is answered once: its record_id is kept (with the answer) until
+# its freshness window has surely ended, and a replay gets that first answer back.
+SIGNED_REQUESTS_MIGRATION: list[str] = [
+    """CREATE TABLE signed_requests (
+        record_id TEXT PRIMARY KEY,
+        bench_id TEXT NOT NULL,
+        answer TEXT,
+        expires_at TEXT NOT NULL
+    )""",
+]
+# Twice the freshness window: a request's created_at may be up to 15 min ahead or behind.
+REMEMBER = timedelta(minutes=30)
 
 
 def key_sha256(product_key: str) -> str:
@@ -97,30 +113,71 @@ def import_keys(db: Database, text: str, *, pool: str, product: str) -> ImportRe
     return ImportResult(imported, known, invalid)
 
 
-def reserve(
-    db: Database, bench_id: str, *, pool: str, product: str, count: int
+def once(
+    db: Database, request_id: str, bench_id: str, answer: Callable[[Tx], str]
+) -> tuple[str, bool]:
+    """`answer(tx)` run once per signed request id, in one transaction with remembering
+    it: (the answer, True) the first time, (the first answer, False) on a replay.
+
+    The INSERT comes first: a concurrent replay waits on it (PostgreSQL's unique index,
+    SQLite's writer lock) and then finds the answer already stored.
+    """
+    now = utc_now()
+    with db.transaction(write=True) as tx:
+        tx.run("DELETE FROM signed_requests WHERE expires_at < ?", (now.isoformat(),))
+        tx.run(
+            "INSERT INTO signed_requests (record_id, bench_id, answer, expires_at) "
+            "VALUES (?, ?, NULL, ?) ON CONFLICT (record_id) DO NOTHING",
+            (request_id, bench_id, (now + REMEMBER).isoformat()),
+        )
+        found = tx.row(
+            "SELECT bench_id, answer FROM signed_requests WHERE record_id = ?", (request_id,)
+        )
+        assert found is not None
+        if found[1] is not None:
+            if str(found[0]) != bench_id:
+                raise Problem(403, "wrong_bench", "this request belongs to another bench")
+            return str(found[1]), False
+        text = answer(tx)
+        tx.run("UPDATE signed_requests SET answer = ? WHERE record_id = ?", (text, request_id))
+    return text, True
+
+
+def reserve_tx(
+    tx: Tx, bench_id: str, *, pool: str, product: str, count: int
 ) -> list[tuple[str, str]]:
     """Up to `count` available keys, now reserved by `bench_id`: [(sha256, key)].
 
-    The UPDATE re-checks `status = 'available'` row by row, so two benches reserving at
-    the same time never get the same key (SQLite serializes writers; PostgreSQL re-reads
-    a row another transaction changed and skips it).
+    Two benches reserving at once never get the same key, and each takes what is
+    available: on PostgreSQL the candidate rows are locked with SKIP LOCKED, so a bench
+    skips the keys another bench is taking instead of waiting for them and then finding
+    them gone (which left it with 0 keys while others remained); SQLite serializes
+    writers, so each reservation sees the previous one's result.
     """
-    reservation = uuid.uuid4().hex
+    # `skip` is a fixed suffix, never user input (hence the S608 noqa). The pick is its
+    # own statement: inside `UPDATE ... IN (SELECT ... LIMIT)` PostgreSQL may run the
+    # locking subquery more than once and take more keys than asked.
+    skip = " FOR UPDATE SKIP LOCKED" if tx.dialect == "postgresql" else ""
+    picked = tx.rows(
+        "SELECT key_sha256, product_key FROM licence_keys WHERE pool = ? AND product = ? "  # noqa: S608
+        f"AND status = 'available' ORDER BY imported_at, key_sha256 LIMIT ?{skip}",
+        (pool, product, count),
+    )
+    now, reservation = utc_now_text(), uuid.uuid4().hex
+    tx.run_many(
+        "UPDATE licence_keys SET status = 'reserved', bench_id = ?, reservation = ?, "
+        "changed_at = ? WHERE key_sha256 = ? AND status = 'available'",
+        [(bench_id, reservation, now, digest) for digest, _ in picked],
+    )
+    return sorted((str(digest), str(key)) for digest, key in picked)
+
+
+def reserve(
+    db: Database, bench_id: str, *, pool: str, product: str, count: int
+) -> list[tuple[str, str]]:
+    """`reserve_tx` in a transaction of its own."""
     with db.transaction(write=True) as tx:
-        tx.run(
-            "UPDATE licence_keys SET status = 'reserved', bench_id = ?, reservation = ?, "
-            "changed_at = ? WHERE status = 'available' AND key_sha256 IN ("
-            "SELECT key_sha256 FROM licence_keys WHERE pool = ? AND product = ? "
-            "AND status = 'available' ORDER BY imported_at, key_sha256 LIMIT ?)",
-            (bench_id, reservation, utc_now_text(), pool, product, count),
-        )
-        rows = tx.rows(
-            "SELECT key_sha256, product_key FROM licence_keys WHERE reservation = ? "
-            "ORDER BY key_sha256",
-            (reservation,),
-        )
-    return [(str(digest), str(key)) for digest, key in rows]
+        return reserve_tx(tx, bench_id, pool=pool, product=product, count=count)
 
 
 def _reserved_by(tx: Tx, digest: str, bench_id: str) -> tuple[str, str | None]:
@@ -130,6 +187,11 @@ def _reserved_by(tx: Tx, digest: str, bench_id: str) -> tuple[str, str | None]:
     if found is None:
         raise Problem(404, "unknown_key", f"no key with sha256 {digest[:16]}… in the pool")
     return str(found[0]), None if found[1] is None else str(found[1])
+
+
+def _require_reserved(status: str, holder: str | None, digest: str, bench_id: str) -> None:
+    if status != "reserved" or holder != bench_id:
+        raise Problem(409, "key_not_reserved", f"key {digest[:16]}… is not reserved by {bench_id}")
 
 
 def assign(db: Database, digest: str, *, bench_id: str, device_id: str, record_id: str) -> bool:
@@ -148,10 +210,7 @@ def assign(db: Database, digest: str, *, bench_id: str, device_id: str, record_i
                 "key_already_assigned",
                 f"key {digest[:16]}… is already assigned to device {previous[0]}",
             )
-        if status != "reserved" or holder != bench_id:
-            raise Problem(
-                409, "key_not_reserved", f"key {digest[:16]}… is not reserved by {bench_id}"
-            )
+        _require_reserved(status, holder, digest, bench_id)
         tx.run(
             "INSERT INTO key_assignments (key_sha256, device_id, bench_id, record_id, "
             "assigned_at) VALUES (?, ?, ?, ?, ?)",
@@ -165,20 +224,22 @@ def assign(db: Database, digest: str, *, bench_id: str, device_id: str, record_i
 
 
 def release(db: Database, digests: list[str], *, bench_id: str, quarantine: bool) -> int:
+    """`release_tx` in a transaction of its own."""
+    with db.transaction(write=True) as tx:
+        return release_tx(tx, digests, bench_id=bench_id, quarantine=quarantine)
+
+
+def release_tx(tx: Tx, digests: list[str], *, bench_id: str, quarantine: bool) -> int:
     """Keys a bench reserved but did not assign: back to the pool, or quarantined."""
     status = "quarantined" if quarantine else "available"
-    with db.transaction(write=True) as tx:
-        for digest in digests:
-            current, holder = _reserved_by(tx, digest, bench_id)
-            if current != "reserved" or holder != bench_id:
-                raise Problem(
-                    409, "key_not_reserved", f"key {digest[:16]}… is not reserved by {bench_id}"
-                )
-            tx.run(
-                "UPDATE licence_keys SET status = ?, bench_id = ?, reservation = NULL, "
-                "changed_at = ? WHERE key_sha256 = ?",
-                (status, bench_id if quarantine else None, utc_now_text(), digest),
-            )
+    for digest in digests:
+        current, holder = _reserved_by(tx, digest, bench_id)
+        _require_reserved(current, holder, digest, bench_id)
+        tx.run(
+            "UPDATE licence_keys SET status = ?, bench_id = ?, reservation = NULL, "
+            "changed_at = ? WHERE key_sha256 = ?",
+            (status, bench_id if quarantine else None, utc_now_text(), digest),
+        )
     return len(digests)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -47,10 +48,15 @@ class ProblemOut(BaseModel):
 
 
 class EnrolmentIn(BaseModel):
+    """The signed body of an enrolment (station.journal.signed_requests)."""
+
     model_config = ConfigDict(extra="forbid")
+    kind: Literal["bench_enrolment"]
     bench_id: str = Field(pattern=BENCH_ID_PATTERN)
     name: str = Field(min_length=1, max_length=200)
     public_key: str = Field(description="standard base64 of the raw 32-byte Ed25519 key")
+    created_at: datetime
+    record_id: str
 
 
 class BenchOut(BaseModel):

@@ -12,15 +12,22 @@ from starlette.concurrency import run_in_threadpool
 
 from station.inventory import benches, queries
 from station.inventory.benches import BENCH_ID_PATTERN, Bench
-from station.inventory.context import ADMIN_PROBLEMS, PROBLEMS, Admin, Ctx
+from station.inventory.context import ADMIN_PROBLEMS, PROBLEMS, READ_PROBLEMS, Admin, Ctx, Reader
 from station.inventory.database import Database
 from station.inventory.http_input import read_json
-from station.inventory.models import BenchOut, ChainExport, DailyLog, EnrolmentIn, RecordOut
+from station.inventory.models import (
+    ENVELOPE_SCHEMA,
+    BenchOut,
+    ChainExport,
+    DailyLog,
+    EnrolmentIn,
+    RecordOut,
+)
 from station.inventory.problems import Problem
+from station.inventory.signed import fresh, self_signed_body
 
 router = APIRouter(prefix="/v1", tags=["benches"])
 BenchId = Annotated[str, Path(pattern=BENCH_ID_PATTERN)]
-ENROL_SCHEMA = EnrolmentIn.model_json_schema()
 
 
 def bench_out(db: Database, bench: Bench) -> BenchOut:
@@ -53,18 +60,25 @@ def _known(db: Database, bench_id: str) -> Bench:
         200: {"model": BenchOut, "description": "already enrolled"},
     },
     openapi_extra={
-        "requestBody": {"required": True, "content": {"application/json": {"schema": ENROL_SCHEMA}}}
+        "requestBody": {
+            "required": True,
+            "content": {"application/json": {"schema": ENVELOPE_SCHEMA}},
+        }
     },
-    summary="A bench presents its public key (waits for a supervisor's approval)",
+    summary="A bench presents its public key, signed by it (waits for approval)",
 )
 async def enrol(request: Request, response: Response, ctx: Ctx) -> BenchOut:
-    data = await read_json(request, 16 * 1024)
+    """The body is an envelope signed by the key it presents (`station enrol` makes it):
+    nobody can enrol a key they do not hold, so nobody can squat another bench's key."""
+    envelope = await read_json(request, 16 * 1024)
+    data = self_signed_body(envelope)
     try:
         wanted = EnrolmentIn.model_validate(data)
     except ValidationError as exc:
         first = exc.errors(include_url=False)[0]
         field = ".".join(str(p) for p in first["loc"]) or "body"
         raise Problem(422, "bad_enrolment", f"{field}: {first['msg']}", field=field) from exc
+    fresh(wanted.created_at)
     bench, created = await run_in_threadpool(
         benches.enrol, ctx.db, wanted.bench_id, wanted.name, wanted.public_key
     )
@@ -76,10 +90,11 @@ async def enrol(request: Request, response: Response, ctx: Ctx) -> BenchOut:
 @router.get(
     "/benches/{bench_id}",
     response_model=BenchOut,
-    responses=PROBLEMS,
-    summary="A bench's key, approval status and chain head",
+    responses=READ_PROBLEMS,
+    summary="A bench's key, approval status and chain head (users, or that bench)",
 )
-def get_bench(ctx: Ctx, bench_id: BenchId) -> BenchOut:
+def get_bench(ctx: Ctx, who: Reader, bench_id: BenchId) -> BenchOut:
+    who.require_bench(bench_id)
     return bench_out(ctx.db, _known(ctx.db, bench_id))
 
 
@@ -122,15 +137,17 @@ def revoke(ctx: Ctx, bench_id: BenchId) -> BenchOut:
 @router.get(
     "/benches/{bench_id}/log",
     response_model=DailyLog,
-    responses=PROBLEMS,
-    summary="A bench's records of one day, in chain order",
+    responses=READ_PROBLEMS,
+    summary="A bench's records of one day, in chain order (users, or that bench)",
 )
 def daily_log(
     ctx: Ctx,
+    who: Reader,
     bench_id: BenchId,
     day: Annotated[date, Query(alias="date", description="YYYY-MM-DD")],
     tz: Annotated[str, Query(max_length=64, description="IANA zone, e.g. Europe/Paris")] = "UTC",
 ) -> DailyLog:
+    who.require_bench(bench_id)
     _known(ctx.db, bench_id)
     try:
         zone = ZoneInfo(tz)
@@ -148,15 +165,17 @@ def daily_log(
 @router.get(
     "/benches/{bench_id}/chain",
     response_model=ChainExport,
-    responses=PROBLEMS,
+    responses=READ_PROBLEMS,
     summary="Export a bench's chain (envelopes in seq order) for offline verification",
 )
 def export_chain(
     ctx: Ctx,
+    who: Reader,
     bench_id: BenchId,
     after_seq: Annotated[int, Query(ge=0, le=2**53)] = 0,
     limit: Annotated[int, Query(ge=1, le=10_000)] = 10_000,
 ) -> ChainExport:
+    who.require_bench(bench_id)
     bench = _known(ctx.db, bench_id)
     return ChainExport(
         bench_id=bench_id,

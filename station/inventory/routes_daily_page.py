@@ -11,13 +11,15 @@ import html
 from datetime import date, datetime, timedelta
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 
 from station.inventory import queries
+from station.inventory.access import principal
 from station.inventory.benches import list_benches
 from station.inventory.context import Ctx
 from station.inventory.database import Database
+from station.inventory.problems import Problem
 from station.reports.daily_log import DailyLog, build_daily_log
 from station.reports.daily_log_render import HEADER, line_cells, signoff_lines
 from station.reports.wording import PARIS, day_text, parse_day
@@ -101,10 +103,30 @@ def render_page(day: date, sections: list[str], problem: str | None = None) -> s
     )
 
 
+def sign_in_needed(status: int, reason: str) -> HTMLResponse:
+    """A short French page with a link to the sign-in form (a browser's 401)."""
+    page = (
+        '<!doctype html><html lang="fr"><head><meta charset="utf-8">'
+        f"<title>Connexion requise</title><style>{_STYLE}</style></head><body>"
+        f"<h1>Connexion requise</h1><p>{_e(reason)}</p>"
+        '<p><a href="/login?next=/daily">Se connecter</a></p></body></html>'
+    )
+    return HTMLResponse(page, status_code=status)
+
+
 @router.get("/daily", response_class=HTMLResponse, include_in_schema=False)
 def daily_page(
-    ctx: Ctx, date_text: Annotated[str | None, Query(alias="date", max_length=20)] = None
+    request: Request,
+    ctx: Ctx,
+    date_text: Annotated[str | None, Query(alias="date", max_length=20)] = None,
 ) -> HTMLResponse:
+    """Signed-in users only; benches still waiting for approval are shown to admins only."""
+    try:
+        who = principal(ctx.db, request, ctx.settings.admin_token)
+    except Problem as exc:
+        return sign_in_needed(exc.status, "Votre session a pris fin : reconnectez-vous.")
+    if who is None or who.user is None:
+        return sign_in_needed(401, "Le journal du jour est réservé aux personnes de l'atelier.")
     today = datetime.now(PARIS).date()
     try:
         day = parse_day(date_text) if date_text else today
@@ -112,6 +134,6 @@ def daily_page(
         return HTMLResponse(render_page(today, [], f"Date invalide : {exc}"), status_code=422)
     sections = [
         render_log(bench_log(ctx.db, bench.bench_id, day), bench.name)
-        for bench in list_benches(ctx.db)
+        for bench in list_benches(ctx.db, pending=who.is_admin)
     ]
     return HTMLResponse(render_page(day, sections))

@@ -7,29 +7,26 @@ place a full key leaves the server.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from fastapi import APIRouter, Query, Request, Response
 from pydantic import BaseModel, Field, ValidationError
 from starlette.concurrency import run_in_threadpool
 
 from station.domain.record import LicenceAssignment, parse_body
-from station.errors import RecordError, SignatureError
+from station.errors import RecordError
 from station.inventory import keypool
-from station.inventory.benches import Bench, benches_by_key_ids
 from station.inventory.context import ADMIN_PROBLEMS, PROBLEMS, Admin, Ctx
-from station.inventory.database import Database
-from station.inventory.http_input import read_json
+from station.inventory.database import Tx
+from station.inventory.http_input import read_json, read_limited
 from station.inventory.models import ENVELOPE_SCHEMA, ProblemOut
 from station.inventory.problems import Problem
-from station.inventory.verify import key_ids_of, signing_bench
-from station.journal.envelope import open_envelope
+from station.inventory.signed import fresh, signed_body
 
 router = APIRouter(prefix="/v1", tags=["keys"])
 SIGNED_PROBLEMS = {**PROBLEMS, 403: {"model": ProblemOut}, 409: {"model": ProblemOut}}
-FRESH = timedelta(minutes=15)
+CSV_LIMIT = 8 * 1024 * 1024  # a pool of 100,000 keys is 3 MiB
 NAME = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"
 CSV_BODY = {"requestBody": {"required": True, "content": {"text/csv": {
     "schema": {"type": "string"}}}}}  # fmt: skip
@@ -85,36 +82,6 @@ class DoneOut(BaseModel):
     count: int = 1
 
 
-def _signed_body(db: Database, envelope: Any) -> tuple[Bench, dict[str, Any]]:
-    """The approved bench that signed `envelope`, and the body it signed (or a 4xx)."""
-    if not isinstance(envelope, dict):
-        raise Problem(422, "malformed_envelope", "send one signed envelope (a JSON object)")
-    try:
-        wanted = key_ids_of(envelope)
-    except (TypeError, AttributeError, KeyError) as exc:
-        raise Problem(422, "malformed_envelope", "the envelope has no signatures") from exc
-    if not wanted:
-        raise Problem(422, "malformed_envelope", "the envelope has no signatures")
-    with db.transaction() as tx:
-        benches = {b.key_id: b for b in benches_by_key_ids(tx, wanted)}
-    bench = signing_bench(envelope, benches)
-    try:
-        body = open_envelope(
-            envelope, {bench.key_id: Ed25519PublicKey.from_public_bytes(bench.raw_key)}
-        )
-    except SignatureError as exc:
-        raise Problem(403, "bad_signature", exc.one_line()) from exc
-    if body.get("bench_id") != bench.bench_id:
-        raise Problem(403, "wrong_bench", "the body names another bench than its signer")
-    return bench, body
-
-
-def _fresh(moment: datetime) -> None:
-    now = datetime.now(UTC)
-    if moment.tzinfo is None or abs(now - moment) > FRESH:
-        raise Problem(422, "stale_request", "created_at must be a UTC time within 15 minutes")
-
-
 def _model(model: type[BaseModel], body: dict[str, Any]) -> Any:
     try:
         return model.model_validate(body)
@@ -141,9 +108,7 @@ async def import_keys(
 ) -> ImportOut:
     if request.headers.get("content-type", "").split(";")[0].strip() != "text/csv":
         raise Problem(415, "unsupported_media_type", "send the keys as text/csv")
-    raw = await request.body()
-    if len(raw) > 8 * 1024 * 1024:
-        raise Problem(413, "too_large", "the CSV is over 8 MiB", limit=8 * 1024 * 1024)
+    raw = await read_limited(request, CSV_LIMIT)
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -174,22 +139,25 @@ def list_keys(ctx: Ctx, pool: Annotated[str | None, Query(pattern=NAME)] = None)
 )
 async def reserve(request: Request, ctx: Ctx) -> ReservationOut:
     envelope = await read_json(request, 64 * 1024)
-    bench, body = await run_in_threadpool(_signed_body, ctx.db, envelope)
+    bench, body = await run_in_threadpool(signed_body, ctx.db, envelope)
     wanted: ReservationIn = _model(ReservationIn, body)
-    _fresh(wanted.created_at)
-    keys = await run_in_threadpool(
-        keypool.reserve,
-        ctx.db,
-        bench.bench_id,
-        pool=wanted.pool,
-        product=wanted.product,
-        count=wanted.count,
+    fresh(wanted.created_at)
+
+    def answer(tx: Tx) -> str:
+        keys = keypool.reserve_tx(
+            tx, bench.bench_id, pool=wanted.pool, product=wanted.product, count=wanted.count
+        )
+        return ReservationOut(
+            pool=wanted.pool,
+            product=wanted.product,
+            keys=[ReservedKey(key_sha256=d, product_key=k) for d, k in keys],
+        ).model_dump_json()
+
+    # A replayed request gets its first answer back, never new keys.
+    text, _ = await run_in_threadpool(
+        keypool.once, ctx.db, wanted.record_id, bench.bench_id, answer
     )
-    return ReservationOut(
-        pool=wanted.pool,
-        product=wanted.product,
-        keys=[ReservedKey(key_sha256=d, product_key=k) for d, k in keys],
-    )
+    return ReservationOut.model_validate_json(text)
 
 
 @router.post(
@@ -202,7 +170,7 @@ async def reserve(request: Request, ctx: Ctx) -> ReservationOut:
 )
 async def assign(request: Request, response: Response, ctx: Ctx) -> DoneOut:
     envelope = await read_json(request, 64 * 1024)
-    bench, body = await run_in_threadpool(_signed_body, ctx.db, envelope)
+    bench, body = await run_in_threadpool(signed_body, ctx.db, envelope)
     try:
         record = parse_body(body, sealed=True)
     except RecordError as exc:
@@ -235,14 +203,17 @@ async def assign(request: Request, response: Response, ctx: Ctx) -> DoneOut:
 )
 async def release(request: Request, ctx: Ctx) -> DoneOut:
     envelope = await read_json(request, 256 * 1024)
-    bench, body = await run_in_threadpool(_signed_body, ctx.db, envelope)
+    bench, body = await run_in_threadpool(signed_body, ctx.db, envelope)
     wanted: ReleaseIn = _model(ReleaseIn, body)
-    _fresh(wanted.created_at)
-    count = await run_in_threadpool(
-        keypool.release,
-        ctx.db,
-        wanted.keys,
-        bench_id=bench.bench_id,
-        quarantine=wanted.action == "quarantine",
+    fresh(wanted.created_at)
+
+    def answer(tx: Tx) -> str:
+        count = keypool.release_tx(
+            tx, wanted.keys, bench_id=bench.bench_id, quarantine=wanted.action == "quarantine"
+        )
+        return DoneOut(status="released", count=count).model_dump_json()
+
+    text, _ = await run_in_threadpool(
+        keypool.once, ctx.db, wanted.record_id, bench.bench_id, answer
     )
-    return DoneOut(status="released", count=count)
+    return DoneOut.model_validate_json(text)

@@ -8,7 +8,8 @@ from fastapi import APIRouter, Header, Path, Request, Response
 from starlette.concurrency import run_in_threadpool
 
 from station.inventory import queries
-from station.inventory.context import PROBLEMS, Ctx
+from station.inventory.access import Principal
+from station.inventory.context import PROBLEMS, READ_PROBLEMS, Ctx, Reader
 from station.inventory.http_input import read_json
 from station.inventory.ingest import Outcome
 from station.inventory.models import (
@@ -106,27 +107,31 @@ async def post_batch(request: Request, ctx: Ctx) -> BatchResult:
 @router.get(
     "/records/{record_id}",
     response_model=RecordOut,
-    responses=PROBLEMS,
-    summary="A record by its record_id",
+    responses=READ_PROBLEMS,
+    summary="A record by its record_id (a signed-in user, or the bench that signed it)",
 )
-def get_record(ctx: Ctx, record_id: Annotated[str, Path(pattern=HEX64)]) -> RecordOut:
-    return _found(ctx, "record_id", record_id)
+def get_record(ctx: Ctx, who: Reader, record_id: Annotated[str, Path(pattern=HEX64)]) -> RecordOut:
+    return _found(ctx, who, "record_id", record_id)
 
 
 @router.get(
     "/envelopes/{envelope_digest}",
     response_model=RecordOut,
-    responses=PROBLEMS,
-    summary="A record by the sha256 of its envelope (certificate verification)",
+    responses=READ_PROBLEMS,
+    summary="A record by the sha256 of its envelope (a signed-in user, or its bench)",
 )
-def get_by_digest(ctx: Ctx, envelope_digest: Annotated[str, Path(pattern=HEX64)]) -> RecordOut:
+def get_by_digest(
+    ctx: Ctx, who: Reader, envelope_digest: Annotated[str, Path(pattern=HEX64)]
+) -> RecordOut:
     """A certificate names the envelope hash of its record: this says whether the
-    inventory holds that exact signed record, and returns it."""
-    return _found(ctx, "envelope_digest", envelope_digest)
+    inventory holds that exact signed record, and returns it (the public verification
+    page of one certificate shows its facts without credentials)."""
+    return _found(ctx, who, "envelope_digest", envelope_digest)
 
 
-def _found(ctx: Ctx, column: str, value: str) -> RecordOut:
+def _found(ctx: Ctx, who: Principal, column: str, value: str) -> RecordOut:
     found = queries.record_by(ctx.db, column, value)
-    if found is None:
+    # A bench asking about another bench's record learns nothing, not even that it exists.
+    if found is None or not who.may_read_bench(str(found["bench_id"])):
         raise Problem(404, "unknown_record", f"no record has {column} {value}")
     return RecordOut(**found)

@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Query
 
 from station.inventory import queries
-from station.inventory.context import PROBLEMS, Ctx
+from station.inventory.context import READ_PROBLEMS, Ctx, Reader
 from station.inventory.models import RecordOut, Subject, SubjectHistory
 from station.inventory.problems import Problem
 
@@ -27,38 +27,42 @@ def _history(ctx: Ctx, column: str, value: str, what: str) -> SubjectHistory:
 @router.get(
     "/disks",
     response_model=list[Subject],
-    responses=PROBLEMS,
+    responses=READ_PROBLEMS,
     summary="Disks seen (by serial), with counts and first/last time seen",
 )
-def list_disks(ctx: Ctx, limit: Limit = 100, offset: Offset = 0) -> list[Subject]:
+def list_disks(ctx: Ctx, who: Reader, limit: Limit = 100, offset: Offset = 0) -> list[Subject]:
+    who.require_person()
     return [Subject(**s) for s in queries.subjects(ctx.db, "disk_serial", limit, offset)]
 
 
 @router.get(
     "/disks/{serial}",
     response_model=SubjectHistory,
-    responses=PROBLEMS,
+    responses=READ_PROBLEMS,
     summary="A disk's history: every record about it, oldest first",
 )
-def disk_history(ctx: Ctx, serial: SubjectId) -> SubjectHistory:
+def disk_history(ctx: Ctx, who: Reader, serial: SubjectId) -> SubjectHistory:
+    who.require_person()
     return _history(ctx, "disk_serial", serial, "disk")
 
 
 @router.get(
     "/devices",
     response_model=list[Subject],
-    responses=PROBLEMS,
+    responses=READ_PROBLEMS,
     summary="Computers seen (by SMBIOS serial or uuid)",
 )
-def list_devices(ctx: Ctx, limit: Limit = 100, offset: Offset = 0) -> list[Subject]:
+def list_devices(ctx: Ctx, who: Reader, limit: Limit = 100, offset: Offset = 0) -> list[Subject]:
+    who.require_person()
     return [Subject(**s) for s in queries.subjects(ctx.db, "host_id", limit, offset)]
 
 
 @router.get(
     "/devices/{host_id}",
     response_model=SubjectHistory,
-    responses=PROBLEMS,
+    responses=READ_PROBLEMS,
     summary="A computer's history: every record about it, oldest first",
 )
-def device_history(ctx: Ctx, host_id: SubjectId) -> SubjectHistory:
+def device_history(ctx: Ctx, who: Reader, host_id: SubjectId) -> SubjectHistory:
+    who.require_person()
     return _history(ctx, "host_id", host_id, "device")

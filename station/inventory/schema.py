@@ -11,6 +11,8 @@ from datetime import UTC, datetime
 
 from station.inventory.database import Database
 from station.inventory.keypool import MIGRATION as KEY_POOL_MIGRATION
+from station.inventory.keypool import SIGNED_REQUESTS_MIGRATION
+from station.inventory.users import MIGRATION as USERS_MIGRATION
 
 MIGRATIONS: list[list[str]] = [
     [
@@ -44,6 +46,8 @@ MIGRATIONS: list[list[str]] = [
         "CREATE INDEX records_kind ON records (kind)",
     ],
     KEY_POOL_MIGRATION,  # 2: licence_keys, key_assignments (station/inventory/keypool.py)
+    USERS_MIGRATION,  # 3: users, sessions, server_secrets (station/inventory/users.py)
+    SIGNED_REQUESTS_MIGRATION,  # 4: answered signed requests (station/inventory/keypool.py)
 ]
 
 

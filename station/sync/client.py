@@ -19,10 +19,12 @@ from dataclasses import dataclass
 from typing import Any
 
 import requests
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
 
 from station.errors import SyncError
+from station.journal.signed_requests import read_authorization, signed_enrolment
 from station.journal.store import OutboxItem
 
 URL_ENV = "STATION_INVENTORY_URL"
@@ -84,7 +86,10 @@ class InventoryClient:
         *,
         session: requests.Session | None = None,
         timeout: tuple[float, float] = DEFAULT_TIMEOUT,
+        key: Ed25519PrivateKey | None = None,
     ) -> None:
+        """`key` signs this bench's reads (the server answers reads only with credentials)."""
+        self.key = key
         self.base_url = base_url.rstrip("/")
         self.session = session or _session()
         self.timeout = timeout
@@ -93,6 +98,9 @@ class InventoryClient:
         self.session.close()
 
     def _call(self, method: str, path: str, **kwargs: Any) -> requests.Response:
+        if method == "GET" and self.key is not None:
+            headers = kwargs.setdefault("headers", {})
+            headers["Authorization"] = read_authorization(self.key, method, path)
         try:
             response = self.session.request(
                 method, self.base_url + path, timeout=self.timeout, **kwargs
@@ -130,20 +138,18 @@ class InventoryClient:
             for item, result in zip(items, results, strict=True)
         ]
 
-    def enrol(self, bench_id: str, name: str, public_key_b64: str) -> dict[str, Any]:
-        response = self._call(
-            "POST",
-            "/v1/benches",
-            json={"bench_id": bench_id, "name": name, "public_key": public_key_b64},
-        )
+    def enrol(self, bench_id: str, name: str, key: Ed25519PrivateKey) -> dict[str, Any]:
+        """Present this bench's public key, signed by it (proof that the bench holds it)."""
+        response = self._call("POST", "/v1/benches", json=signed_enrolment(key, bench_id, name))
         return _json_object(response)
 
     def bench(self, bench_id: str) -> dict[str, Any] | None:
-        """What the server knows of this bench; None when it was never enrolled."""
+        """What the server knows of this bench (a read signed with `key`); None when it
+        was never enrolled."""
         try:
             return _json_object(self._call("GET", f"/v1/benches/{bench_id}"))
         except RecordRefused as exc:
-            if exc.status == 404:
+            if exc.status == 404 or exc.code == "unknown_key":
                 return None
             raise
 

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import base64
 from pathlib import Path
-
-from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 from station.journal.keys import BenchKey, load_or_create_bench_key
 from station.journal.samples import sample_body, sample_kinds
+from station.journal.signed_requests import signed_enrolment
 from station.journal.store import Journal
 
 
@@ -30,13 +28,8 @@ class BenchFiles:
                     sample_body(kinds[(start + i) % len(kinds)]) for i in range(size)
                 )
 
-    def enrolment(self) -> dict[str, str]:
-        raw = self.key.public_key.public_bytes(Encoding.Raw, PublicFormat.Raw)
-        return {
-            "bench_id": self.key.bench_id,
-            "name": "journal bench",
-            "public_key": base64.b64encode(raw).decode(),
-        }
+    def enrolment(self) -> dict[str, object]:
+        return signed_enrolment(self.key.private_key, self.key.bench_id, "journal bench")
 
     def cli_args(self) -> list[str]:
         return ["--journal", str(self.journal_path), "--key-dir", str(self.key_dir)]

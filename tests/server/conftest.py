@@ -13,12 +13,15 @@ from typing import Any
 import pytest
 import requests
 
+from station.inventory.database import Database
 from station.inventory.settings import Settings
+from station.inventory.users import add_user
 from tests.server import pg_cluster
 from tests.server.server_thread import ServerThread
 from tests.server.signer import BenchSigner
 
 ADMIN_TOKEN = "test-admin-token"
+PASSWORD = "correct horse battery"
 
 
 @pytest.fixture(scope="session")
@@ -67,14 +70,38 @@ def sqlite_server(sqlite_url: str) -> Iterator[ServerThread]:
 class Api:
     """requests against the server, with the admin calls a supervisor would make."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, db_url: str | None = None) -> None:
         self.url = url
+        self.db_url = db_url
         self.http = requests.Session()
+
+    def sign_in(self, username: str = "claire", role: str = "encadrant") -> requests.Session:
+        """A new user of that role (made on the database, as `station-inventory user add`
+        does), signed in through the real form: a session holding the cookie."""
+        assert self.db_url is not None
+        db = Database(self.db_url)
+        try:
+            add_user(db, username, PASSWORD, role)
+        finally:
+            db.close()
+        session = requests.Session()
+        answer = session.post(
+            self.url + "/login",
+            data={"username": username, "password": PASSWORD, "next": "/daily"},
+            allow_redirects=False,
+            timeout=30,
+        )
+        assert answer.status_code == 303, answer.text
+        return session
 
     def post(self, path: str, **kwargs: Any) -> requests.Response:
         return self.http.post(self.url + path, timeout=30, **kwargs)
 
-    def get(self, path: str, **kwargs: Any) -> requests.Response:
+    def get(self, path: str, *, anonymous: bool = False, **kwargs: Any) -> requests.Response:
+        """A read with the admin token (reads need credentials), unless other headers are
+        given or `anonymous`."""
+        if not anonymous and "headers" not in kwargs:
+            kwargs["headers"] = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
         return self.http.get(self.url + path, timeout=30, **kwargs)
 
     def admin(self, path: str) -> requests.Response:
@@ -97,12 +124,12 @@ class Api:
 
 @pytest.fixture
 def api(server: ServerThread) -> Api:
-    return Api(server.url)
+    return Api(server.url, server.settings.database_url)
 
 
 @pytest.fixture
 def sqlite_api(sqlite_server: ServerThread) -> Api:
-    return Api(sqlite_server.url)
+    return Api(sqlite_server.url, sqlite_server.settings.database_url)
 
 
 @pytest.fixture

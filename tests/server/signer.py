@@ -7,6 +7,7 @@ bench_id, seq, prev), so the server sees what a real bench sends.
 from __future__ import annotations
 
 import base64
+from datetime import UTC, datetime
 from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -15,6 +16,7 @@ from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from station.domain.record import body_to_json, parse_body
 from station.journal.envelope import envelope_digest, key_id, sign_body
 from station.journal.samples import sample_body
+from station.journal.signed_requests import ENROLMENT_KIND, read_authorization
 
 
 class BenchSigner:
@@ -33,8 +35,22 @@ class BenchSigner:
     def keyid(self) -> str:
         return key_id(self.key.public_key())
 
-    def enrolment(self, name: str = "test bench") -> dict[str, str]:
-        return {"bench_id": self.bench_id, "name": name, "public_key": self.public_key_b64}
+    def enrolment(self, name: str = "test bench", **overrides: Any) -> dict[str, Any]:
+        """The signed enrolment `station enrol` sends (`overrides` change the body
+        before it is signed)."""
+        body = {
+            "kind": ENROLMENT_KIND,
+            "bench_id": self.bench_id,
+            "name": name,
+            "public_key": self.public_key_b64,
+            "created_at": datetime.now(UTC).isoformat(),
+            **overrides,
+        }
+        return sign_body(body, self.key)
+
+    def read_headers(self, path_and_query: str) -> dict[str, str]:
+        """The Authorization header of this bench's signed GET of `path_and_query`."""
+        return {"Authorization": read_authorization(self.key, "GET", path_and_query)}
 
     def body(
         self,

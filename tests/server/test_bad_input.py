@@ -121,8 +121,11 @@ def test_admin_endpoints_need_the_token(sqlite_api: Api, bench: BenchSigner) -> 
     assert_refused(
         sqlite_api.post(path, headers={"Authorization": "Bearer nope"}), 403, "bad_token"
     )
-    assert_refused(sqlite_api.get("/v1/admin/benches"), 401, "missing_token")
+    assert_refused(sqlite_api.get("/v1/admin/benches", anonymous=True), 401, "missing_token")
     assert sqlite_api.get(f"/v1/benches/{bench.bench_id}").json()["status"] == "pending"
+    assert_refused(
+        sqlite_api.get(f"/v1/benches/{bench.bench_id}", anonymous=True), 401, "sign_in_required"
+    )
 
 
 def test_without_a_configured_token_the_admin_api_is_off(

@@ -9,6 +9,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
+import requests
 
 from station.journal.keys import load_or_create_bench_key
 from station.journal.samples import sample_body
@@ -20,6 +21,16 @@ from tests.server.bench_journal import BenchFiles
 from tests.server.conftest import Api
 
 pytestmark = pytest.mark.server
+
+
+def signed_in_page(session: requests.Session, url: str, folder: Path) -> str:
+    """The page as a signed-in user gets it, saved for Chromium to render (Chromium's
+    command line cannot carry the session cookie)."""
+    answer = session.get(url, timeout=30)
+    assert answer.status_code == 200, answer.text
+    saved = folder / "page.html"
+    saved.write_text(answer.text, encoding="utf-8")
+    return saved.as_uri()
 
 
 class Sections(HTMLParser):
@@ -118,7 +129,10 @@ def test_daily_page_for_all_benches_in_headless_chromium(sqlite_api: Api, tmp_pa
     push(sqlite_api, first)
     push(sqlite_api, second)
 
-    page = dump_dom(f"{sqlite_api.url}/daily?date={today.strftime('%d/%m/%Y')}")
+    reader = sqlite_api.sign_in("claire", "encadrant")
+    page = dump_dom(
+        signed_in_page(reader, f"{sqlite_api.url}/daily?date={today:%d/%m/%Y}", tmp_path)
+    )
     assert f"Journal du jour — {today.strftime('%d/%m/%Y')}" in page
     parsed = Sections()
     parsed.feed(page)
@@ -140,7 +154,7 @@ def test_daily_page_for_all_benches_in_headless_chromium(sqlite_api: Api, tmp_pa
     assert "missing" in str(other["signoff"]) and "pas encore visé" in str(other["text"])
     assert "WD-OTHER-4" in str(other["text"])
 
-    empty = dump_dom(f"{sqlite_api.url}/daily?date=01/01/2020")
+    empty = dump_dom(signed_in_page(reader, f"{sqlite_api.url}/daily?date=01/01/2020", tmp_path))
     assert empty.count("Aucun enregistrement ce jour.") == 2
 
 

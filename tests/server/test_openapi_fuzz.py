@@ -15,7 +15,7 @@ from schemathesis.checks import (
     status_code_conformance,
 )
 
-from tests.server.conftest import start_server
+from tests.server.conftest import ADMIN_TOKEN, start_server
 from tests.server.server_thread import ServerThread
 
 pytestmark = pytest.mark.server
@@ -35,7 +35,14 @@ def fuzzed_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerTh
     handle.stop()
 
 
-def test_the_api_keeps_its_published_promises(fuzzed_server: ServerThread) -> None:
+@pytest.mark.parametrize(
+    "headers",
+    [{}, {"Authorization": f"Bearer {ADMIN_TOKEN}"}],
+    ids=["anonymous", "signed-in admin"],
+)
+def test_the_api_keeps_its_published_promises(
+    fuzzed_server: ServerThread, headers: dict[str, str]
+) -> None:
     # Driven through schemathesis' Python API rather than its pytest plugin, whose
     # fixture-based loader does not work with pytest 9.
     schema = schemathesis.openapi.from_url(f"{fuzzed_server.url}/openapi.json")
@@ -49,7 +56,9 @@ def test_the_api_keeps_its_published_promises(fuzzed_server: ServerThread) -> No
             max_examples=8, deadline=None, database=None, suppress_health_check=list(HealthCheck)
         )
         def check(case: schemathesis.Case) -> None:
-            response = case.call_and_validate(base_url=fuzzed_server.url, checks=CHECKS)
+            response = case.call_and_validate(
+                base_url=fuzzed_server.url, checks=CHECKS, headers=headers
+            )
             statuses.append(response.status_code)
 
         check()

@@ -40,6 +40,10 @@ def test_demo_sets_up_a_simulated_bench_and_cleans_up() -> None:
     # The demo supervisor can sign: a secret hash, never the code itself, in the profile.
     assert "demo secret code 2468" in done.stdout
     assert re.search(r'"formateur-01": "scrypt\$16384\$8\$1\$[0-9a-f]+\$[0-9a-f]+"', done.stdout)
+    # Reads of the inventory need a sign-in: the demo makes a first admin and says how.
+    assert re.search(
+        r"sign in at http://127\.0\.0\.1:\d+/login as admin, password \S+", done.stdout
+    )
     # Cleaned up: no demo folder left and the loop devices detached.
     work = Path(re.sub(r"/laptop-01\.img$", "", devices[0]))
     if devices[0].startswith("/dev/loop"):
