@@ -2,6 +2,11 @@
 
 It sits outside the layers (like errors.py) because every layer reads some YAML file
 and the domain models must stay free of the YAML library.
+
+Every YAML file Station reads (wipe profiles, bench profile, image profiles) comes
+through here, so the limits live here: a size cap (a profile is a few KiB), no aliases
+(`*name`: a 467-byte "billion laughs" file expands to billions of nodes), a cap on the
+number of nodes, and one parse (composed once, with libyaml's C loader when present).
 """
 
 from __future__ import annotations
@@ -15,19 +20,68 @@ from pydantic import BaseModel, ValidationError
 from station.errors import ProfileError
 
 M = TypeVar("M", bound=BaseModel)
+MAX_YAML_BYTES = 256 * 1024
+MAX_YAML_NODES = 20_000
+# libyaml's loader when PyYAML was built with it: the pure-Python one is ~10x slower.
+Loader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+def _read(path: Path) -> str:
+    try:
+        with path.open("rb") as handle:
+            raw = handle.read(MAX_YAML_BYTES + 1)
+    except OSError as exc:
+        raise ProfileError(str(path), [f"cannot read the file: {exc.strerror}"]) from exc
+    if len(raw) > MAX_YAML_BYTES:
+        raise ProfileError(
+            str(path), [f"the file is over {MAX_YAML_BYTES // 1024} KiB; a profile is a few KiB"]
+        )
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ProfileError(str(path), ["the file is not UTF-8 text"]) from exc
+
+
+def _check_tree(path: Path, root: yaml.Node) -> None:
+    """Refuse aliases (a node reached twice) and trees over MAX_YAML_NODES nodes, walking
+    without recursion and without ever expanding an alias."""
+    seen: set[int] = set()
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        if id(node) in seen:
+            line = node.start_mark.line + 1
+            raise ProfileError(
+                str(path), [f"line {line}: aliases (&anchor / *alias) are not allowed here"]
+            )
+        seen.add(id(node))
+        if len(seen) > MAX_YAML_NODES:
+            raise ProfileError(str(path), [f"more than {MAX_YAML_NODES} YAML nodes"])
+        if isinstance(node, yaml.MappingNode):
+            for key, value in node.value:
+                stack += [key, value]
+        elif isinstance(node, yaml.SequenceNode):
+            stack += node.value
+
+
+def _parse(path: Path, text: str) -> tuple[yaml.Node | None, object]:
+    """The composed tree (for line numbers) and the data built from it: one parse."""
+    loader = Loader(text)
+    try:
+        root = loader.get_single_node()
+        if root is None:
+            return None, None
+        _check_tree(path, root)
+        return root, loader.construct_document(root)
+    finally:
+        loader.dispose()
 
 
 def load_model(path: Path, model: type[M]) -> M:
     """Parse `path` as YAML and validate it as `model`, or raise ProfileError."""
+    text = _read(path)
     try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ProfileError(str(path), [f"cannot read the file: {exc.strerror}"]) from exc
-    except UnicodeDecodeError as exc:
-        raise ProfileError(str(path), ["the file is not UTF-8 text"]) from exc
-    try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text)
+        root, data = _parse(path, text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}: " if mark is not None else ""
