@@ -27,6 +27,44 @@ def load_block_map(folder: Path) -> BlockMap:
     return bmapfile.parse(folder / BMAP_FILE)
 
 
+def usable_frames(frames: list[Frame] | None) -> bool:
+    """Whether a seek table can drive the deploy (else the file is read as one stream)."""
+    return frames is not None and all(0 < f.size <= CHUNK for f in frames)
+
+
+def check_structure(folder: Path, block_map: BlockMap) -> None:
+    """Everything about the image's structure that can be known without decompressing,
+    checked before any target is opened for writing (a format problem is refused, never
+    a half-written disk): the seek table's shape and its sum against the file size and the
+    block map, and at every offset it lists a zstd frame header whose declared size is
+    the table's. Raises ImageError naming the problem."""
+    path = folder / IMAGE_FILE
+    frames = seek_table.read(path)
+    if frames is None or not usable_frames(frames):
+        return
+    if sum(f.size for f in frames) != block_map.image_size:
+        raise ImageError(
+            f"{path}: its seek table does not cover the block map's image size "
+            "(mismatched or altered files)"
+        )
+    with path.open("rb") as packed:
+        for frame in frames:
+            packed.seek(frame.packed_offset)
+            head = packed.read(min(frame.packed_size, 18))
+            try:
+                declared = zstandard.get_frame_parameters(head).content_size
+            except zstandard.ZstdError as exc:
+                raise ImageError(
+                    f"{path}: no zstd frame where its seek table puts the frame for byte "
+                    f"{frame.offset} (altered seek table)"
+                ) from exc
+            if declared not in (frame.size, zstandard.CONTENTSIZE_UNKNOWN):
+                raise ImageError(
+                    f"{path}: the frame for byte {frame.offset} holds {declared} bytes, "
+                    f"its seek table says {frame.size} (altered seek table)"
+                )
+
+
 def frame_pieces(
     packed: BinaryIO, frames: list[Frame], spans: list[tuple[int, int, str]]
 ) -> Iterator[Piece]:
@@ -83,7 +121,7 @@ def stream_raw_image(
     spans = block_map.spans()
     frames = seek_table.read(folder / IMAGE_FILE)
     with (folder / IMAGE_FILE).open("rb") as packed:
-        if frames is not None and all(0 < f.size <= CHUNK for f in frames):
+        if frames is not None and usable_frames(frames):
             if sum(f.size for f in frames) != block_map.image_size:
                 raise ImageError(
                     f"{folder / IMAGE_FILE}: its seek table does not cover the block map's "

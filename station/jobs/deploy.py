@@ -34,7 +34,12 @@ from station.imaging.keystore import KeyStore
 from station.imaging.licence import ACPI_TABLES
 from station.imaging.licence_step import LicenceContext, run_licence
 from station.imaging.post_deploy import PostDeployContext, run_post_deploy
-from station.imaging.raw_deploy import load_block_map, stream_raw_image, verify_runs
+from station.imaging.raw_deploy import (
+    check_structure,
+    load_block_map,
+    stream_raw_image,
+    verify_runs,
+)
 from station.imaging.records import command_record
 from station.imaging.stream_writer import TargetRun
 from station.imaging.zeroing import zero_range
@@ -151,6 +156,7 @@ def run_deploy(
     saved: ClonezillaImage | None = None
     if profile.format is ImageFormat.STATION_RAW:
         block_map = load_block_map(folder)
+        check_structure(folder, block_map)
         size, mapped = block_map.image_size, block_map.mapped_bytes
     else:
         saved = read_clonezilla(folder)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import gzip
 import os
+import struct
 import subprocess
 import sys
 from pathlib import Path
@@ -189,3 +190,41 @@ def test_key_pool_batch_without_asset_tags_is_refused_before_writing(
     assert backing_file(first).read_bytes() == before
     half = subprocess.run([*argv, "--asset-tag", "PC-1"], capture_output=True, text=True)
     assert half.returncode == 2 and "one --asset-tag per device" in half.stderr
+
+
+def _tamper_table(image: CreatedImage, change: str) -> dict[str, str]:
+    """Alter the seek table at the end of disk.img.zst (the frames themselves intact)."""
+    packed = image.folder / IMAGE_FILE
+    data = bytearray(packed.read_bytes())
+    count = struct.unpack_from("<I", data, len(data) - 9)[0]
+    first = len(data) - 9 - count * 8
+    entries = [list(struct.unpack_from("<II", data, first + 8 * n)) for n in range(count)]
+    assert count >= 2
+    a, b = next(
+        (i, j) for i in range(count) for j in range(i + 1, count)
+        if entries[i][0] != entries[j][0]
+    )  # fmt: skip
+    if change == "compressed_size":
+        entries[a][0] += 1
+    elif change == "swapped_frames":  # same total: only the frame headers tell
+        entries[a][0], entries[b][0] = entries[b][0], entries[a][0]
+    else:  # "decompressed_size": frames are 8 MiB, the most a table entry may say
+        entries[a][1] -= 4096
+    for n, (packed_size, size) in enumerate(entries):
+        struct.pack_into("<II", data, first + 8 * n, packed_size, size)
+    packed.write_bytes(bytes(data))
+    return {**image.manifest, IMAGE_FILE: file_sha256(packed)}
+
+
+@pytest.mark.parametrize("change", ["compressed_size", "swapped_frames", "decompressed_size"])
+def test_a_tampered_seek_table_is_refused_before_any_write(
+    loops: imaging_support.LoopMaker, image: CreatedImage, tmp_path: Path, change: str
+) -> None:
+    """Before issue 16 the first case ended `failed, 0 B written` with the target's first
+    and last MiB zeroed; now the whole structure is checked before the target is opened,
+    and the target keeps every byte."""
+    target, before = filled_target(loops, 96 * MIB)
+    manifest = _tamper_table(image, change)
+    with pytest.raises(ImageError, match="seek table"):
+        deploy(tmp_path, image.folder, manifest, target)
+    assert backing_file(target).read_bytes() == before
