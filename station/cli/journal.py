@@ -9,9 +9,11 @@ import sys
 from pathlib import Path
 
 from station.cli.lang import tr
-from station.errors import ConfigError
+from station.errors import ConfigError, SyncError
+from station.journal.head import ChainHead
 from station.journal.keys import load_or_create_bench_key
 from station.journal.store import Journal, default_journal_path
+from station.sync.client import URL_ENV, InventoryClient, server_url
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -36,7 +38,15 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     export.set_defaults(func=run_export)
     key = actions.add_parser("key", help="print the bench public key (PEM) and its keyid")
     key.set_defaults(func=run_key)
-    check = actions.add_parser("check", help="verify the whole local chain")
+    check = actions.add_parser(
+        "check",
+        help="verify the whole local chain, its index, and that it did not get shorter",
+    )
+    check.add_argument(
+        "--server",
+        metavar="URL",
+        help=f"also compare with what the inventory holds (default: ${URL_ENV} when set)",
+    )
     check.set_defaults(func=run_check)
 
 
@@ -79,9 +89,33 @@ def run_key(args: argparse.Namespace) -> int:
     return 0
 
 
+def _server_head(journal: Journal, url: str | None) -> ChainHead | None:
+    """How far the inventory holds this bench's chain; None when it cannot be asked."""
+    if url is None:
+        return None
+    client = InventoryClient(url, timeout=(3.05, 10.0), key=journal.key.private_key)
+    try:
+        bench = client.bench(journal.bench_id)
+    except SyncError as exc:
+        print(
+            tr(
+                f"note: inventory {url} not compared ({exc.one_line()})",
+                f"remarque : pas de comparaison avec l'inventaire {url} ({exc.one_line()})",
+            ),
+            file=sys.stderr,
+        )
+        return None
+    finally:
+        client.close()
+    last = None if bench is None else bench.get("last_seq")
+    return ChainHead(journal.bench_id, last, "") if isinstance(last, int) else None
+
+
 def run_check(args: argparse.Namespace) -> int:
     with _open(args) as journal:
+        server = _server_head(journal, server_url(args.server))
         if journal.count() == 0:
+            journal.check_not_shortened(server)
             print(
                 tr(
                     "the journal is empty: nothing recorded yet",
@@ -89,7 +123,7 @@ def run_check(args: argparse.Namespace) -> int:
                 )
             )
             return 0
-        report = journal.verify()
+        report = journal.verify(server)
         pending = journal.pending_count()
     print(
         f"valid chain: {report.count} records of {report.bench_id}, "

@@ -33,6 +33,7 @@ from station.domain.record import StepBody, body_to_json, parse_body
 from station.errors import JournalError, RecordError
 from station.journal.chain import ChainReport, decode_payload, verify_chain
 from station.journal.envelope import compute_record_id, envelope_digest, sign_body
+from station.journal.head import ChainHead, check_against, head_path, read_head, write_head
 from station.journal.keys import BenchKey
 from station.journal.migrations import journal_migrations
 from station.paths import data_dir
@@ -115,6 +116,8 @@ class Journal:
                     tip = self._seal(draft, tip)
                     self._insert(db, tip)
                     stored.append(tip)
+            if tip is not None:
+                write_head(self.head_file, ChainHead(self.bench_id, tip.seq, tip.digest))
         return stored
 
     def mark_sent(self, record_id: str) -> None:
@@ -198,12 +201,57 @@ class Journal:
         rows = self._rows("SELECT seq, envelope FROM records ORDER BY seq")
         return [self._envelope(text, seq) for seq, text in rows]
 
-    def verify(self) -> ChainReport:
-        """Check the whole stored chain against this bench's key (ChainError if broken)."""
+    @property
+    def head_file(self) -> Path | None:
+        """The chain head saved beside the bench key (station.journal.head)."""
+        return head_path(self.key.path)
+
+    def verify(self, server_head: ChainHead | None = None) -> ChainReport:
+        """Check the whole stored chain against this bench's key (ChainError if broken),
+        every index column against the signed record it indexes, and that the chain is
+        not shorter than the head saved beside the key, or than `server_head` (what the
+        inventory holds of this bench). JournalError names what is wrong."""
+        self.check_not_shortened(server_head)
         chain = self.export_chain()
         if not chain:
             raise JournalError(f"journal {self.path} holds no record yet")
-        return verify_chain(chain, {self.key.keyid: self.key.public_key})
+        report = verify_chain(chain, {self.key.keyid: self.key.public_key})
+        self._check_index(report.bodies)
+        return report
+
+    def check_not_shortened(self, server_head: ChainHead | None = None) -> None:
+        tip = self.tip()
+        for head, where in ((read_head(self.head_file), "the head saved beside the key"),
+                            (server_head, "the inventory server")):  # fmt: skip
+            at = None if head is None else self._one("WHERE seq = ?", [head.seq])
+            check_against(
+                head, self.bench_id, tip.seq if tip else 0, at.digest if at else None, where
+            )
+
+    def _check_index(self, bodies: list[dict[str, Any]]) -> None:
+        """The columns the journal is searched by (seq, record_id, kind, created_at,
+        digest, bench_id) must say what the signed body says: an edited created_at would silently
+        drop a record from the daily log."""
+        rows = self._rows(f"SELECT {_COLUMNS}, bench_id FROM records ORDER BY seq")  # noqa: S608
+        for row, body in zip(rows, bodies, strict=True):
+            seq, record_id, kind, created_at, digest, text, bench_id = row
+            envelope = self._envelope(text, seq)
+            signed = {
+                "seq": body.get("seq"),
+                "record_id": body.get("record_id"),
+                "kind": body.get("kind"),
+                "created_at": utc_text(parse_body(body).created_at),
+                "digest": envelope_digest(envelope),
+                "bench_id": body.get("bench_id"),
+            }
+            stored = {"seq": seq, "record_id": record_id, "kind": kind,
+                      "created_at": created_at, "digest": digest, "bench_id": bench_id}  # fmt: skip
+            for column, value in stored.items():
+                if value != signed[column]:
+                    raise JournalError(
+                        f"journal {self.path}: the {column} column of record seq {signed['seq']}"
+                        f" says {value!r}, its signed record {signed[column]!r} (edited index)"
+                    )
 
     def close(self) -> None:
         with self._connections_lock:
