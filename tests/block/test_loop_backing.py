@@ -93,3 +93,29 @@ def test_a_disk_holding_the_image_of_a_loop_device_is_refused_after_a_lazy_unmou
     assert RefusalCode.MOUNTED not in result.eligibility.codes
     assert result.eligibility.codes == [RefusalCode.BACKS_LOOP]
     assert Path(image_loop).name in result.eligibility.reason_texts("en")[0]
+
+
+def test_a_swap_file_on_the_disk_is_named(make_loop: LoopFactory, tmp_path: Path) -> None:
+    """/proc/swaps names the file, not the disk it lies on: the disk is refused as swap
+    (and mounted), naming that file."""
+    disk = make_loop(64 * MIB)
+    run("mkfs.ext4", "-q", "-F", disk)
+    mountpoint = tmp_path / "mnt"
+    mountpoint.mkdir()
+    run("mount", disk, str(mountpoint))
+    swapfile = mountpoint / "swapfile"
+    try:
+        with swapfile.open("wb") as handle:
+            handle.write(bytes(8 * MIB))  # swapon refuses files with holes
+        swapfile.chmod(0o600)
+        run("mkswap", "-q", str(swapfile))
+        if subprocess.run(["swapon", str(swapfile)], capture_output=True).returncode != 0:
+            pytest.skip("swapon is not permitted here")
+        try:
+            result = inspect_target(disk)
+        finally:
+            run("swapoff", str(swapfile))
+    finally:
+        subprocess.run(["umount", str(mountpoint)], capture_output=True, check=False)
+    assert RefusalCode.SWAP in result.eligibility.codes
+    assert any(str(swapfile) in text for text in result.eligibility.reason_texts("en"))
