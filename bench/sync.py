@@ -98,12 +98,13 @@ def running_server(db_url: str, core: int) -> Iterator[Server]:
         process.wait(30)
 
 
-def approve(server: Server, enrolment: dict[str, str]) -> None:
-    answer = requests.post(server.url + "/v1/benches", json=enrolment, timeout=30)
+def approve(server: Server, signer: BenchSigner, name: str) -> None:
+    """Enrol (the signed enrolment a bench sends) and approve with the admin token."""
+    answer = requests.post(server.url + "/v1/benches", json=signer.enrolment(name), timeout=30)
     if answer.status_code not in (200, 201):
         raise BenchError(f"enrolment refused: {answer.text}")
     answer = requests.post(
-        f"{server.url}/v1/admin/benches/{enrolment['bench_id']}/approve",
+        f"{server.url}/v1/admin/benches/{signer.bench_id}/approve",
         headers={"Authorization": f"Bearer {TOKEN}"}, timeout=30,
     )  # fmt: skip
     if answer.status_code != 200:
@@ -120,7 +121,7 @@ def measure_drain(server: Server, workdir: Path, count: int) -> dict[str, float]
             journal.append_many(sample_body(kinds[(first + i) % len(kinds)]) for i in range(size))
         append_s = time.perf_counter() - started
         signer = BenchSigner(key.bench_id, key.private_key)
-        approve(server, signer.enrolment("drain bench"))
+        approve(server, signer, "drain bench")
         client = InventoryClient(server.url)
         started = time.perf_counter()
         summary = Pusher(journal, client).drain_once()
@@ -135,7 +136,7 @@ def measure_drain(server: Server, workdir: Path, count: int) -> dict[str, float]
 
 def measure_ingest(server: Server, count: int, batch: int) -> dict[str, float]:
     signer = BenchSigner(f"bench-ingest-{batch}")
-    approve(server, signer.enrolment("ingest bench"))
+    approve(server, signer, "ingest bench")
     kinds = sample_kinds()
     envelopes = [signer.next(kinds[i % len(kinds)]) for i in range(count)]
     if batch == 1:

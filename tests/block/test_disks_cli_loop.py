@@ -60,6 +60,8 @@ def test_table_shows_the_disk_and_the_reasons(make_loop: LoopFactory) -> None:
     assert done.returncode == 0, done.stderr
     lines = done.stdout.splitlines()
     assert lines[0].split()[:3] == ["slot", "disk", "model"]
-    [row] = [i for i, line in enumerate(lines) if f" {name} " in line]
+    # Reason lines ("- … loop5 → loop7 (…)") may name other devices; rows never start with "-".
+    rows = [i for i, line in enumerate(lines) if not line.lstrip().startswith("-")]
+    [row] = [i for i in rows if f" {name} " in lines[i]]
     assert lines[row].rstrip().endswith("refused")
     assert "Read-only disk" in lines[row + 1]
