@@ -89,7 +89,8 @@ def _bench_reader(db: Database, request: Request, header: str) -> Bench:
         raise Problem(401, "stale_request", "the signed read is older than 15 minutes")
     with db.transaction() as tx:
         found = benches_by_key_ids(tx, [keyid])
-    if not found or found[0].status == "revoked":
+    # Any status: a pending or revoked bench may still read its own status and chain.
+    if not found:
         raise Problem(401, "unknown_key", "no enrolled bench has this key")
     bench = found[0]
     raw_path = request.scope.get("raw_path") or request.url.path.encode()
