@@ -18,6 +18,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from fastapi import Request
 
+from station.domain.clock import utc_now
 from station.inventory.benches import Bench, benches_by_key_ids
 from station.inventory.database import Database
 from station.inventory.problems import Problem
@@ -85,7 +86,7 @@ def _bench_reader(db: Database, request: Request, header: str) -> Bench:
     if not (keyid and stamp.isdigit() and sig) or len(stamp) > 12:
         raise Problem(401, "bad_signature", f"expected '{AUTH_SCHEME} keyid=…, ts=…, sig=…'")
     moment = datetime.fromtimestamp(int(stamp), UTC)
-    if abs(datetime.now(UTC) - moment) > FRESH:
+    if abs(utc_now() - moment) > FRESH:
         raise Problem(401, "stale_request", "the signed read is older than 15 minutes")
     with db.transaction() as tx:
         found = benches_by_key_ids(tx, [keyid])

@@ -8,11 +8,12 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
+from station.domain.clock import utc_now
 from station.errors import SignatureError
 from station.inventory.benches import Bench, benches_by_key_ids, decode_public_key
 from station.inventory.database import Database
@@ -27,7 +28,7 @@ FRESH = timedelta(minutes=15)
 
 def fresh(moment: datetime, now: datetime | None = None) -> None:
     """A 422 unless `moment` is a UTC time within FRESH of now."""
-    now = now or datetime.now(UTC)
+    now = now or utc_now()
     if moment.tzinfo is None or abs(now - moment) > FRESH:
         raise Problem(422, "stale_request", "created_at must be a UTC time within 15 minutes")
 

@@ -14,12 +14,13 @@ import hmac
 import re
 import secrets
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Literal, get_args
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
+from station.domain.clock import utc_now, utc_now_text
 from station.inventory.database import Database, Tx
 from station.inventory.problems import Problem
 
@@ -56,10 +57,6 @@ class User:
     role: Role
 
 
-def _now() -> datetime:
-    return datetime.now(UTC)
-
-
 def add_user(db: Database, username: str, password: str, role: str) -> User:
     """A new user; a 422 names what is wrong (name, role, short password, taken)."""
     if not re.fullmatch(USERNAME_PATTERN, username):
@@ -73,7 +70,7 @@ def add_user(db: Database, username: str, password: str, role: str) -> User:
             raise Problem(409, "user_exists", f"user {username!r} already exists")
         tx.run(
             "INSERT INTO users (username, password_hash, role, created_at) VALUES (?, ?, ?, ?)",
-            (username, _hasher.hash(password), role, _now().isoformat(timespec="seconds")),
+            (username, _hasher.hash(password), role, utc_now_text()),
         )
     return User(username, role)  # type: ignore[arg-type]
 
@@ -124,9 +121,9 @@ def _hash(session_id: str) -> str:
 def start_session(db: Database, user: User) -> str:
     """A new session of `user`: the signed cookie value."""
     session_id = secrets.token_urlsafe(32)
-    expires = (_now() + SESSION_LIFETIME).isoformat(timespec="seconds")
+    expires = (utc_now() + SESSION_LIFETIME).isoformat(timespec="seconds")
     with db.transaction(write=True) as tx:
-        tx.run("DELETE FROM sessions WHERE expires_at < ?", (_now().isoformat(timespec="seconds"),))
+        tx.run("DELETE FROM sessions WHERE expires_at < ?", (utc_now_text(),))
         tx.run(
             "INSERT INTO sessions (session_hash, username, expires_at) VALUES (?, ?, ?)",
             (_hash(session_id), user.username, expires),
@@ -151,7 +148,7 @@ def session_user(db: Database, cookie: str) -> User | None:
         row = tx.row(
             "SELECT u.username, u.role FROM sessions s JOIN users u ON u.username = s.username "
             "WHERE s.session_hash = ? AND s.expires_at > ?",
-            (_hash(session_id), _now().isoformat(timespec="seconds")),
+            (_hash(session_id), utc_now_text()),
         )
     return None if row is None else User(str(row[0]), row[1])
 

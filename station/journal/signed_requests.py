@@ -10,11 +10,12 @@
 from __future__ import annotations
 
 import base64
-from datetime import UTC, datetime
+from datetime import datetime
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
+from station.domain.clock import utc_now
 from station.journal.envelope import key_id, sign_body
 
 ENROLMENT_KIND = "bench_enrolment"
@@ -44,7 +45,7 @@ def signed_enrolment(
         "bench_id": bench_id,
         "name": name,
         "public_key": public_key or public_key_b64(private_key),
-        "created_at": (created_at or datetime.now(UTC)).isoformat(),
+        "created_at": (created_at or utc_now()).isoformat(),
     }
     return sign_body(body, private_key)
 
@@ -58,7 +59,7 @@ def read_authorization(
     private_key: Ed25519PrivateKey, method: str, path_and_query: str, when: datetime | None = None
 ) -> str:
     """The Authorization header value for one signed read."""
-    timestamp = str(int((when or datetime.now(UTC)).timestamp()))
+    timestamp = str(int((when or utc_now()).timestamp()))
     signature = private_key.sign(read_message(method, path_and_query, timestamp))
     keyid = key_id(private_key.public_key())
     sig = base64.b64encode(signature).decode()
