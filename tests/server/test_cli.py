@@ -112,5 +112,5 @@ def test_station_inventory_serve_runs_the_server(tmp_path: Path) -> None:
     finally:
         server.send_signal(signal.SIGTERM)
         _, err = server.communicate(timeout=30)
-    assert "admin API is disabled" in err
+    assert "admin calls need an admin's sign-in" in err
     assert (tmp_path / "inv.db").exists()
