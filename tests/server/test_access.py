@@ -53,9 +53,13 @@ def test_every_route_outside_the_allow_list_needs_credentials(
         url = sqlite_api.url + concrete(path, bench.bench_id)
         answer = requests.request(method, url, params={"date": "2026-12-01"}, timeout=30)
         assert answer.status_code == 401, (method, path, answer.text[:200])
-    # The public exceptions still answer.
+    # The public exceptions still answer: health, sign-in, the home page, and the
+    # verification page of one certificate (an unknown one is a 404 page, not a 401).
     assert requests.get(sqlite_api.url + "/v1/health", timeout=30).status_code == 200
     assert requests.get(sqlite_api.url + "/login", timeout=30).status_code == 200
+    assert requests.get(sqlite_api.url + "/", timeout=30).status_code == 200
+    page = requests.get(f"{sqlite_api.url}/verification/{HEX}", timeout=30)
+    assert page.status_code not in (401, 403), page.status_code
 
 
 def test_curl_of_a_record_or_a_daily_log_without_credentials_gets_401(sqlite_api: Api) -> None:
