@@ -12,7 +12,6 @@ and home page are photographed with headless Chromium.
 
 from __future__ import annotations
 
-import base64
 import json
 import os
 import shutil
@@ -25,12 +24,12 @@ from datetime import date
 from pathlib import Path
 
 import requests
-from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from station.journal.keys import generate_key  # noqa: E402
+from station.journal.signed_requests import signed_enrolment  # noqa: E402
 from station.journal.store import Journal  # noqa: E402
 from station.reports.batch import batch_pdf, lot_certificates  # noqa: E402
 from station.reports.certificate import build_certificate  # noqa: E402
@@ -93,12 +92,8 @@ def start_server(work: Path) -> tuple[subprocess.Popen[bytes], str, str]:
 
 
 def push(url: str, db: str, journal: Journal) -> None:
-    raw = journal.key.public_key.public_bytes(Encoding.Raw, PublicFormat.Raw)
-    enrol = {
-        "bench_id": journal.bench_id,
-        "name": "Poste 2",
-        "public_key": base64.b64encode(raw).decode(),
-    }
+    # Enrolment is signed by the key it presents (proof of possession).
+    enrol = signed_enrolment(journal.key.private_key, journal.bench_id, "Poste 2")
     requests.post(url + "/v1/benches", json=enrol, timeout=30).raise_for_status()
     subprocess.run(
         [INVENTORY, "bench", "approve", journal.bench_id, "--db", db],
