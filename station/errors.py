@@ -34,13 +34,21 @@ class StationError(Exception):
 
     exit_code: int = 1
 
-    def __init__(self, message: str) -> None:
+    def __init__(self, message: str, *, french: str | None = None) -> None:
         super().__init__(message)
         self.message = message
+        # What a French bench shows instead (rule 5: bad news in the trainee's language);
+        # None when the English line is all there is.
+        self.french = french
 
     def one_line(self) -> str:
         """The error as the single line the CLI prints."""
         return " ".join(self.message.split())
+
+    def one_line_in(self, lang: str) -> str:
+        """The single line in `lang` ("fr" or "en"), English when no French was given."""
+        text = self.french if lang == "fr" and self.french else self.message
+        return " ".join(text.split())
 
 
 class ConfigError(StationError):

@@ -26,6 +26,7 @@ from typing import Protocol
 from station.bench_file import set_top_level
 from station.devices import sysfs
 from station.devices.console_font import on_linux_console, set_console_font
+from station.devices.data_medium import data_medium_present
 from station.devices.hostinfo import collect_host_facts
 from station.devices.printer import send_to_printer
 from station.devices.runner import Runner, SubprocessRunner
@@ -63,12 +64,11 @@ from station.sync.pusher import Pusher
 from station.sync.state import SyncState
 from station.yamlfile import load_model
 
+log = logging.getLogger(__name__)
+
 ALLOWLIST_ENV = "STATION_DEVICE_ALLOWLIST"
 SIMULATED_ENV = "STATION_SIMULATED_BENCH"
 OnDiskEvent = Callable[[DiskEvent], None]
-
-
-log = logging.getLogger(__name__)
 
 
 class DiskSource(Protocol):
@@ -231,9 +231,15 @@ class Services:
         url = self.bench.inventory_url
         if not url:
             return None
-        return Pusher(
-            self.journal, InventoryClient(url, key=self.journal.key.private_key), self.sync_state
-        )
+        client = InventoryClient(url, key=self.journal.key.private_key, ca_file=self.inventory_ca)
+        return Pusher(self.journal, client, self.sync_state)
+
+    @property
+    def inventory_ca(self) -> Path | None:
+        """The bench profile's CA certificate, relative paths from the data folder."""
+        if not self.bench.inventory_ca:
+            return None
+        return self.data_dir / self.bench.inventory_ca
 
     def start_sync(self) -> None:
         self.sync_state.set_pending(self.journal.pending_count())
@@ -243,11 +249,17 @@ class Services:
     def stop_sync(self) -> None:
         if self._pusher is not None:
             self._pusher.stop(timeout=5.0)
+        if "journal" in self.__dict__:  # only a journal this session opened
+            self.checkpoint_journal()
 
     def wake_sync(self) -> None:
         self.sync_state.set_pending(self.journal.pending_count())
         if self._pusher is not None:
             self._pusher.wake()
+
+    def data_medium_present(self) -> bool:
+        """False when the stick holding the journal was pulled (live stick only)."""
+        return data_medium_present()
 
     def today(self) -> date:
         return self.clock().astimezone(PARIS).date()
@@ -291,6 +303,7 @@ class Services:
                     log.warning("no host record for %s: %s", target, exc.one_line())
             return outcome
         finally:
+            self.checkpoint_journal()
             self.wake_sync()
 
     def record_host(self, target: str, asset_tag: str | None, operator: str) -> None:
@@ -364,6 +377,15 @@ class Services:
             return False
         set_console_font(self.runner, large)
         return True
+
+    def checkpoint_journal(self) -> None:
+        """Fold the journal's WAL into its file (end of a job, shutdown): a copy of
+        journal.sqlite3 alone then holds every record. A failure (stick pulled) is only
+        logged: the records are safe in the WAL, the next checkpoint folds them."""
+        try:
+            self.journal.checkpoint()
+        except StationError as exc:
+            log.warning("journal checkpoint failed: %s", exc.one_line())
 
     def daily_log(self, day: date | None = None) -> DailyLog:
         return journal_daily_log(self.journal, day or self.today())

@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import logging
+import os
 import sys
 from collections.abc import Sequence
 
@@ -27,6 +28,7 @@ COMMANDS = [
     "station.cli.journal",
     "station.cli.sync",
     "station.cli.enrol",
+    "station.cli.network",
     "station.cli.deploy",
     "station.cli.image",
     "station.cli.keys",
@@ -74,6 +76,12 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     return parser
 
 
+def _language(args: argparse.Namespace) -> str:
+    """The language of error lines: the command's --lang, else STATION_LANG."""
+    chosen = getattr(args, "lang", None) or os.environ.get("STATION_LANG", "en")
+    return "fr" if str(chosen).startswith("fr") else "en"
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     words = list(sys.argv[1:] if argv is None else argv)
     # The command word: the first that is not an option nor the value of --lang.
@@ -95,7 +103,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         code: int = args.func(args)
     except StationError as exc:
         log.info("ended with exit %s: %s", exc.exit_code, exc.one_line())
-        print(f"station: {exc.one_line()}", file=sys.stderr)
+        print(f"station: {exc.one_line_in(_language(args))}", file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
         print(tr("station: interrupted", "station : interrompu"), file=sys.stderr)

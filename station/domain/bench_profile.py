@@ -30,6 +30,19 @@ class SimulatedDisk(BaseModel):
     media_kind: MediaKind = MediaKind.HDD
 
 
+class WifiNetwork(BaseModel):
+    """The Wi-Fi a bench without a cable joins (WPA2/WPA3-Personal, or open without a
+    passphrase). For anything else (WPA-Enterprise...), put a `wpa_supplicant.conf` on
+    the stick's data partition instead: it wins over this."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    ssid: str = Field(min_length=1, max_length=32, description="the network's name")
+    passphrase: str | None = Field(
+        None, min_length=8, max_length=63, description="WPA passphrase (none: open network)"
+    )
+
+
 class BenchProfile(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -80,6 +93,15 @@ class BenchProfile(BaseModel):
         False, description="big console font (Terminus 16x32) on the live console"
     )
     high_contrast: bool = Field(False, description="the high-contrast theme")
+    inventory_ca: str | None = Field(
+        None,
+        description="CA certificate (PEM) the inventory's HTTPS certificate must chain to, "
+        "when it is the workshop's own CA; a path relative to the data folder (the stick's "
+        "data partition, beside banc.yaml) or absolute",
+    )
+    wifi: WifiNetwork | None = Field(
+        None, description="the Wi-Fi to join when no cable is plugged in (live stick)"
+    )
     simulated_disks: list[SimulatedDisk] = Field(default_factory=list)
 
     @field_validator("supervisor_secrets")

@@ -87,7 +87,12 @@ def load_or_create_bench_key(
         if not public_path.exists():  # what `station verify` uses when no --key is given
             public_path.write_text(public_key_pem(private_key.public_key()))
     except OSError as exc:
-        raise JournalError(f"cannot read or create the bench key in {folder}: {exc}") from exc
+        raise JournalError(
+            f"cannot read or create the bench key in {folder}: {exc}",
+            french=f"la clé du banc ({folder}) est illisible : la clé Station a-t-elle été "
+            "retirée ? Remettez-la et recommencez, rien n'est perdu "
+            f"(détail : {exc.strerror or exc}).",
+        ) from exc
     chosen = bench_id or os.environ.get(BENCH_ID_ENV) or default_bench_id(private_key.public_key())
     return BenchKey(private_key, chosen, private_path)
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import requests
@@ -87,11 +88,15 @@ class InventoryClient:
         session: requests.Session | None = None,
         timeout: tuple[float, float] = DEFAULT_TIMEOUT,
         key: Ed25519PrivateKey | None = None,
+        ca_file: Path | None = None,
     ) -> None:
         """`key` signs this bench's reads (the server answers reads only with credentials)."""
         self.key = key
         self.base_url = base_url.rstrip("/")
         self.session = session or _session()
+        if ca_file is not None:
+            # The workshop's own CA (bench profile `inventory_ca`) instead of the system's.
+            self.session.verify = str(ca_file)
         self.timeout = timeout
 
     def close(self) -> None:

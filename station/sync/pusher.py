@@ -24,6 +24,7 @@ from station.journal.chain import decode_payload
 from station.journal.store import Journal, OutboxItem
 from station.sync.backoff import Backoff
 from station.sync.client import InventoryClient, Pushed, RecordRefused, ServerUnreachable
+from station.sync.network import network_present
 from station.sync.state import SyncState
 
 log = logging.getLogger(__name__)
@@ -95,7 +96,28 @@ class Pusher:
         pending = self.journal.pending_count()
         if sent == 0:
             self.state.set_pending(pending)
+            if self.state.snapshot().online is not True:
+                # Nothing to send yet: still tell the bench whether the server is there,
+                # so the badge says « en ligne » or why not before the first record.
+                error = self._check_health(pending)
+                if error is not None:
+                    return DrainSummary(0, 0, pending, error)
         return DrainSummary(sent, duplicates, pending, resent=resent)
+
+    def _check_health(self, pending: int) -> str | None:
+        try:
+            self.client.health()
+        except SyncError as exc:
+            unreachable = isinstance(exc, ServerUnreachable)
+            self.state.failed(
+                exc.one_line(),
+                online=not unreachable,
+                pending=pending,
+                network=network_present() if unreachable else True,
+            )
+            return exc.one_line()
+        self.state.reachable()
+        return None
 
     def _resend(self, first: int, stop: int) -> tuple[int, tuple[OutboxItem, SyncError] | None]:
         """Send again the acknowledged records seq first..stop-1, from the journal."""
@@ -147,7 +169,13 @@ class Pusher:
             error += f" (the inventory expects seq {exc.expected_seq})"
         self.journal.note_failure(where.record_id, error)
         pending = self.journal.pending_count()
-        self.state.failed(error, online=not isinstance(exc, ServerUnreachable), pending=pending)
+        unreachable = isinstance(exc, ServerUnreachable)
+        self.state.failed(
+            error,
+            online=not unreachable,
+            pending=pending,
+            network=network_present() if unreachable else True,
+        )
         log.warning("sync: %s", error)
         return DrainSummary(sent, dups, pending, error, resent)
 

@@ -21,6 +21,7 @@ class SyncSnapshot:
     last_success: datetime | None = None
     sent: int = 0  # records acknowledged by the server since this process started
     server: str | None = None
+    network: bool | None = None  # False: no route off this machine (cable, Wi-Fi, DHCP)
 
     def label(self) -> LocalizedText:
         """One short line for the status bar."""
@@ -28,6 +29,11 @@ class SyncSnapshot:
             return LocalizedText(
                 fr=f"Inventaire non configuré · {self.pending} en attente",
                 en=f"No inventory configured · {self.pending} pending",
+            )
+        if self.online is not True and self.network is False:
+            return LocalizedText(
+                fr=f"Inventaire : réseau absent · {self.pending} en attente",
+                en=f"Inventory: no network · {self.pending} pending",
             )
         if self.online is None:
             return LocalizedText(
@@ -52,8 +58,8 @@ class SyncSnapshot:
                 en=f"Inventory refused a record · {self.pending} pending",
             )
         return LocalizedText(
-            fr=f"Inventaire injoignable · {self.pending} en attente",
-            en=f"Inventory unreachable · {self.pending} pending",
+            fr=f"Inventaire : serveur injoignable · {self.pending} en attente",
+            en=f"Inventory: server unreachable · {self.pending} pending",
         )
 
 
@@ -74,14 +80,27 @@ class SyncState:
                 pending=pending,
                 last_error=None,
                 last_success=datetime.now(UTC),
+                network=True,
                 sent=self._snapshot.sent + sent,
             )
 
-    def failed(self, error: str, *, online: bool, pending: int) -> None:
+    def failed(
+        self, error: str, *, online: bool, pending: int, network: bool | None = None
+    ) -> None:
+        """`network`: whether the machine had a route at all (None: not looked at)."""
         with self._lock:
             self._snapshot = replace(
-                self._snapshot, online=online, pending=pending, last_error=error
+                self._snapshot,
+                online=online,
+                pending=pending,
+                last_error=error,
+                network=True if online else network,
             )
+
+    def reachable(self) -> None:
+        """The server answered (a health check with nothing to send)."""
+        with self._lock:
+            self._snapshot = replace(self._snapshot, online=True, last_error=None, network=True)
 
     def set_pending(self, pending: int) -> None:
         with self._lock:

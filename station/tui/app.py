@@ -3,7 +3,8 @@ never builds adapters itself; long work runs in worker threads that post message
 
 from __future__ import annotations
 
-from pathlib import Path
+import os
+from pathlib import Path, PurePath
 from typing import ClassVar
 
 from textual import work
@@ -18,6 +19,15 @@ from station.tui.screens.login import LoginScreen
 from station.wiring import Services
 
 
+def stylesheets(term: str | None = None) -> list[str | PurePath]:
+    """Station's stylesheet, plus the Linux console's where TERM says so (the stick)."""
+    here = Path(__file__).parent
+    sheets: list[str | PurePath] = [here / "station.tcss"]
+    if (term if term is not None else os.environ.get("TERM", "")) == "linux":
+        sheets.append(here / "linux-console.tcss")
+    return sheets
+
+
 class StationApp(App[None]):
     CSS_PATH = Path(__file__).parent / "station.tcss"
     TITLE = "Station"
@@ -30,7 +40,7 @@ class StationApp(App[None]):
     ]
 
     def __init__(self, services: Services, *, lang: str = "fr", operator: str | None = None):
-        super().__init__()
+        super().__init__(css_path=stylesheets())
         set_language(lang)
         self.services = services
         self.operator = operator
@@ -48,7 +58,8 @@ class StationApp(App[None]):
             self.operator = operator or "?"
             self.push_screen(DashboardScreen(self.services, self.operator))
 
-        self.push_screen(LoginScreen(self.services.bench), identified)
+        login = LoginScreen(self.services.bench, self.services.data_medium_present)
+        self.push_screen(login, identified)
 
     def on_unmount(self) -> None:
         self.services.stop_sync()

@@ -43,6 +43,30 @@ def pack(words: list[str], width: int) -> str:
     return "\n".join(lines)
 
 
+class MediumBanner(Static):
+    """A red line across the top while the stick holding the journal is out: the
+    trainee knows why nothing starts, and that putting it back loses nothing."""
+
+    def __init__(self, present: Callable[[], bool], **kwargs: object) -> None:
+        super().__init__("", markup=False, **kwargs)  # type: ignore[arg-type]
+        self.present = present
+
+    def on_mount(self) -> None:
+        self.display = False
+        self.check()
+        self.set_interval(1.0, self.check)
+
+    def check(self) -> None:
+        missing = not self.present()
+        if missing:
+            self.update(medium_missing_text())
+        self.display = missing
+
+
+def medium_missing_text() -> str:
+    return _("Station stick removed: put it back, nothing is lost")
+
+
 def sync_text(snapshot: SyncSnapshot) -> str:
     text = _("Sync:") + " " + snapshot.label().get(language())
     if snapshot.last_error:

@@ -19,8 +19,11 @@ def test_the_state_label_follows_what_happened() -> None:
     assert SyncState().snapshot().label().en.startswith("No inventory configured")
     state = SyncState(server="http://inventory", pending=4)
     assert state.snapshot().label().fr == "Inventaire : connexion… · 4 en attente"
-    state.failed("unreachable", online=False, pending=4)
-    assert state.snapshot().label().en == "Inventory unreachable · 4 pending"
+    state.failed("unreachable", online=False, pending=4, network=False)
+    assert state.snapshot().label().fr == "Inventaire : réseau absent · 4 en attente"
+    state.failed("unreachable", online=False, pending=4, network=True)
+    assert state.snapshot().label().fr == "Inventaire : serveur injoignable · 4 en attente"
+    assert state.snapshot().label().en == "Inventory: server unreachable · 4 pending"
     state.succeeded(sent=3, pending=1)
     snapshot = state.snapshot()
     assert (snapshot.online, snapshot.last_error, snapshot.sent) == (True, None, 3)

@@ -77,3 +77,23 @@ def test_a_missing_public_key_file_is_written_again(tmp_path: Path) -> None:
     (tmp_path / PUBLIC_KEY_FILE).unlink()
     load_or_create_bench_key(tmp_path)
     assert (tmp_path / PUBLIC_KEY_FILE).read_text() == key.public_pem()
+
+
+def test_a_key_folder_gone_with_the_stick_is_explained_in_french(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The stick pulled: the key's folder cannot be read (here: a file where the data
+    folder was, ENOTDIR; on the bench EIO). A French bench says what to do, in French."""
+    from station.cli import main
+
+    gone = tmp_path / "station-data"
+    gone.write_text("not a folder")
+    with pytest.raises(JournalError) as caught:
+        load_or_create_bench_key(gone / "keys")
+    assert "Remettez-la" in caught.value.one_line_in("fr")
+    assert caught.value.one_line_in("en").startswith("cannot read or create the bench key")
+    monkeypatch.setenv("STATION_LANG", "fr")
+    code = main(["enrol", "--server", "http://127.0.0.1:9", "--key-dir", str(gone / "keys")])
+    assert code == JournalError.exit_code
+    err = capsys.readouterr().err
+    assert "la clé Station a-t-elle été retirée ? Remettez-la" in err, err

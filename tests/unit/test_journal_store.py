@@ -191,3 +191,20 @@ def test_four_threads_appending_make_one_valid_chain(journal: Journal) -> None:
     report = journal.verify()
     assert (report.count, report.last_seq) == (100, 100)
     assert journal.pending_count() == 100
+
+
+def test_a_checkpoint_leaves_every_record_in_the_journal_file_alone(
+    tmp_path: Path, journal: Journal
+) -> None:
+    """What a PC sees when only journal.sqlite3 is copied off the stick (issue 20: it
+    was 4096 bytes with every record in the -wal file)."""
+    journal.append_many([sample_body("disk_seen") for _ in range(3)])
+    copy = tmp_path / "copied-alone.sqlite3"
+    copy.write_bytes(journal.path.read_bytes())  # the WAL not copied beside it
+    with pytest.raises(sqlite3.DatabaseError):
+        sqlite3.connect(copy).execute("SELECT count(*) FROM records").fetchone()
+    journal.checkpoint()
+    copy.write_bytes(journal.path.read_bytes())
+    wal = journal.path.with_name(journal.path.name + "-wal")
+    assert not wal.exists() or wal.stat().st_size == 0
+    assert sqlite3.connect(copy).execute("SELECT count(*) FROM records").fetchone() == (3,)

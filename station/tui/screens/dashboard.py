@@ -47,7 +47,7 @@ from station.tui.slots import (
     smart_word,
     stage_word,
 )
-from station.tui.widgets import KeyBar, sync_text
+from station.tui.widgets import KeyBar, MediumBanner, sync_text
 from station.wiring import Documents, Services
 
 COLUMNS = ("slot", "disk", "size", "smart", "state", "progress")
@@ -96,6 +96,7 @@ class DashboardScreen(Screen[None]):
         self.quitting: list[str] = []  # disks stopped because the operator quits
 
     def compose(self) -> ComposeResult:
+        yield MediumBanner(self.services.data_medium_present, id="medium")
         yield Static("", id="title", markup=False)
         yield Static("", id="sync", markup=False)
         yield DataTable(id="disks", cursor_type="row", zebra_stripes=False)
@@ -361,7 +362,19 @@ class DashboardScreen(Screen[None]):
 
     # -- actions -----------------------------------------------------------------------
 
+    def medium_missing(self) -> bool:
+        """The journal's stick is out: new work waits for it (nothing is started, so
+        nothing can end without its record)."""
+        if self.services.data_medium_present():
+            return False
+        self.notice(
+            _("The Station stick is out: work waits until it is back (nothing was written).")
+        )
+        return True
+
     def action_recondition(self) -> None:
+        if self.medium_missing():
+            return
         row = self.selected()
         if row is None:
             self.notice(_("No disk on the bench."))
@@ -390,6 +403,8 @@ class DashboardScreen(Screen[None]):
         self.app.push_screen(ConfirmScreen(row), confirmed)
 
     def action_run_all(self) -> None:
+        if self.medium_missing():
+            return
         ready = [
             r
             for r in self.rows.values()
@@ -572,4 +587,7 @@ class DashboardScreen(Screen[None]):
             else:
                 self.notice(_("Operator unchanged: {op}.").format(op=self.operator))
 
-        self.app.push_screen(LoginScreen(self.services.bench, cancellable=True), chosen)
+        login = LoginScreen(
+            self.services.bench, self.services.data_medium_present, cancellable=True
+        )
+        self.app.push_screen(login, chosen)

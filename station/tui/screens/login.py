@@ -3,6 +3,7 @@ badge scanned by a keyboard-wedge reader (it types the code and presses Enter)."
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import ClassVar
 
 from textual import on
@@ -14,7 +15,7 @@ from textual.widgets import Input, OptionList, Static
 
 from station.domain.bench_profile import BenchProfile
 from station.tui.i18n import _
-from station.tui.widgets import KeyBar
+from station.tui.widgets import KeyBar, MediumBanner
 
 
 def operator_from(code: str, bench: BenchProfile) -> str | None:
@@ -34,12 +35,20 @@ class LoginScreen(Screen[str | None]):
         Binding("escape", "cancel", show=False),
     ]
 
-    def __init__(self, bench: BenchProfile, *, cancellable: bool = False) -> None:
+    def __init__(
+        self,
+        bench: BenchProfile,
+        medium_present: Callable[[], bool] = lambda: True,
+        *,
+        cancellable: bool = False,
+    ) -> None:
         super().__init__()
         self.bench = bench
+        self.medium_present = medium_present
         self.cancellable = cancellable
 
     def compose(self) -> ComposeResult:
+        yield MediumBanner(self.medium_present, id="medium")
         yield Static(_("Station: who is working at this bench?"), id="title")
         with Vertical(classes="dialog"):
             yield Static(_("Choose your id with the arrows and press Enter,"))
