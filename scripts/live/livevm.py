@@ -16,6 +16,7 @@ import re
 import shutil
 import socket
 import subprocess
+import sys
 import threading
 import time
 from dataclasses import dataclass, field
@@ -151,6 +152,10 @@ class LiveVM(VM):
     firmware: str = "uefi"
     started_at: float = 0.0
     console: SerialConsole | None = None
+    # QEMU user-mode network (-netdev user,...) behind a laptop-like Intel NIC, or None
+    # for a machine with no network at all. restrict=on: the guest reaches nothing but
+    # its DHCP server and the guestfwd'd ports (the inventory on the host's 127.0.0.1).
+    netdev: str | None = None
 
     @property
     def serial_socket(self) -> Path:
@@ -183,6 +188,8 @@ class LiveVM(VM):
             f"usb-storage,bus=xhci0.0,drive=d-stick,id=dev-stick,removable=on,"
             f"serial={STICK_SERIAL},bootindex=0",
         ]  # fmt: skip
+        if self.netdev is not None:
+            argv += ["-netdev", self.netdev, "-device", "e1000e,netdev=net0"]
         for index, name in enumerate(self.pcie_roles(), start=1):
             argv += ["-device", f"pcie-root-port,id=rp-{name},chassis={index},slot={index}"]
         for drive in self.drives:
@@ -236,7 +243,25 @@ class LiveVM(VM):
             qmp.device_del("dev-stick")
 
 
-def make_live_vm(workdir: Path, stick: Path, firmware: str, drives: tuple[Drive, ...]) -> LiveVM:
+INVENTORY_IP = "10.0.2.100"  # where the guest finds the host's inventory (guestfwd)
+
+
+def user_network(host_port: int) -> str:
+    """A NIC whose http://10.0.2.100/ is the host's 127.0.0.1:host_port (nothing else)."""
+    relay = Path(__file__).with_name("tcp-relay.py")
+    return (
+        "user,id=net0,restrict=on,"
+        f"guestfwd=tcp:{INVENTORY_IP}:80-cmd:{sys.executable} {relay} {host_port}"
+    )
+
+
+def make_live_vm(
+    workdir: Path,
+    stick: Path,
+    firmware: str,
+    drives: tuple[Drive, ...],
+    netdev: str | None = None,
+) -> LiveVM:
     return LiveVM(
         rootfs=None,  # type: ignore[arg-type]  # boots from the stick, not a built rootfs
         workdir=workdir,
@@ -245,4 +270,5 @@ def make_live_vm(workdir: Path, stick: Path, firmware: str, drives: tuple[Drive,
         timeout_s=1500,
         stick=stick,
         firmware=firmware,
+        netdev=netdev,
     )

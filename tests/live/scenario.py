@@ -10,11 +10,12 @@ import re
 import subprocess
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from harness import MIB, NVME, SATA
-from livevm import LIVE_BENCH, STICK_SERIAL, LiveVM, make_live_vm
+from livevm import INVENTORY_IP, LIVE_BENCH, STICK_SERIAL, LiveVM, make_live_vm, user_network
 
 REPO = Path(__file__).resolve().parents[2]
 PASSWORD = os.environ.get("STATION_SUPERVISOR_PASSWORD", "formateur")
@@ -26,11 +27,26 @@ DASHBOARD_RE = r"@@STATION-LIVE dashboard uptime=([0-9.]+)"
 Seen = dict[str, Any]
 
 
-def write_stick_image(iso: Path, stick: Path) -> int:
+INVENTORY_URL = f"http://{INVENTORY_IP}"  # the host's inventory, through QEMU's guestfwd
+
+
+def bench_profile_with_inventory(workdir: Path) -> Path:
+    """The example bench profile, syncing to the inventory the test VM can reach."""
+    text = (REPO / "scripts/live/banc-exemple.yaml").read_text()
+    profile = workdir / "banc.yaml"
+    profile.write_text(text.replace("inventory_url: null", f"inventory_url: {INVENTORY_URL}"))
+    assert INVENTORY_URL in profile.read_text()
+    return profile
+
+
+def write_stick_image(iso: Path, stick: Path, bench_profile: Path | None = None) -> int:
     """The stick as a user makes it (scripts/live/write-stick); returns the data offset."""
     total_mib = -(-iso.stat().st_size // MIB) + DATA_MIB
+    argv = [str(REPO / "scripts/live/write-stick"), str(iso), str(stick), "--size", str(total_mib)]
+    if bench_profile is not None:
+        argv += ["--bench-profile", str(bench_profile)]
     subprocess.run(
-        [str(REPO / "scripts/live/write-stick"), str(iso), str(stick), "--size", str(total_mib)],
+        argv,
         check=True,
         capture_output=True,
         text=True,
@@ -92,6 +108,15 @@ def look_around(vm: LiveVM, seen: Seen) -> None:
     )[1]
     # Where the rest goes: pauses > 3 s in the boot's log, and when live-boot's
     # initramfs finished (it copies boot.log into the root last) after the kernel started.
+    seen["network"] = vm.console.run(
+        "for i in $(seq 60); do ip route | grep -q '^default' && break; sleep 1; done; "
+        "networkctl --no-pager list; ip -brief addr; ip route",
+        timeout_s=120,
+    )[1]
+    seen["console_font"] = vm.console.run(
+        "cat /run/station/console-font; cat /sys/class/graphics/fb0/virtual_size"
+    )[1]
+    seen["initramfs_marks"] = vm.console.run("journalctl -k -b --no-pager | grep 'station: '")[1]
     seen["boot_gaps"] = vm.console.run(
         "journalctl -b -o short-monotonic --no-pager | awk -F'[][]' "
         '\'{t=$2+0; if (t-p>3) print int(t-p) "s pause after: " substr(l,1,120) '
@@ -100,6 +125,41 @@ def look_around(vm: LiveVM, seen: Seen) -> None:
         'echo "live-boot done at +$(( $(stat -c %Y /var/log/live/boot.log) - b )) s"',
         timeout_s=120,
     )[1]
+
+
+def id_rows(vm: LiveVM) -> dict[str, str]:
+    """The login list's rows on tty1: text -> digest of the row's colours (/dev/vcsa1:
+    the attributes the console really shows, not what Textual meant to draw)."""
+    assert vm.console is not None
+    out = vm.console.run("station-console --colours stagiaire-0")[1]
+    rows = {}
+    for line in out.splitlines():
+        text, _, digest = line.rpartition(" ")
+        if text.startswith("stagiaire-0"):
+            rows[text] = digest
+    return rows
+
+
+def highlight_check(vm: LiveVM, seen: Seen) -> None:
+    """Screendumps of the login list before and after the Down arrow (issue 20: on the
+    Linux console the chosen line never changed a pixel)."""
+    seen["ids_before_arrow"] = id_rows(vm)
+    vm.send_keys(["down"])
+    time.sleep(3)
+    seen["ids_after_arrow"] = id_rows(vm)
+
+
+def enrol_on_the_inventory(vm: LiveVM, seen: Seen, approve: Callable[[str], str]) -> None:
+    """The supervisor's once-per-bench step: present the key, approve it at the server."""
+    assert vm.console is not None
+    seen["enrol"] = vm.console.run(
+        ". /run/station/env; export STATION_DATA_DIR; "
+        f"station enrol --server {INVENTORY_URL} --name live-{seen['firmware']}",
+        timeout_s=300,
+    )[1]
+    found = re.search(r"bench (bench-[0-9a-f]+)", seen["enrol"])
+    if found:
+        seen["approved"] = approve(found.group(1))
 
 
 def startup_split(analyze: str) -> dict[str, float]:
@@ -150,6 +210,11 @@ def wipe_through_tui(vm: LiveVM, seen: Seen) -> None:
 
     seen["after_wipe"] = wait_screen(vm, sata_done, 1200)
     seen["wipe_s"] = round(time.monotonic() - started, 1)
+    assert vm.console is not None
+    # The job is over: its checkpoint folded the WAL into journal.sqlite3.
+    seen["journal_files_after_job"] = vm.console.run(
+        "sleep 3; stat -c '%n %s' /srv/station-data/journal.sqlite3*"
+    )[1]
 
 
 def reboot_and_read_journal(vm: LiveVM, seen: Seen) -> None:
@@ -175,16 +240,15 @@ def host_journal_kinds(stick: Path, offset: int, workdir: Path) -> list[str]:
     listing = subprocess.run(
         ["mdir", "-b", "-i", f"{stick}@@{offset}", "::/"], capture_output=True, text=True
     ).stdout
-    for name in listing.split():
-        base = name.rsplit("/", 1)[-1]
-        if base.startswith("journal.sqlite3"):
-            subprocess.run(
-                ["mcopy", "-o", "-n", "-i", f"{stick}@@{offset}", f"::{base}", str(out / base)],
-                check=True,
-            )
-    path = out / "journal.sqlite3"
-    if not path.exists():
+    # journal.sqlite3 alone, as LISEZMOI.txt tells a person copying it to a PC: after a
+    # clean power-off (the WAL checkpointed at shutdown) it must hold every record.
+    if "journal.sqlite3" not in [name.rsplit("/", 1)[-1] for name in listing.split()]:
         return []
+    path = out / "journal.sqlite3"
+    subprocess.run(
+        ["mcopy", "-o", "-n", "-i", f"{stick}@@{offset}", "::journal.sqlite3", str(path)],
+        check=True,
+    )
     return record_kinds_for(path, SATA.serial)
 
 
@@ -257,6 +321,18 @@ def pull_stick_and_look(vm: LiveVM, seen: Seen) -> None:
     seen["screen_after_record"] = vm.screen()
 
 
+def wait_for_records(vm: LiveVM, seen: Seen, inventory: Inventory) -> None:
+    """The wipe's records reach the server over the VM's network (the pusher is woken at
+    the end of the job); then the dashboard's badge is read."""
+    deadline = time.monotonic() + 300
+    while time.monotonic() < deadline:
+        seen["server_kinds"] = inventory.kinds(SATA.serial)
+        if "verification" in seen["server_kinds"]:
+            break
+        time.sleep(5)
+    seen["badge_after_sync"] = vm.screen()
+
+
 def drive(vm: LiveVM, seen: Seen, workdir: Path, steps: Callable[[LiveVM, Seen], None]) -> None:
     """Power on, run the steps, power off from inside; a failure is kept in seen."""
     vm.power_on()
@@ -276,30 +352,52 @@ def toram_steps(vm: LiveVM, seen: Seen) -> None:
     assert vm.console is not None
     seen["cmdline"] = vm.console.run("cat /proc/cmdline")[1]
     seen["mounts"] = vm.console.run("grep -E 'station-data|/run/live' /proc/mounts")[1]
+    # On the dashboard (this machine has no network card: the badge says so).
+    vm.type_tty1(OPERATOR + "\n")
+    seen["dashboard"] = wait_screen(vm, lambda s: SATA.serial in s and "attente" in s, 300)
     pull_stick_and_look(vm, seen)
 
 
 def run_toram_boot(workdir: Path, iso: Path) -> tuple[LiveVM, Seen]:
     """The toram menu entry (UEFI, Secure Boot), then the stick pulled once booted."""
     stick = workdir / "stick.img"
-    write_stick_image(iso, stick)
+    write_stick_image(iso, stick, bench_profile_with_inventory(workdir))
     seen: Seen = {"firmware": "uefi-toram", "stick_serial": STICK_SERIAL}
     vm = make_live_vm(workdir, stick, "uefi", LIVE_BENCH)
     drive(vm, seen, workdir, toram_steps)
     return vm, seen
 
 
-def run_boot(workdir: Path, iso: Path, firmware: str, full: bool) -> tuple[LiveVM, Seen]:
+@dataclass
+class Inventory:
+    """The inventory the VM's NIC leads to: `port` on the host's 127.0.0.1 (nothing may
+    listen there: « serveur injoignable »), `approve` a bench id, `kinds` of records it
+    holds for a disk serial."""
+
+    port: int
+    approve: Callable[[str], str] = lambda bench_id: "no server"
+    kinds: Callable[[str], list[str]] = lambda serial: []
+
+
+def run_boot(
+    workdir: Path, iso: Path, firmware: str, full: bool, inventory: Inventory | None = None
+) -> tuple[LiveVM, Seen]:
     stick = workdir / "stick.img"
-    offset = write_stick_image(iso, stick)
+    offset = write_stick_image(iso, stick, bench_profile_with_inventory(workdir))
     seen: Seen = {"firmware": firmware, "stick_serial": STICK_SERIAL}
-    vm = make_live_vm(workdir, stick, firmware, LIVE_BENCH)
+    netdev = user_network(inventory.port) if inventory is not None else None
+    vm = make_live_vm(workdir, stick, firmware, LIVE_BENCH, netdev)
 
     def steps(vm: LiveVM, seen: Seen) -> None:
         reach_station(vm, seen, "")
         look_around(vm, seen)
+        highlight_check(vm, seen)
+        if inventory is not None:
+            enrol_on_the_inventory(vm, seen, inventory.approve)
         if full:
             wipe_through_tui(vm, seen)
+            if inventory is not None:
+                wait_for_records(vm, seen, inventory)
             reboot_and_read_journal(vm, seen)
 
     drive(vm, seen, workdir, steps)

@@ -6,29 +6,76 @@ record on the stick's data partition across a reboot (read back from the host to
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+import sqlite3
+import subprocess
+import sys
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from harness import NVME, SATA, blocks_with_old_data
 
+from station.inventory.settings import Settings
 from tests.live.live_support import LIVE_DIR, live_iso, live_tier_reason
-from tests.live.scenario import row_text, run_boot, run_toram_boot
+from tests.live.scenario import Inventory, row_text, run_boot, run_toram_boot
+from tests.server.pg_cluster import free_port
+from tests.server.server_thread import ServerThread
 
 # One boot (firmware, live-boot, a wipe, a reboot) runs inside the first test's fixture
 # under TCG: well past the 600 s default of pytest-timeout.
 pytestmark = [pytest.mark.live, pytest.mark.timeout(2700)]
 
 
-def boot(tmp_path_factory: pytest.TempPathFactory, firmware: str, full: bool) -> Iterator[Any]:
+def boot(
+    tmp_path_factory: pytest.TempPathFactory, firmware: str, full: bool, serve: bool
+) -> Iterator[Any]:
+    """One boot with a NIC. `serve`: a real inventory server (SQLite) on the host's
+    127.0.0.1 behind it; else nothing listens there (« serveur injoignable »)."""
     reason = live_tier_reason(firmware)
     if reason:
         pytest.skip(reason)
     workdir = tmp_path_factory.mktemp(f"live-{firmware}")
-    vm, seen = run_boot(workdir, live_iso(), firmware, full)
+    if not serve:
+        vm, seen = run_boot(workdir, live_iso(), firmware, full, Inventory(free_port()))
+        record_boot_time(seen)
+        yield vm, seen
+        return
+    url = f"sqlite:///{workdir / 'inventory.sqlite3'}"
+    server = ServerThread(Settings(database_url=url)).start()
+    try:
+        inventory = Inventory(server.port, approve=lambda b: approve(url, b), kinds=kinds_at(url))
+        vm, seen = run_boot(workdir, live_iso(), firmware, full, inventory)
+    finally:
+        server.stop()
     record_boot_time(seen)
     yield vm, seen
+
+
+def approve(url: str, bench_id: str) -> str:
+    """What the supervisor runs at the server: station-inventory bench approve BENCH_ID."""
+    done = subprocess.run(
+        [sys.executable, "-m", "station.inventory.cli", "bench", "approve", bench_id, "--db", url],
+        capture_output=True,
+        text=True,
+    )
+    return done.stdout + done.stderr
+
+
+def kinds_at(url: str) -> Callable[[str], list[str]]:
+    path = url.removeprefix("sqlite:///")
+
+    def kinds(serial: str) -> list[str]:
+        db = sqlite3.connect(path)
+        try:
+            rows = db.execute("SELECT kind FROM records WHERE disk_serial = ?", [serial])
+            return sorted(kind for (kind,) in rows)
+        except sqlite3.Error:
+            return []
+        finally:
+            db.close()
+
+    return kinds
 
 
 def record_boot_time(seen: dict[str, Any]) -> None:
@@ -50,12 +97,12 @@ def record_boot_time(seen: dict[str, Any]) -> None:
 
 @pytest.fixture(scope="module")
 def uefi(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
-    yield from boot(tmp_path_factory, "uefi", full=True)
+    yield from boot(tmp_path_factory, "uefi", full=True, serve=True)
 
 
 @pytest.fixture(scope="module")
 def bios(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
-    yield from boot(tmp_path_factory, "bios", full=True)
+    yield from boot(tmp_path_factory, "bios", full=True, serve=False)
 
 
 @pytest.fixture(scope="module")
@@ -182,7 +229,19 @@ def test_after_pulling_the_stick_disks_are_still_offered(toram: Any) -> None:
     for drive in (SATA, NVME):
         assert drive.serial in after and after[drive.serial]["eligible"] is True, after
     assert seen["stick_serial"] not in after, sorted(after)
-    assert "qui travaille sur ce banc" in ok(seen, "screen_after_pull")
+
+
+def test_a_pulled_stick_puts_up_the_french_banner(toram: Any) -> None:
+    _, seen = toram
+    before = ok(seen, "dashboard")
+    assert "Clé Station retirée" not in before, before
+    screen = ok(seen, "screen_after_pull")
+    assert "Clé Station retirée : remettez-la, rien n'est perdu" in screen, screen
+
+
+def test_without_a_network_card_the_badge_says_no_network(toram: Any) -> None:
+    _, seen = toram
+    assert "réseau absent" in ok(seen, "dashboard"), seen["dashboard"]
 
 
 def test_record_with_the_stick_gone_fails_loudly(toram: Any) -> None:
@@ -194,3 +253,86 @@ def test_record_with_the_stick_gone_fails_loudly(toram: Any) -> None:
     assert rc not in (0, 3, 4, 6), f"a verdict was given as if recorded:\n{out}"
     message = out.split("smart_rc=")[1].split("\n", 1)[-1].strip()
     assert message, "Station failed without saying why"
+    assert "Remettez-la" in message, f"not the French message a bench shows: {message}"
+
+
+@pytest.mark.parametrize("firmware", ["uefi", "bios"])
+def test_every_ethernet_port_gets_an_address_by_dhcp(
+    firmware: str, request: pytest.FixtureRequest
+) -> None:
+    _, seen = request.getfixturevalue(firmware)
+    network = ok(seen, "network")
+    # QEMU's user network hands out 10.0.2.15 with 10.0.2.2 as the router.
+    assert "10.0.2.15/24" in network and "default via 10.0.2.2" in network, network
+    assert "routable" in network, network
+
+
+def test_records_reach_the_inventory_over_the_network(uefi: Any) -> None:
+    """The bench enrolled, the supervisor approved it at the server, the wipe's records
+    went over the VM's NIC to the server on the host, and the badge says « en ligne »."""
+    _, seen = uefi
+    assert "pending" in ok(seen, "enrol"), seen["enrol"]
+    assert "approved" in ok(seen, "approved"), seen["approved"]
+    kinds = ok(seen, "server_kinds")
+    assert {"overwrite_pass", "verification"} <= set(kinds), kinds
+    assert "Inventaire en ligne" in ok(seen, "badge_after_sync"), seen["badge_after_sync"]
+
+
+def test_with_no_server_the_badge_says_unreachable(bios: Any) -> None:
+    _, seen = bios
+    board = ok(seen, "dashboard")
+    assert "serveur injoignable" in board, board
+
+
+@pytest.mark.parametrize("firmware", ["uefi", "bios"])
+def test_the_arrow_key_visibly_moves_the_login_highlight(
+    firmware: str, request: pytest.FixtureRequest
+) -> None:
+    """Screendumps of tty1's colours (/dev/vcsa1) before and after Down: the chosen id
+    line must look different from the others, and the arrow must change what is shown."""
+    _, seen = request.getfixturevalue(firmware)
+    before, after = ok(seen, "ids_before_arrow"), ok(seen, "ids_after_arrow")
+    assert len(after) >= 2, after
+    assert before != after, f"the arrow changed nothing on screen: {before} / {after}"
+    assert len(set(after.values())) == 2, f"not exactly one line stands out: {after}"
+
+
+@pytest.mark.parametrize("firmware", ["uefi", "bios"])
+def test_console_font_is_terminus_sized_from_the_panel(
+    firmware: str, request: pytest.FixtureRequest
+) -> None:
+    _, seen = request.getfixturevalue(firmware)
+    font = ok(seen, "console_font")
+    name, width = font.split()[0], int(font.split("width=")[1].split()[0])
+    expected = (
+        "Uni2-Terminus32x16"
+        if width > 1600
+        else "Uni2-Terminus24x12"
+        if width >= 1280
+        else "Uni2-Terminus16"
+    )
+    assert name == expected, font
+
+
+@pytest.mark.parametrize("firmware", ["uefi", "bios"])
+def test_the_initramfs_says_station_is_starting(
+    firmware: str, request: pytest.FixtureRequest
+) -> None:
+    """init-top (the first initramfs script, which prints « Station démarre, patientez »
+    on tty1) and init-bottom leave their marks in the kernel log."""
+    _, seen = request.getfixturevalue(firmware)
+    marks = ok(seen, "initramfs_marks")
+    assert "initramfs init-top at" in marks and "initramfs init-bottom at" in marks, marks
+
+
+@pytest.mark.parametrize("firmware", ["uefi", "bios"])
+def test_the_journal_file_alone_holds_the_records(
+    firmware: str, request: pytest.FixtureRequest
+) -> None:
+    """After a job the WAL is folded into journal.sqlite3 (empty -wal); after power-off
+    the host copies journal.sqlite3 alone off the stick and finds the wipe's records."""
+    _, seen = request.getfixturevalue(firmware)
+    files = dict(line.rsplit(" ", 1) for line in ok(seen, "journal_files_after_job").splitlines())
+    assert files.get("/srv/station-data/journal.sqlite3-wal", "0") == "0", files
+    kinds = ok(seen, "host_journal_kinds")
+    assert "verification" in kinds, f"journal.sqlite3 alone holds {kinds}"
