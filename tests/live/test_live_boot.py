@@ -256,11 +256,14 @@ def test_record_with_the_stick_gone_fails_loudly(toram: Any) -> None:
     assert "Remettez-la" in message, f"not the French message a bench shows: {message}"
 
 
-@pytest.mark.parametrize("firmware", ["uefi", "bios"])
-def test_every_ethernet_port_gets_an_address_by_dhcp(
-    firmware: str, request: pytest.FixtureRequest
-) -> None:
-    _, seen = request.getfixturevalue(firmware)
+@pytest.fixture(params=["uefi", "bios"])
+def booted(request: pytest.FixtureRequest) -> Any:
+    """Each full boot in turn (UEFI with the inventory server, BIOS without)."""
+    return request.getfixturevalue(request.param)
+
+
+def test_every_ethernet_port_gets_an_address_by_dhcp(booted: Any) -> None:
+    _, seen = booted
     network = ok(seen, "network")
     # QEMU's user network hands out 10.0.2.15 with 10.0.2.2 as the router.
     assert "10.0.2.15/24" in network and "default via 10.0.2.2" in network, network
@@ -284,24 +287,18 @@ def test_with_no_server_the_badge_says_unreachable(bios: Any) -> None:
     assert "serveur injoignable" in board, board
 
 
-@pytest.mark.parametrize("firmware", ["uefi", "bios"])
-def test_the_arrow_key_visibly_moves_the_login_highlight(
-    firmware: str, request: pytest.FixtureRequest
-) -> None:
+def test_the_arrow_key_visibly_moves_the_login_highlight(booted: Any) -> None:
     """Screendumps of tty1's colours (/dev/vcsa1) before and after Down: the chosen id
     line must look different from the others, and the arrow must change what is shown."""
-    _, seen = request.getfixturevalue(firmware)
+    _, seen = booted
     before, after = ok(seen, "ids_before_arrow"), ok(seen, "ids_after_arrow")
     assert len(after) >= 2, after
     assert before != after, f"the arrow changed nothing on screen: {before} / {after}"
     assert len(set(after.values())) == 2, f"not exactly one line stands out: {after}"
 
 
-@pytest.mark.parametrize("firmware", ["uefi", "bios"])
-def test_console_font_is_terminus_sized_from_the_panel(
-    firmware: str, request: pytest.FixtureRequest
-) -> None:
-    _, seen = request.getfixturevalue(firmware)
+def test_console_font_is_terminus_sized_from_the_panel(booted: Any) -> None:
+    _, seen = booted
     font = ok(seen, "console_font")
     name, width = font.split()[0], int(font.split("width=")[1].split()[0])
     expected = (
@@ -314,24 +311,18 @@ def test_console_font_is_terminus_sized_from_the_panel(
     assert name == expected, font
 
 
-@pytest.mark.parametrize("firmware", ["uefi", "bios"])
-def test_the_initramfs_says_station_is_starting(
-    firmware: str, request: pytest.FixtureRequest
-) -> None:
+def test_the_initramfs_says_station_is_starting(booted: Any) -> None:
     """init-top (the first initramfs script, which prints « Station démarre, patientez »
     on tty1) and init-bottom leave their marks in the kernel log."""
-    _, seen = request.getfixturevalue(firmware)
+    _, seen = booted
     marks = ok(seen, "initramfs_marks")
     assert "initramfs init-top at" in marks and "initramfs init-bottom at" in marks, marks
 
 
-@pytest.mark.parametrize("firmware", ["uefi", "bios"])
-def test_the_journal_file_alone_holds_the_records(
-    firmware: str, request: pytest.FixtureRequest
-) -> None:
+def test_the_journal_file_alone_holds_the_records(booted: Any) -> None:
     """After a job the WAL is folded into journal.sqlite3 (empty -wal); after power-off
     the host copies journal.sqlite3 alone off the stick and finds the wipe's records."""
-    _, seen = request.getfixturevalue(firmware)
+    _, seen = booted
     files = dict(line.rsplit(" ", 1) for line in ok(seen, "journal_files_after_job").splitlines())
     assert files.get("/srv/station-data/journal.sqlite3-wal", "0") == "0", files
     kinds = ok(seen, "host_journal_kinds")
