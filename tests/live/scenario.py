@@ -211,9 +211,12 @@ def wipe_through_tui(vm: LiveVM, seen: Seen) -> None:
     seen["after_wipe"] = wait_screen(vm, sata_done, 1200)
     seen["wipe_s"] = round(time.monotonic() - started, 1)
     assert vm.console is not None
-    # The job is over: its checkpoint folded the WAL into journal.sqlite3.
-    seen["journal_files_after_job"] = vm.console.run(
-        "sleep 3; stat -c '%n %s' /srv/station-data/journal.sqlite3*"
+    # The job is over: its checkpoint folded the WAL into journal.sqlite3, so that file
+    # copied alone (no -wal beside it) already holds the job's records.
+    seen["journal_alone_after_job"] = vm.console.run(
+        "sleep 3; ls -l /srv/station-data/; cp /srv/station-data/journal.sqlite3 /tmp/alone.db; "
+        "python3 -c \"import sqlite3; print('kinds:', sorted({k for (k,) in sqlite3.connect("
+        "'/tmp/alone.db').execute('select kind from records')}))\""
     )[1]
 
 
