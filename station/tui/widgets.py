@@ -50,9 +50,9 @@ class MediumBanner(Static):
     def __init__(self, present: Callable[[], bool], **kwargs: object) -> None:
         super().__init__("", markup=False, **kwargs)  # type: ignore[arg-type]
         self.present = present
+        self.display = False  # takes no line until the stick is found missing
 
     def on_mount(self) -> None:
-        self.display = False
         self.check()
         self.set_interval(1.0, self.check)
 
