@@ -85,9 +85,13 @@ def _boot_refusals(facts: DiskFacts) -> list[Refusal]:
         found.append(
             _refusal(
                 RefusalCode.BOOT_MEDIUM_UNCLEAR,
-                f"Impossible de savoir avec certitude quelle est la clé de démarrage "
-                f"({boot.unclear.fr}) : par sécurité, aucun disque n'est proposé.",
-                f"Boot medium unclear ({boot.unclear.en}): to be safe, no disk is offered.",
+                "Station ne sait plus avec certitude quelle est sa clé de démarrage : par "
+                "sécurité, aucun disque n'est proposé. La clé Station a-t-elle été "
+                "retirée ? Remettez-la et redémarrez le banc, rien n'est perdu. "
+                f"(Détail pour le formateur : {boot.unclear.fr}.)",
+                "Station can no longer tell for sure which disk is its boot stick: to be "
+                "safe, no disk is offered. Was the Station stick pulled? Put it back and "
+                f"restart the bench, nothing is lost. (Detail: {boot.unclear.en}.)",
             )
         )
     if facts.name in boot.boot_disks:

@@ -69,6 +69,8 @@ def test_unclear_boot_medium_refuses_every_disk() -> None:
         assert verdict.codes == [RefusalCode.BOOT_MEDIUM_UNCLEAR]
         assert "disagreement" in verdict.reason_texts("en")[0]
         assert "désaccord" in verdict.reason_texts("fr")[0]
+        # The trainee's part first, in plain French (a stick pulled mid-session).
+        assert "Remettez-la et redémarrez le banc" in verdict.reason_texts("fr")[0]
 
 
 def test_a_file_is_a_simulated_disk_not_judged_as_boot_medium() -> None:
