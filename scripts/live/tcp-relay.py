@@ -19,7 +19,9 @@ def main() -> None:
     def to_server() -> None:
         while data := os.read(0, 65536):
             upstream.sendall(data)
-        upstream.shutdown(socket.SHUT_WR)
+        # The guest closed its connection (QEMU closes our stdin): nothing more to relay.
+        # (A half-close would make the HTTP server drop an answer it has not sent yet.)
+        os._exit(0)
 
     threading.Thread(target=to_server, daemon=True).start()
     while data := upstream.recv(65536):
