@@ -109,7 +109,7 @@ def look_around(vm: LiveVM, seen: Seen) -> None:
     # Where the rest goes: pauses > 3 s in the boot's log, and when live-boot's
     # initramfs finished (it copies boot.log into the root last) after the kernel started.
     seen["network"] = vm.console.run(
-        "for i in $(seq 60); do ip route | grep -q '^default' && break; sleep 1; done; "
+        "for i in $(seq 60); do ip -4 addr | grep -q 'inet 10\\.' && break; sleep 1; done; "
         "networkctl --no-pager list; ip -brief addr; ip route",
         timeout_s=120,
     )[1]

@@ -27,15 +27,26 @@ def test_a_default_route_is_a_network(tmp_path: Path) -> None:
     assert network_present(proc_net(tmp_path, routes))
 
 
-def test_only_a_link_or_loopback_is_no_network(tmp_path: Path) -> None:
-    link_only = "enp0s5\t0002000A\t00000000\t0001\t0\t0\t1024\t00FFFFFF\t0\t0\t0\n"
+def test_an_address_without_a_gateway_is_a_network(tmp_path: Path) -> None:
+    # QEMU's restricted user network (and a workshop LAN without a router): DHCP gives
+    # 10.0.2.15/24 and no default route; the inventory is on that subnet.
+    subnet = "enp0s4\t0002000A\t00000000\t0001\t0\t0\t1024\t00FFFFFF\t0\t0\t0\n"
+    assert network_present(proc_net(tmp_path, subnet))
+
+
+def test_an_interface_that_is_only_up_is_no_network(tmp_path: Path) -> None:
+    # No cable: the NIC is up with its IPv6 link-local and multicast routes only.
     ipv6 = (
         "fe800000000000000000000000000000 40 00000000000000000000000000000000 00 "
         "00000000000000000000000000000000 00000100 00000001 00000000 00000001   enp0s5\n"
+        "ff000000000000000000000000000000 08 00000000000000000000000000000000 00 "
+        "00000000000000000000000000000000 00000100 00000001 00000000 00000001   enp0s5\n"
         "00000000000000000000000000000000 00 00000000000000000000000000000000 00 "
         "00000000000000000000000000000000 ffffffff 00000001 00000000 00200200       lo\n"
+        "00000000000000000000000000000001 80 00000000000000000000000000000000 00 "
+        "00000000000000000000000000000000 00000000 00000002 00000000 80200001       lo\n"
     )
-    assert not network_present(proc_net(tmp_path, link_only, ipv6))
+    assert not network_present(proc_net(tmp_path, "", ipv6))
     assert not network_present(tmp_path / "missing")
 
 
