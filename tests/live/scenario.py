@@ -117,6 +117,11 @@ def look_around(vm: LiveVM, seen: Seen) -> None:
         "cat /run/station/console-font; cat /sys/class/graphics/fb0/virtual_size"
     )[1]
     seen["initramfs_marks"] = vm.console.run("journalctl -k -b --no-pager | grep 'station: '")[1]
+    # The silent pause (issue 20): from the initramfs handing over to systemd's first line.
+    seen["init_handover"] = vm.console.run(
+        "journalctl -b -o short-monotonic --no-pager | grep -iE "
+        "'crng|station: initramfs|tomoyo|Run /init|autofs4|systemd 25[0-9] running' | head -12"
+    )[1]
     seen["boot_gaps"] = vm.console.run(
         "journalctl -b -o short-monotonic --no-pager | awk -F'[][]' "
         '\'{t=$2+0; if (t-p>3) print int(t-p) "s pause after: " substr(l,1,120) '
