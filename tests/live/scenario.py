@@ -139,9 +139,10 @@ def id_rows(vm: LiveVM) -> dict[str, str]:
     out = vm.console.run("station-console --colours stagiaire-0")[1]
     rows = {}
     for line in out.splitlines():
-        text, _, digest = line.rpartition(" ")
-        if text.startswith("stagiaire-0"):
-            rows[text] = digest
+        # "│ │ stagiaire-01      │ │ a6a198b7acd4": the id between the list's borders.
+        found = re.search(r"(stagiaire-0\d)\b.* ([0-9a-f]{12})$", line)
+        if found:
+            rows[found.group(1)] = found.group(2)
     return rows
 
 
