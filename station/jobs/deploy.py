@@ -29,6 +29,7 @@ from station.imaging import source
 from station.imaging.bmap import BlockMap
 from station.imaging.clonezilla import ClonezillaImage, read_clonezilla, used_files
 from station.imaging.clonezilla_deploy import compressed_size, deploy_clonezilla
+from station.imaging.clonezilla_fit import FitPlan, plan_fit
 from station.imaging.deploy_report import DeployReport
 from station.imaging.keystore import KeyStore
 from station.imaging.licence import ACPI_TABLES
@@ -160,8 +161,14 @@ def run_deploy(
     inspections = [ensure_eligible(path, request.inspect) for path in request.targets]
     with ExitStack() as stack:
         targets = [stack.enter_context(BlockTarget.open(p, write=True)) for p in request.targets]
+        plans: list[FitPlan | None] = []
         for target in targets:
-            _refuse_too_small(profile, target, size)
+            if saved is not None:
+                # A smaller disk is refused only when the last filesystem cannot shrink.
+                plans.append(plan_fit(saved, target.size))
+                _refuse_too_small(profile, target, 0)
+            else:
+                _refuse_too_small(profile, target, size)
         reports = [
             _new_report(request, t, i, digest, size, mapped)
             for t, i in zip(targets, inspections, strict=True)
@@ -174,7 +181,7 @@ def run_deploy(
                     _mark_not_deployed(run.target, report)
     if saved is not None:
         # sfdisk and partclone open the disk and its partitions themselves.
-        _restore_clonezilla(request, saved, reports, on_event, cancel, clock)
+        _restore_clonezilla(request, saved, plans, reports, on_event, cancel, clock)
         for report in reports:
             if report.outcome == "failed":
                 with BlockTarget.open(report.target, write=True) as target:
@@ -220,6 +227,7 @@ def _licence_context(request: DeployRequest, target: str) -> LicenceContext:
 def _restore_clonezilla(
     request: DeployRequest,
     saved: ClonezillaImage,
+    plans: list[FitPlan | None],
     reports: list[DeployReport],
     on_event: ProgressSink | None,
     cancel: threading.Event | None,
@@ -229,12 +237,13 @@ def _restore_clonezilla(
     tick = progress.ticker("deploy", compressed_size(saved), 1, 1)
     started = clock()
     outcomes = deploy_clonezilla(
-        saved, [r.target for r in reports], request.runner, tick=tick, cancel=cancel
+        saved, [r.target for r in reports], request.runner, plans=plans, tick=tick, cancel=cancel
     )
     seconds = clock() - started
     for outcome, report in zip(outcomes, reports, strict=True):
         report.commands += [e.to_record() for e in outcome.evidence]
         report.verification = "filesystem_check"
+        report.checks, report.post_deploy = outcome.checks, outcome.steps
         if seconds > 0:
             report.write_rate_bps = round(saved.partitions_bytes / seconds)
         if outcome.error is not None:
@@ -307,7 +316,7 @@ def _post_deploy(request: DeployRequest, report: DeployReport) -> None:
         runner=request.runner,
     )
     steps, evidence, problems = run_post_deploy(context)
-    report.post_deploy = steps
+    report.post_deploy = report.post_deploy + steps
     report.commands += [e.to_record() for e in evidence]
     for problem in problems:
         report.fail(f"post-deploy: {problem}")
