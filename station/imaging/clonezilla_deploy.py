@@ -200,15 +200,15 @@ def _finish(image: ClonezillaImage, outcome: Outcome, runner: Runner) -> None:
 def _check(image: ClonezillaImage, outcome: Outcome, runner: Runner) -> None:
     for part in image.partitions:
         check = FS_CHECK.get(part.fstype)
-        if check is None:
-            outcome.checks.append(f"{part.name}: {part.fstype} restored by partclone (CRC)")
-            continue
         node = partition_node(outcome.device, part.number)
+        if check is None:
+            outcome.checks.append(f"{node}: {part.fstype} restored by partclone (its CRCs)")
+            continue
         result = outcome.run(runner, *check, node)
         if not result.ok:
             outcome.error = f"{part.name}: filesystem check failed: {result.describe()}"
             return
-        outcome.checks.append(f"{part.name}: `{' '.join(check)}` clean")
+        outcome.checks.append(f"{node}: `{' '.join(check)}` clean")
     numbers = {e.number for e in image.entries}
     for swap in image.swaps:
         if swap.number not in numbers:
@@ -219,7 +219,7 @@ def _check(image: ClonezillaImage, outcome: Outcome, runner: Runner) -> None:
         if values.get("TYPE") != "swap" or (swap.uuid and values.get("UUID") != swap.uuid):
             outcome.error = f"{swap.name}: no swap with UUID {swap.uuid} after mkswap"
             return
-        outcome.checks.append(f"{swap.name}: swap signature, UUID {swap.uuid}")
+        outcome.checks.append(f"{node}: swap signature, UUID {swap.uuid}")
     if not _check_boot_bytes(image, outcome):
         return
     outcome.checked = True
