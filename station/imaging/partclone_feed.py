@@ -216,7 +216,10 @@ def restore_partition(
             elif evidence is None:
                 restore.error = restore.error or "partclone did not run"
             elif not evidence.ok:
-                restore.error = f"{evidence.describe()} ({_log_tail(restore)})"
+                # The argv is `sh -c` (stdin redirect); name partclone itself.
+                restore.error = (
+                    f"`{part.tool}` exited {evidence.returncode} ({_log_tail(restore)})"
+                )
         return restores
 
 

@@ -21,7 +21,7 @@ from station.devices.blockio import BlockTarget
 from station.devices.runner import Runner, SubprocessRunner
 from station.devices.safety import TargetInspection, inspect_target
 from station.domain.clock import utc_now
-from station.domain.image_profile import ImageFormat, ImageProfile
+from station.domain.image_profile import ImageFormat, ImageProfile, LicencePolicy
 from station.domain.progress import ProgressSink
 from station.domain.record import HostRef, ImageDeploy, disk_ref_of
 from station.errors import ImageError, JobCancelled
@@ -38,6 +38,7 @@ from station.imaging.post_deploy import PostDeployContext, run_post_deploy
 from station.imaging.raw_deploy import load_block_map, stream_raw_image, verify_runs
 from station.imaging.records import command_record
 from station.imaging.stream_writer import TargetRun
+from station.imaging.windows_master import key_refusal
 from station.imaging.zeroing import zero_range
 from station.jobs.wipe import _Progress, ensure_eligible
 from station.journal.store import Journal
@@ -113,6 +114,17 @@ def _refuse_too_small(profile: ImageProfile, target: BlockTarget, image_size: in
         )
 
 
+def _refuse_useless_key(profile: ImageProfile) -> None:
+    """A key-pool image whose recorded registry facts say Windows would not apply the key
+    (not generalized, another edition) is refused before writing; the licence step checks
+    the deployed disk's registry again before a key is taken."""
+    if profile.licence.policy is not LicencePolicy.KEY_POOL or profile.windows is None:
+        return
+    refusal = key_refusal(profile.licence, profile.windows)
+    if refusal is not None:
+        raise ImageError(f"{profile.name}: {refusal} (nothing was written)")
+
+
 def _mark_not_deployed(target: BlockTarget, report: DeployReport) -> None:
     """Zero the first and last MiB (MBR/GPT and backup GPT) of a disk whose deploy failed."""
     try:
@@ -158,6 +170,7 @@ def run_deploy(
         source.check_listed(folder, profile.manifest, used_files(saved))
         size, mapped = saved.required_bytes, saved.partitions_bytes
     digest = source.manifest_digest(profile.manifest)
+    _refuse_useless_key(profile)
     inspections = [ensure_eligible(path, request.inspect) for path in request.targets]
     with ExitStack() as stack:
         targets = [stack.enter_context(BlockTarget.open(p, write=True)) for p in request.targets]
