@@ -217,9 +217,7 @@ def restore_partition(
                 restore.error = restore.error or "partclone did not run"
             elif not evidence.ok:
                 # The argv is `sh -c` (stdin redirect); name partclone itself.
-                restore.error = (
-                    f"`{part.tool}` exited {evidence.returncode} ({_log_tail(restore)})"
-                )
+                restore.error = f"`{part.tool}` exited {evidence.returncode} ({_log_tail(restore)})"
         return restores
 
 
