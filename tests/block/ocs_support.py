@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from tests.block.imaging_support import MIB, mounted_ro, refresh, sh
+from tests.block.windows_hive import software_hive
 
 NTFS_TYPE = "EBD0A0A2-B9E5-4433-87C0-68B6B72699C7"
 MSR_TYPE = "E3C9E316-0B5C-4DB8-817D-F92DF00215AE"
@@ -97,6 +98,8 @@ def build_gpt_windows_like(device: str, work: Path) -> WindowsLikeMaster:
     with open(f"{device}p2", "r+b") as handle:
         handle.write(master.raw[2])
     master.files[3] = _some_files(60, "ntfs")
+    hive = software_hive(work / "SOFTWARE", product="Windows 11 Pro", edition="Professional")
+    master.files[3]["Windows/System32/config/SOFTWARE"] = hive.read_bytes()
     fill_ntfs(f"{device}p3", master.files[3])
     sh("mkswap", "-U", SWAP_UUID, "-L", "swap-eleve", f"{device}p4")
     master.files[5] = {f"home/eleve/{k}": v for k, v in _some_files(40, "ext4").items()}

@@ -82,6 +82,11 @@ def test_windows_like_gpt_master_saved_by_ocs_sr(loops: LoopMaker, tmp_path: Pat
     assert any(p.name.endswith(".zst.ab") for p in split.iterdir())
     assert (split / f"{Path(master.device).name}p2.dd-ptcl-img.zst.aa").is_file()  # the MSR
     assert any(p.name.endswith("ntfs-ptcl-img.gz") for p in unsplit.iterdir())
+    described = station(tmp_path, "image", "describe", str(split))
+    assert described.returncode == 0, described.stderr
+    assert 'edition_id: "Professional"' in described.stdout
+    assert 'image_state: "IMAGE_STATE_GENERALIZE_RESEAL_TO_OOBE"' in described.stdout
+    assert f'parts: "{manifest_of(split)["parts"]}"' in described.stdout
     for folder, name in ((split, "split"), (unsplit, "unsplit")):
         bigger, smaller = loops(128 * MIB, name="bigger"), loops(80 * MIB, name="smaller")
         for target in (bigger, smaller):
