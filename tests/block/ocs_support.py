@@ -112,7 +112,9 @@ def build_bios(device: str, work: Path) -> WindowsLikeMaster:
     sh("sfdisk", "-q", device, stdin="label: dos\n,16M,L,*\n,8M,S\n,,7\n")
     refresh(device)
     master = WindowsLikeMaster(device, swap_part=2)
-    master.boot_code, master.gap = os.urandom(446), os.urandom(2047 * 512)
+    # Boot code, then the disk signature (440-443, the table's label-id) and two zero bytes
+    # (444-445), which partitioning tools keep at zero, as in real MBRs.
+    master.boot_code, master.gap = os.urandom(444) + bytes(2), os.urandom(2047 * 512)
     with open(device, "r+b") as handle:
         handle.write(master.boot_code)
         handle.seek(512)
@@ -199,5 +201,7 @@ def check_deployed(master: WindowsLikeMaster, target: str) -> None:
     if master.boot_code:
         with open(target, "rb") as handle:
             head = handle.read(512 + len(master.gap))
-        assert head[:446] == master.boot_code
+        assert head[:446] == master.boot_code, [
+            i for i in range(446) if head[i] != master.boot_code[i]
+        ]
         assert head[512:] == master.gap
