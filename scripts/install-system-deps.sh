@@ -11,6 +11,8 @@ packages=(
   smartmontools hdparm nvme-cli
   # imaging
   zstd partclone gdisk fdisk ntfs-3g bmap-tools cloud-guest-utils mtools
+  # Clonezilla's own ocs-sr makes the test masters; hivexget reads Windows registry hives
+  clonezilla parted libhivex-bin  # ocs-sr finds the post-MBR gap with parted
   # benchmarks: the reference tools
   nwipe
   # VM tier: emulated drives, a kernel and a root filesystem built from Debian

@@ -149,11 +149,26 @@ def _refuse_unnamed_hosts(profile: ImageProfile, devices: list[str], hosts: Depl
         )
 
 
+def _how_verified(report: DeployReport) -> str:
+    """The same verification the JSON report names, in words."""
+    if report.outcome != "deployed":
+        return ""
+    if report.verification == "stream":
+        return ", every range's sha256 checked on the stream"
+    if not report.verified:
+        return ", not verified"
+    if report.verification == "filesystem_check":
+        return ", checked: " + "; ".join(report.checks)
+    return ", verified by read-back"
+
+
 def _summary(report: DeployReport) -> None:
-    lines = [
-        f"{report.target}: {report.outcome}, {human_bytes(report.bytes_written)} written"
-        + (", verified by read-back" if report.verified else "")
-    ]
+    written = (
+        "partitions restored by partclone"
+        if report.image_format == "clonezilla"
+        else f"{human_bytes(report.bytes_written)} written"
+    )
+    lines = [f"{report.target}: {report.outcome}, {written}{_how_verified(report)}"]
     if report.zero_bytes_skipped:
         lines.append(
             f"  {human_bytes(report.zero_bytes_skipped)} of zeros skipped: {report.zero_skip_basis}"

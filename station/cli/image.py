@@ -9,9 +9,12 @@ from pathlib import Path
 from typing import Any
 
 from station.cli.progress_line import human_bytes
-from station.domain.image_profile import ImageProfile
+from station.devices.runner import SubprocessRunner
+from station.domain.image_profile import ImageProfile, WindowsMaster, edition_name
 from station.errors import UsageError
-from station.imaging.raw_create import create_raw_image
+from station.imaging.clonezilla import read_clonezilla
+from station.imaging.raw_create import create_raw_image, file_sha256
+from station.imaging.windows_master import read_clonezilla_windows, read_disk_windows
 
 
 def register(subparsers: Any) -> None:
@@ -28,6 +31,12 @@ def register(subparsers: Any) -> None:
     create.add_argument("out", help="folder to write the image into (created if needed)")
     create.add_argument("--level", type=int, default=3, help="zstd level (default 3)")
     create.set_defaults(func=handle_create)
+    describe = actions.add_parser(
+        "describe",
+        help="print the profile lines of a Clonezilla image folder (manifest, Windows facts)",
+    )
+    describe.add_argument("folder", help="a Clonezilla image folder (ocs-sr savedisk)")
+    describe.set_defaults(func=handle_describe)
     schema_cmd = actions.add_parser("schema", help="print the JSON schema of image profiles")
     schema_cmd.set_defaults(func=handle_schema)
 
@@ -53,4 +62,38 @@ def handle_create(args: argparse.Namespace) -> int:
     print("format: station-raw-zstd\nmanifest:")
     for name, digest in sorted(made.manifest.items()):
         print(f'  {name}: "{digest}"')
+    if Path(args.device).is_block_device():
+        _, facts, _ = read_disk_windows(SubprocessRunner(), args.device)
+        _print_windows(facts)
+    return 0
+
+
+def _print_windows(facts: WindowsMaster | None) -> None:
+    """The `windows:` lines of the profile, and what they mean for licence keys."""
+    if facts is None:
+        print("(no Windows registry found: no `windows:` lines)", file=sys.stderr)
+        return
+    print("windows:")
+    for name, value in facts.model_dump(mode="json").items():
+        if value is not None:
+            print(f'  {name}: "{value}"')
+    print(
+        f"Windows: {facts.product_name} ({edition_name(facts.edition_id)}), "
+        + (
+            "generalized: a pool key will be applied at first boot"
+            if facts.generalized
+            else "NOT generalized: key-pool deploys will be refused (sysprep /generalize /oobe)"
+        ),
+        file=sys.stderr,
+    )
+
+
+def handle_describe(args: argparse.Namespace) -> int:
+    folder = Path(args.folder)
+    image = read_clonezilla(folder)
+    print("format: clonezilla\nmanifest:")
+    for path in sorted(folder.iterdir()):
+        if path.is_file():
+            print(f'  {path.name}: "{file_sha256(path)}"')
+    _print_windows(read_clonezilla_windows(SubprocessRunner(), image))
     return 0

@@ -42,9 +42,58 @@ class OsInfo(_Strict):
     version: str = Field(min_length=1)
 
 
+# Windows EditionID values and the names a French workshop sees on the box.
+EDITION_NAMES = {
+    "Core": "Famille",
+    "CoreSingleLanguage": "Famille unilingue",
+    "CoreN": "Famille N",
+    "Professional": "Pro",
+    "ProfessionalN": "Pro N",
+    "ProfessionalEducation": "Pro Éducation",
+    "ProfessionalWorkstation": "Pro pour stations de travail",
+    "Education": "Éducation",
+    "Enterprise": "Entreprise",
+}
+GENERALIZED_STATES = (
+    "IMAGE_STATE_GENERALIZE_RESEAL_TO_OOBE",
+    "IMAGE_STATE_GENERALIZE_RESEAL_TO_AUDIT",
+)
+
+
+def edition_name(edition_id: str | None) -> str:
+    """'Professional' -> 'Pro': the name on the licence label."""
+    if edition_id is None:
+        return "inconnue"
+    return EDITION_NAMES.get(edition_id, edition_id)
+
+
+class WindowsMaster(_Strict):
+    """What the master's registry says (read with hivexget at image creation)."""
+
+    product_name: str | None = Field(default=None, description="SOFTWARE ProductName")
+    edition_id: str | None = Field(
+        default=None, description="SOFTWARE EditionID: Core (Famille), Professional (Pro)..."
+    )
+    image_state: str | None = Field(
+        default=None,
+        description="SOFTWARE Setup\\State ImageState; generalized masters (sysprep "
+        "/generalize) say IMAGE_STATE_GENERALIZE_RESEAL_TO_OOBE",
+    )
+
+    @property
+    def generalized(self) -> bool:
+        """Only then does Windows run the specialize pass (and SetupComplete.cmd) again."""
+        return self.image_state in GENERALIZED_STATES
+
+
 class LicenceSpec(_Strict):
     policy: LicencePolicy = LicencePolicy.NONE
     product: str | None = Field(default=None, description="e.g. 'windows-10-pro-edu'")
+    edition: str | None = Field(
+        default=None,
+        description="Windows EditionID the pool's keys activate (Core, Professional, "
+        "Education...): a master of another edition is refused before a key is spent",
+    )
     pool: str | None = Field(default=None, description="key pool name on the inventory")
     on_failure: Literal["return", "quarantine"] = Field(
         default="quarantine",
@@ -93,6 +142,9 @@ class ImageProfile(_Strict):
         description="readback: read every written range again; stream: check while writing",
     )
     licence: LicenceSpec = Field(default_factory=LicenceSpec)
+    windows: WindowsMaster | None = Field(
+        default=None, description="the master's edition and state, from its registry"
+    )
     post_deploy: PostDeploy = Field(default_factory=PostDeploy)
 
     @property

@@ -338,6 +338,11 @@ class LicenceAssignment(_HostStep):
     licence_sha256: Sha256Hex = Field(description="digest of the key, never the key itself")
     source: Literal["key_pool", "firmware_oem"] = "key_pool"
     activated: bool | None = None
+    applied_by: list[str] = Field(
+        default_factory=list,
+        description="what will make Windows use the key: the answer file's specialize pass, "
+        "SetupComplete.cmd (slmgr /ipk), or the firmware's MSDM table",
+    )
 
 
 class HostInventory(_HostStep):

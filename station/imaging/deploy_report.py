@@ -36,6 +36,9 @@ class DeployReport(BaseModel):
     unmapped_bytes_zeroed: int = 0
     verification: Literal["readback", "stream", "filesystem_check"] = "readback"
     verified: bool = False
+    checks: list[str] = Field(
+        default_factory=list, description="what the filesystem_check verification checked"
+    )
     mismatched_ranges: list[tuple[int, int]] = Field(default_factory=list)
     marked_not_deployed: bool = Field(
         default=False, description="partition tables zeroed after a failure, so it cannot boot"

@@ -19,9 +19,12 @@ from station.domain.record import HostRef, LicenceAssignment
 from station.errors import CommandError, ImageError
 from station.imaging.deploy_report import DeployReport
 from station.imaging.keystore import KeyStore
-from station.imaging.licence import ACPI_TABLES, firmware_key, write_answer_key
+from station.imaging.licence import ACPI_TABLES, SETUP_COMPLETE, firmware_key, write_answer_key
 from station.imaging.post_deploy import PostDeployContext, list_partitions
+from station.imaging.windows_master import key_refusal, read_windows_master
 from station.journal.store import Journal
+
+FIRMWARE = "firmware ACPI MSDM table (Windows reads it itself)"
 
 
 @dataclass
@@ -36,7 +39,11 @@ class LicenceContext:
 
 
 def _record(
-    ctx: LicenceContext, digest: str, source: Literal["key_pool", "firmware_oem"], pool: str
+    ctx: LicenceContext,
+    digest: str,
+    source: Literal["key_pool", "firmware_oem"],
+    pool: str,
+    applied_by: list[str],
 ) -> LicenceAssignment:
     return LicenceAssignment(
         created_at=datetime.now(UTC),
@@ -47,6 +54,7 @@ def _record(
         pool=pool,
         licence_sha256=digest,
         source=source,
+        applied_by=applied_by,
     )
 
 
@@ -71,8 +79,9 @@ def run_licence(ctx: LicenceContext, report: DeployReport) -> None:
             "msdm_table_sha256": found.table_sha256,
             "key_sha256": found.key_sha256,
             "injected": False,
+            "applied_by": [FIRMWARE],
         }
-        _sign(ctx, _record(ctx, found.key_sha256, "firmware_oem", "firmware-msdm"))
+        _sign(ctx, _record(ctx, found.key_sha256, "firmware_oem", "firmware-msdm", [FIRMWARE]))
         return
     if spec.policy is LicencePolicy.FIRMWARE_OEM:
         report.licence = {"policy": spec.policy.value, "status": "no_firmware_key"}
@@ -105,20 +114,32 @@ def _from_pool(ctx: LicenceContext, report: DeployReport) -> None:
         report.licence = {"policy": spec.policy.value, "status": "no_key"}
         report.fail("licence: a key-pool image needs the bench key store and an asset tag")
         return
+    post = PostDeployContext(report.target, ctx.profile, None, ctx.runner)
+    _, parts = list_partitions(post)
+    nodes = [p.node for p in parts]
+    # Before a key is taken: a key Windows would never apply is not spent.
+    found_on, facts, evidence = read_windows_master(ctx.runner, nodes)
+    report.commands += [e.to_record() for e in post.evidence + evidence]
+    refusal = key_refusal(spec, facts)
+    if refusal is not None:
+        report.licence = {"policy": spec.policy.value, "status": "refused_no_key_taken"}
+        if facts is not None:
+            report.licence["master"] = facts.model_dump(mode="json")
+        report.fail(f"licence: {refusal}")
+        return
     try:
         digest, key = ctx.keystore.take(product=spec.product, pool=spec.pool, device_id=device_id)
     except ImageError as exc:
         report.licence = {"policy": spec.policy.value, "status": "no_key"}
         report.fail(f"licence: {exc.one_line()}")
         return
-    post = PostDeployContext(report.target, ctx.profile, None, ctx.runner)
+    applied_by = [f"{spec.answer_file}: specialize pass", f"{SETUP_COMPLETE}: slmgr /ipk"]
     try:
-        _, parts = list_partitions(post)
-        node, evidence = write_answer_key(
-            [p.node for p in parts], spec.answer_file, key, ctx.runner
+        node, written = write_answer_key(
+            [found_on] if found_on else nodes, spec.answer_file, key, ctx.runner
         )
-        report.commands += [e.to_record() for e in post.evidence + evidence]
-        envelope = _sign(ctx, _record(ctx, digest, "key_pool", spec.pool))
+        report.commands += [e.to_record() for e in written]
+        envelope = _sign(ctx, _record(ctx, digest, "key_pool", spec.pool, applied_by))
     except (CommandError, OSError) as exc:
         quarantine = spec.on_failure == "quarantine"
         ctx.keystore.failed(digest, quarantine=quarantine)
@@ -137,5 +158,7 @@ def _from_pool(ctx: LicenceContext, report: DeployReport) -> None:
         "key_sha256": digest,
         "partition": node,
         "answer_file": spec.answer_file,
+        "applied_by": applied_by,
+        "master": facts.model_dump(mode="json") if facts else None,
         "signed": envelope is not None,
     }

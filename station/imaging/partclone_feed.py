@@ -9,8 +9,10 @@ stream that fails to decompress fails them all.
 
 from __future__ import annotations
 
+import bz2
 import errno
 import gzip
+import lzma
 import os
 import tempfile
 import threading
@@ -27,6 +29,7 @@ from station.errors import CommandError, ImageError, JobCancelled
 from station.imaging.clonezilla import SavedPartition
 
 CHUNK = 4 * 1024 * 1024
+HEADER_BYTES = 88
 TIMEOUT = 6 * 3600.0
 
 
@@ -64,7 +67,54 @@ def open_stream(part: SavedPartition, on_read: Callable[[int], None]) -> Any:
     if part.compression == "zst":
         reader = zstandard.ZstdDecompressor()
         return reader.stream_reader(cast(IO[bytes], raw), read_across_frames=True)
+    if part.compression == "xz":
+        return lzma.LZMAFile(cast(IO[bytes], raw), mode="rb")
+    if part.compression == "bz2":
+        return bz2.BZ2File(cast(IO[bytes], raw), mode="rb")
     return raw
+
+
+def partclone_argv(tool: str, image: Path, target: str, log: Path) -> list[str]:
+    """Restore `image` (a pipe) onto `target` as Clonezilla does: the image on stdin
+    (`-s -`). partclone.dd has no `-r` and sizes a named pipe given with `-s` as 0 bytes,
+    so it must read stdin; `sh` only redirects it (the arguments stay separate)."""
+    restore = [] if tool == "partclone.dd" else ["-r"]
+    return [
+        "sh",
+        "-c",
+        'exec "$@" < "$0"',
+        str(image),
+        tool,
+        *restore,
+        "-q",
+        "-L",
+        str(log),
+        "-s",
+        "-",
+        # -O: a regular file (a staging copy) is written over; a device is opened as is.
+        "-o" if target.startswith("/dev/") else "-O",
+        target,
+    ]
+
+
+def partclone_header(part: SavedPartition) -> tuple[int, int]:
+    """(used bytes, device bytes) from the image's partclone header (format 0002):
+    what the filesystem holds, before anything is restored."""
+    stream = open_stream(part, lambda _: None)
+    try:
+        head = stream.read(HEADER_BYTES)
+        head += stream.read(HEADER_BYTES - len(head)) if len(head) < HEADER_BYTES else b""
+    except Exception as exc:  # gzip/zstd errors share no base class
+        raise ImageError(f"image of {part.name} is corrupt: {exc}") from exc
+    finally:
+        stream.close()
+    complete = len(head) >= HEADER_BYTES and head.startswith(b"partclone-image")
+    if not complete or head[30:34] != b"0002":
+        raise ImageError(f"image of {part.name} has no partclone 0002 header")
+    device = int.from_bytes(head[52:60], "little")
+    used_blocks = int.from_bytes(head[68:76], "little")
+    block = int.from_bytes(head[84:88], "little")
+    return used_blocks * block, device
 
 
 @dataclass
@@ -125,17 +175,7 @@ def restore_partition(
             os.mkfifo(restore.fifo, 0o600)
 
             def run(r: Restore = restore) -> None:
-                argv = [
-                    part.tool,
-                    "-r",
-                    "-q",
-                    "-L",
-                    f"{r.fifo}.log",
-                    "-s",
-                    str(r.fifo),
-                    "-o",
-                    r.node,
-                ]
+                argv = partclone_argv(part.tool, r.fifo, r.node, Path(f"{r.fifo}.log"))
                 try:
                     r.evidence = runner.run(argv, timeout=TIMEOUT)
                 except CommandError as exc:
@@ -176,7 +216,8 @@ def restore_partition(
             elif evidence is None:
                 restore.error = restore.error or "partclone did not run"
             elif not evidence.ok:
-                restore.error = f"{evidence.describe()} ({_log_tail(restore)})"
+                # The argv is `sh -c` (stdin redirect); name partclone itself.
+                restore.error = f"`{part.tool}` exited {evidence.returncode} ({_log_tail(restore)})"
         return restores
 
 

@@ -101,10 +101,25 @@ def grow_last(ctx: PostDeployContext, parts: list[Partition]) -> None:
         ctx.must("resize2fs", last.node)
     elif last.fstype == "ntfs":
         ctx.must("ntfsresize", "--force", "--force", last.node)
+    elif last.fstype == "swap":
+        _remake_swap(ctx, last)
     else:
         ctx.steps.append(f"partition {last.number} grown; filesystem {last.fstype} left as is")
         return
     ctx.steps.append(f"grew partition {last.number} and its {last.fstype} filesystem")
+
+
+def _remake_swap(ctx: PostDeployContext, part: Partition) -> None:
+    """A grown swap partition keeps its old size until mkswap: made again, same UUID/LABEL
+    (the ones /etc/fstab names)."""
+    probe = ctx.must("blkid", "-p", "-o", "export", part.node)
+    values = dict(line.split("=", 1) for line in probe.stdout.splitlines() if "=" in line)
+    argv = ["mkswap"]
+    if values.get("UUID"):
+        argv += ["-U", values["UUID"]]
+    if values.get("LABEL"):
+        argv += ["-L", values["LABEL"]]
+    ctx.must(*argv, part.node)
 
 
 def linux_identity(ctx: PostDeployContext, parts: list[Partition]) -> None:

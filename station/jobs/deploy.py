@@ -21,7 +21,7 @@ from station.devices.blockio import BlockTarget
 from station.devices.runner import Runner, SubprocessRunner
 from station.devices.safety import TargetInspection, inspect_target
 from station.domain.clock import utc_now
-from station.domain.image_profile import ImageFormat, ImageProfile
+from station.domain.image_profile import ImageFormat, ImageProfile, LicencePolicy
 from station.domain.progress import ProgressSink
 from station.domain.record import HostRef, ImageDeploy, disk_ref_of
 from station.errors import ImageError, JobCancelled
@@ -29,6 +29,7 @@ from station.imaging import source
 from station.imaging.bmap import BlockMap
 from station.imaging.clonezilla import ClonezillaImage, read_clonezilla, used_files
 from station.imaging.clonezilla_deploy import compressed_size, deploy_clonezilla
+from station.imaging.clonezilla_fit import FitPlan, plan_fit
 from station.imaging.deploy_report import DeployReport
 from station.imaging.keystore import KeyStore
 from station.imaging.licence import ACPI_TABLES
@@ -42,6 +43,7 @@ from station.imaging.raw_deploy import (
 )
 from station.imaging.records import command_record
 from station.imaging.stream_writer import TargetRun
+from station.imaging.windows_master import key_refusal
 from station.imaging.zeroing import zero_range
 from station.jobs.wipe import _Progress, ensure_eligible
 from station.journal.store import Journal
@@ -117,6 +119,17 @@ def _refuse_too_small(profile: ImageProfile, target: BlockTarget, image_size: in
         )
 
 
+def _refuse_useless_key(profile: ImageProfile) -> None:
+    """A key-pool image whose recorded registry facts say Windows would not apply the key
+    (not generalized, another edition) is refused before writing; the licence step checks
+    the deployed disk's registry again before a key is taken."""
+    if profile.licence.policy is not LicencePolicy.KEY_POOL or profile.windows is None:
+        return
+    refusal = key_refusal(profile.licence, profile.windows)
+    if refusal is not None:
+        raise ImageError(f"{profile.name}: {refusal} (nothing was written)")
+
+
 def _mark_not_deployed(target: BlockTarget, report: DeployReport) -> None:
     """Zero the first and last MiB (MBR/GPT and backup GPT) of a disk whose deploy failed."""
     try:
@@ -163,11 +176,18 @@ def run_deploy(
         source.check_listed(folder, profile.manifest, used_files(saved))
         size, mapped = saved.required_bytes, saved.partitions_bytes
     digest = source.manifest_digest(profile.manifest)
+    _refuse_useless_key(profile)
     inspections = [ensure_eligible(path, request.inspect) for path in request.targets]
     with ExitStack() as stack:
         targets = [stack.enter_context(BlockTarget.open(p, write=True)) for p in request.targets]
+        plans: list[FitPlan | None] = []
         for target in targets:
-            _refuse_too_small(profile, target, size)
+            if saved is not None:
+                # A smaller disk is refused only when the last filesystem cannot shrink.
+                plans.append(plan_fit(saved, target.size))
+                _refuse_too_small(profile, target, 0)
+            else:
+                _refuse_too_small(profile, target, size)
         reports = [
             _new_report(request, t, i, digest, size, mapped)
             for t, i in zip(targets, inspections, strict=True)
@@ -180,7 +200,7 @@ def run_deploy(
                     _mark_not_deployed(run.target, report)
     if saved is not None:
         # sfdisk and partclone open the disk and its partitions themselves.
-        _restore_clonezilla(request, saved, reports, on_event, cancel, clock)
+        _restore_clonezilla(request, saved, plans, reports, on_event, cancel, clock)
         for report in reports:
             if report.outcome == "failed":
                 with BlockTarget.open(report.target, write=True) as target:
@@ -226,6 +246,7 @@ def _licence_context(request: DeployRequest, target: str) -> LicenceContext:
 def _restore_clonezilla(
     request: DeployRequest,
     saved: ClonezillaImage,
+    plans: list[FitPlan | None],
     reports: list[DeployReport],
     on_event: ProgressSink | None,
     cancel: threading.Event | None,
@@ -235,12 +256,13 @@ def _restore_clonezilla(
     tick = progress.ticker("deploy", compressed_size(saved), 1, 1)
     started = clock()
     outcomes = deploy_clonezilla(
-        saved, [r.target for r in reports], request.runner, tick=tick, cancel=cancel
+        saved, [r.target for r in reports], request.runner, plans=plans, tick=tick, cancel=cancel
     )
     seconds = clock() - started
     for outcome, report in zip(outcomes, reports, strict=True):
         report.commands += [e.to_record() for e in outcome.evidence]
         report.verification = "filesystem_check"
+        report.checks, report.post_deploy = outcome.checks, outcome.steps
         if seconds > 0:
             report.write_rate_bps = round(saved.partitions_bytes / seconds)
         if outcome.error is not None:
@@ -313,7 +335,7 @@ def _post_deploy(request: DeployRequest, report: DeployReport) -> None:
         runner=request.runner,
     )
     steps, evidence, problems = run_post_deploy(context)
-    report.post_deploy = steps
+    report.post_deploy = report.post_deploy + steps
     report.commands += [e.to_record() for e in evidence]
     for problem in problems:
         report.fail(f"post-deploy: {problem}")

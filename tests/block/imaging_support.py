@@ -20,6 +20,7 @@ import pytest
 import yaml
 
 from station.domain.record import HostRef
+from tests.block.windows_hive import GENERALIZED, software_hive
 
 MIB = 1024 * 1024
 LoopMaker = Callable[..., str]
@@ -209,8 +210,15 @@ ANSWER_TEMPLATE = """<?xml version="1.0" encoding="utf-8"?>
 """
 
 
-def build_windows_master(device: str, *, with_windows: bool = True) -> None:
-    """GPT: p1 FAT ESP, p2 NTFS with Windows/Panther/unattend.xml (mkntfs + ntfs-3g)."""
+def build_windows_master(
+    device: str,
+    *,
+    with_windows: bool = True,
+    state: str | None = GENERALIZED,
+    edition: str = "Professional",
+) -> None:
+    """GPT: p1 FAT ESP, p2 NTFS with Windows/Panther/unattend.xml and a registry SOFTWARE
+    hive saying `edition` and ImageState `state` (none when None), via mkntfs + ntfs-3g."""
     sh("sfdisk", "-q", device, stdin="label: gpt\n,16M,U\n,,EBD0A0A2-B9E5-4433-87C0-68B6B72699C7\n")
     refresh(device)
     sh("mkfs.vfat", "-n", "ESP", f"{device}p1")
@@ -222,6 +230,9 @@ def build_windows_master(device: str, *, with_windows: bool = True) -> None:
             (root / "Panther").mkdir(parents=True)
             (root / "Panther" / "unattend.xml").write_text(ANSWER_TEMPLATE)
             (root / "System32.txt").write_text("pas un vrai Windows\n")
+            if state is not None:
+                (root / "System32" / "config").mkdir(parents=True)
+                software_hive(root / "System32/config/SOFTWARE", edition=edition, state=state)
         finally:
             sh("umount", where)
 
@@ -230,7 +241,8 @@ def read_ntfs_file(node: str, name: str) -> str:
     with tempfile.TemporaryDirectory(prefix="station-test-ntfs-") as where:
         sh("ntfs-3g", "-o", "ro", node, where)
         try:
-            return (Path(where) / name).read_text()
+            with (Path(where) / name).open(encoding="utf-8", newline="") as handle:
+                return handle.read()  # line ends as written (CRLF in .cmd files)
         finally:
             sh("umount", where)
 

@@ -54,7 +54,7 @@ def test_clonezilla_directory_restores_to_a_larger_disk(loops: LoopMaker, tmp_pa
     for report, target in zip(reports, targets, strict=True):
         assert report.outcome == "deployed", report.reasons
         assert report.verified and report.verification == "filesystem_check"
-        assert any(c["argv"][0] == "partclone.ext4" for c in report.commands)
+        assert any("partclone.ext4" in c["argv"] for c in report.commands)
         sizes = partition_sectors(target)
         assert sizes[1] > master.root_sectors + 100_000  # grown by ~64 MiB
         with mounted_ro(f"{target}p2") as root:

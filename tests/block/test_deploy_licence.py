@@ -1,6 +1,7 @@
 """The licence step on a real NTFS partition: a key from the bench's pool is written into
 the deployed answer file (checked with ntfs-3g); a firmware OEM key means nothing is
-injected; a key that could not be written is quarantined, never lost or reused."""
+injected; a master Windows would not apply a key on (no registry, not generalized, another
+edition) takes no key from the pool. The registry hives are made with hivexsh."""
 
 from __future__ import annotations
 
@@ -10,13 +11,16 @@ from pathlib import Path
 
 import pytest
 
+from station.devices.runner import SubprocessRunner
 from station.domain.image_profile import ImageProfile, LicencePolicy
+from station.errors import ImageError
 from station.imaging.deploy_report import DeployReport
 from station.imaging.keystore import KeyStore
 from station.imaging.licence import key_digest
 from station.imaging.profiles import load_image_profile
 from station.imaging.raw_create import create_raw_image
 from station.imaging.raw_deploy import load_block_map
+from station.imaging.windows_master import read_disk_windows
 from station.jobs.deploy import DeployRequest, run_deploy
 from station.journal.keys import generate_key
 from station.journal.store import Journal
@@ -35,6 +39,9 @@ from tests.block.imaging_support import (
     tools_reason,
     write_profile,
 )
+from tests.block.ocs_support import random_fill
+from tests.block.windows_hive import INSTALLED, hive_reason
+from tests.conftest import backing_file
 
 
 def _reason() -> str | None:
@@ -42,7 +49,7 @@ def _reason() -> str | None:
         return "ntfs-3g is not installed (Debian package ntfs-3g)"
     if not Path("/dev/fuse").exists():
         return "ntfs-3g needs /dev/fuse"
-    return tools_reason()
+    return hive_reason() or tools_reason()
 
 
 pytestmark = [pytest.mark.block, pytest.mark.skipif(bool(_reason()), reason=str(_reason()))]
@@ -81,6 +88,7 @@ class Bench:
     store: KeyStore
     acpi: Path
     target: str
+    master: str
 
     def deploy(
         self, asset_tag: str, journal: Journal | None = None, *, dock: bool = False
@@ -93,17 +101,22 @@ class Bench:
 
 
 def bench(
-    loops: LoopMaker, tmp_path: Path, *, with_windows: bool = True, msdm_key: str | None = None
+    loops: LoopMaker,
+    tmp_path: Path,
+    *,
+    with_windows: bool = True,
+    msdm_key: str | None = None,
+    **registry: str,
 ) -> Bench:
     master = loops(MASTER, name="master")
-    build_windows_master(master, with_windows=with_windows)
+    build_windows_master(master, with_windows=with_windows, **registry)
     profile, folder = load_image_profile(str(windows_profile(tmp_path, master)))
     acpi = tmp_path / "acpi"
     acpi.mkdir()
     if msdm_key is not None:
         (acpi / "MSDM").write_bytes(msdm_table(msdm_key))
     target = loops(TARGET, name="target")
-    return Bench(profile, folder, keystore_with_keys(tmp_path), acpi, target)
+    return Bench(profile, folder, keystore_with_keys(tmp_path), acpi, target, master)
 
 
 def test_pool_key_goes_into_the_answer_file(loops: LoopMaker, tmp_path: Path) -> None:
@@ -112,11 +125,19 @@ def test_pool_key_goes_into_the_answer_file(loops: LoopMaker, tmp_path: Path) ->
 
     report = setup.deploy("PC-0042", journal)
 
-    assert report.outcome == "deployed", report.reasons
+    assert report.outcome == "deployed", [
+        (c["argv"], c.get("returncode"), c.get("stderr")) for c in report.commands[-6:]
+    ]
     assert report.licence is not None and report.licence["status"] == "key_written"
     answer = read_ntfs_file(f"{setup.target}p2", ANSWER)
     used = [k for k in KEYS if k in answer]
     assert len(used) == 1 and "AAAAA-AAAAA" not in answer
+    # Applied where a generalized master runs: the specialize pass (one), SetupComplete.cmd.
+    assert answer.count('pass="specialize"') == 1
+    assert f"<ProductKey>{used[0]}</ProductKey>" in answer
+    script = read_ntfs_file(f"{setup.target}p2", "Windows/Setup/Scripts/SetupComplete.cmd")
+    assert f"slmgr.vbs /ipk {used[0]}\r\n" in script
+    assert report.licence["master"]["edition_id"] == "Professional"
     assert report.licence["key_sha256"] == key_digest(used[0])
     assert partition_sectors(setup.target)[1] > (MASTER // 512)  # NTFS partition grown
     # The full key is gone from the bench; the signed record carries its digest only.
@@ -125,6 +146,8 @@ def test_pool_key_goes_into_the_answer_file(loops: LoopMaker, tmp_path: Path) ->
     records = journal.records_between(*all_time())
     assert [r.kind for r in records] == ["licence_assignment", "image_deploy"]
     assert records[0].body()["licence_sha256"] == key_digest(used[0])
+    assert records[0].body()["applied_by"] == report.licence["applied_by"]
+    assert any("SetupComplete.cmd" in way for way in report.licence["applied_by"])
     assert used[0] not in str(journal.export_chain())
     # The same machine cannot take a second key.
     again = setup.deploy("PC-0042")
@@ -141,6 +164,7 @@ def test_firmware_oem_key_means_nothing_is_injected(loops: LoopMaker, tmp_path: 
         "msdm_table_sha256": report.licence["msdm_table_sha256"],  # type: ignore[index]
         "key_sha256": key_digest("DDDDD-11111-22222-33333-44444"),
         "injected": False,
+        "applied_by": ["firmware ACPI MSDM table (Windows reads it itself)"],
     }
     assert read_ntfs_file(f"{setup.target}p2", ANSWER) == ANSWER_TEMPLATE
     assert {k.status for k in setup.store.listing()} == {"reserved"}
@@ -183,13 +207,47 @@ def test_in_a_dock_an_oem_key_image_is_left_to_the_target_firmware(
     assert {k.status for k in setup.store.listing()} == {"reserved"}
 
 
-def test_key_that_cannot_be_written_is_quarantined(loops: LoopMaker, tmp_path: Path) -> None:
+def test_master_without_windows_takes_no_key(loops: LoopMaker, tmp_path: Path) -> None:
     setup = bench(loops, tmp_path, with_windows=False)
     report = setup.deploy("PC-8")
+    assert report.outcome == "failed" and "no Windows registry" in report.reasons[-1]
+    assert report.licence is not None and report.licence["status"] == "refused_no_key_taken"
+    assert {k.status for k in setup.store.listing()} == {"reserved"}
+
+
+def test_not_generalized_master_is_refused_before_a_key_is_spent(
+    loops: LoopMaker, tmp_path: Path
+) -> None:
+    setup = bench(loops, tmp_path, state=INSTALLED)
+    journal = Journal(tmp_path / "journal.sqlite3", generate_key("bench-1"))
+    report = setup.deploy("PC-11", journal)
+    assert report.outcome == "failed" and "non généralisée" in report.reasons[-1]
+    assert report.licence is not None and report.licence["status"] == "refused_no_key_taken"
+    assert {k.status for k in setup.store.listing()} == {"reserved"}
+    assert read_ntfs_file(f"{setup.target}p2", ANSWER) == ANSWER_TEMPLATE
+    kinds = [r.kind for r in journal.records_between(*all_time())]
+    assert "licence_assignment" not in kinds
+    # Recorded in the profile (as `station image create` prints it): refused before writing.
+    _, facts, _ = read_disk_windows(SubprocessRunner(), setup.master)
+    assert facts is not None and facts.image_state == INSTALLED and not facts.generalized
+    setup.profile = setup.profile.model_copy(update={"windows": facts})
+    random_fill(setup.target)
+    before = backing_file(setup.target).read_bytes()
+    with pytest.raises(ImageError, match=r"non généralisée.*nothing was written"):
+        setup.deploy("PC-12")
+    assert backing_file(setup.target).read_bytes() == before
+    assert {k.status for k in setup.store.listing()} == {"reserved"}
+
+
+def test_key_of_another_edition_is_refused(loops: LoopMaker, tmp_path: Path) -> None:
+    setup = bench(loops, tmp_path, edition="Core")
+    setup.profile = setup.profile.model_copy(
+        update={"licence": setup.profile.licence.model_copy(update={"edition": "Professional"})}
+    )
+    report = setup.deploy("PC-13")
     assert report.outcome == "failed"
-    assert report.licence is not None and report.licence["status"] == "key_quarantined"
-    statuses = sorted(k.status for k in setup.store.listing())
-    assert statuses == ["reserved", "to_quarantine"]
+    assert "clé Pro pour une image Famille" in report.reasons[-1], report.reasons
+    assert {k.status for k in setup.store.listing()} == {"reserved"}
 
 
 def test_batch_with_one_failing_disk_takes_keys_only_for_the_deployed(

@@ -8,9 +8,14 @@ from pathlib import Path
 import pytest
 
 from station.errors import CommandError, ImageError
-from station.imaging.clonezilla import partition_node, read_clonezilla, table_for
+from station.imaging.clonezilla import partition_node, read_clonezilla, table_for, used_files
 from station.imaging.keystore import KeyStore
-from station.imaging.licence import firmware_key, key_digest, with_product_key
+from station.imaging.licence import (
+    firmware_key,
+    key_digest,
+    with_product_key,
+    with_setup_complete,
+)
 from tests.block.imaging_support import ANSWER_TEMPLATE, msdm_table
 
 KEY = "ABCDE-12345-FGHIJ-67890-KLMNO"
@@ -26,16 +31,45 @@ def test_msdm_key_is_hashed_never_returned(tmp_path: Path) -> None:
     assert firmware_key(tmp_path) is None
 
 
-def test_answer_file_key_is_replaced_added_or_created() -> None:
+BOTH_PASSES = """<unattend xmlns="urn:schemas-microsoft-com:unattend">
+  <settings pass="windowsPE"><component name="Microsoft-Windows-Setup">
+    <UserData><ProductKey><Key>OLD-PE</Key></ProductKey></UserData></component></settings>
+  <settings pass="specialize">
+    <component name="Microsoft-Windows-Shell-Setup" language="neutral">
+      <ProductKey>OLD-SPECIALIZE</ProductKey></component></settings>
+</unattend>
+"""
+SHELL_NO_KEY = """<unattend xmlns="urn:schemas-microsoft-com:unattend">
+  <settings pass="specialize">
+    <component name="Microsoft-Windows-Shell-Setup" language="neutral">
+      <ComputerName>*</ComputerName></component></settings>
+</unattend>
+"""
+
+
+def test_answer_file_key_goes_in_every_pass_and_in_specialize() -> None:
     nested = with_product_key(ANSWER_TEMPLATE, KEY)
     assert f"<Key>{KEY}</Key>" in nested and "AAAAA" not in nested
-    flat = with_product_key("<unattend><ProductKey>OLD</ProductKey></unattend>", KEY)
-    assert flat == f"<unattend><ProductKey>{KEY}</ProductKey></unattend>"
+    # windowsPE never runs on a deployed disk: the key is added to specialize too.
+    assert nested.count('pass="specialize"') == 1 and f"<ProductKey>{KEY}</ProductKey>" in nested
+    both = with_product_key(BOTH_PASSES, KEY)
+    assert "OLD" not in both and both.count(KEY) == 2 and both.count("<settings") == 2
+    shell = with_product_key(SHELL_NO_KEY, KEY)
+    assert shell.count('pass="specialize"') == 1 and shell.count("<component") == 1
+    assert f"<ProductKey>{KEY}</ProductKey>" in shell and "<ComputerName>*" in shell
     added = with_product_key('<unattend xmlns="x">\n</unattend>\n', KEY)
     assert 'pass="specialize"' in added and f"<ProductKey>{KEY}</ProductKey>" in added
     assert f"<ProductKey>{KEY}</ProductKey>" in with_product_key(None, KEY)
     with pytest.raises(CommandError, match="not an answer file"):
         with_product_key("hello", KEY)
+
+
+def test_setup_complete_installs_the_key_once_with_crlf() -> None:
+    first = with_setup_complete(None, KEY)
+    assert first.startswith("@echo off\r\n") and f"slmgr.vbs /ipk {KEY}\r\n" in first
+    mine = with_setup_complete("@echo off\r\necho atelier\r\n", KEY)
+    again = with_setup_complete(mine, "ZZZZZ-12345-FGHIJ-67890-KLMNO")
+    assert "echo atelier" in again and KEY not in again and again.count("slmgr") == 1
 
 
 def test_keystore_gives_each_key_once_and_one_per_device(tmp_path: Path) -> None:
@@ -94,6 +128,43 @@ def test_clonezilla_directory_is_parsed(tmp_path: Path) -> None:
     assert "/dev/loop7p2 : start=       34816" in table
     assert partition_node("/dev/sdb", 3) == "/dev/sdb3"
     assert partition_node("/dev/nvme0n1", 3) == "/dev/nvme0n1p3"
+
+
+def test_clonezilla_unsplit_swap_boot_files_are_read(tmp_path: Path) -> None:
+    folder = clonezilla(tmp_path)
+    for piece in folder.glob("sda2.*"):
+        piece.unlink()
+    (folder / "sda2.ext4-ptcl-img.uncomp").write_bytes(b"x")
+    (folder / "swappt-sda3.info").write_text('UUID="1234-abcd"\nLABEL=""\n')
+    (folder / "sda-mbr").write_bytes(bytes(512))
+    image = read_clonezilla(folder)
+    assert [(p.name, p.compression, len(p.pieces)) for p in image.partitions][1] == (
+        "sda2",
+        "uncomp",
+        1,
+    )
+    assert [(s.number, s.uuid, s.label) for s in image.swaps] == [(3, "1234-abcd", None)]
+    assert image.mbr is not None and image.hidden_after_mbr is None
+    assert {"swappt-sda3.info", "sda-mbr", "sda2.ext4-ptcl-img.uncomp"} <= set(used_files(image))
+    assert "/dev/loop7p2 : start=       34816, size=1000," in table_for(image, "/dev/loop7", 1000)
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "expected"),
+    [
+        ("disk", "sda sdb\n", "several disks \\(sda sdb\\)"),
+        ("lvm_vg_dev.list", "vg /dev/sda2\n", "LVM"),
+        ("dev-fs.list", "/dev/sda2 BitLocker 50G\n", "BitLocker"),
+        ("luks-dev.list", "/dev/sda2\n", "LUKS"),
+    ],
+)
+def test_clonezilla_layouts_station_cannot_deploy_are_named(
+    tmp_path: Path, name: str, content: str, expected: str
+) -> None:
+    folder = clonezilla(tmp_path)
+    (folder / name).write_text(content)
+    with pytest.raises(ImageError, match=expected):
+        read_clonezilla(folder)
 
 
 def test_clonezilla_problems_are_named(tmp_path: Path) -> None:
