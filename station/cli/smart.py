@@ -11,7 +11,7 @@ from typing import Any
 
 from station.devices.runner import SubprocessRunner
 from station.devices.safety import inspect_target
-from station.devices.smart import SMARTCTL_TYPE, read_smart, run_self_test
+from station.devices.smart import read_smart, run_self_test, smartctl_type
 from station.domain.record import StepBody, disk_ref_of
 from station.domain.smart_verdict import Verdict
 from station.jobs.bench_smart import self_test_record, smart_record
@@ -45,7 +45,7 @@ def handle(args: argparse.Namespace) -> int:
     identity = inspect_target(args.device).identity
     bodies: list[StepBody] = []
     disk = disk_ref_of(identity, args.device)
-    interface = SMARTCTL_TYPE.get(identity.bus.value)
+    interface = smartctl_type(identity)
     runner = SubprocessRunner()
     report = read_smart(args.device, runner=runner, interface=interface)
     result: dict[str, Any] = report.to_record()

@@ -206,7 +206,14 @@ class SelfTest(_DiskStep):
     kind: Literal["self_test"] = "self_test"
     test: Literal["short", "extended", "conveyance"]
     status: Literal[
-        "passed", "failed", "aborted", "interrupted", "not_supported", "not_started", "timed_out"
+        "passed",
+        "failed",
+        "aborted",
+        "interrupted",
+        "not_supported",
+        "not_started",
+        "timed_out",
+        "unknown",
     ]
     first_error_lba: int | None = Field(default=None, ge=0)
     commands: list[CommandRecord] = Field(default_factory=list)

@@ -18,12 +18,46 @@ Protocol = Literal["ata", "nvme", "scsi", "unknown"]
 REALLOCATED, PENDING, OFFLINE_UNCORRECTABLE = 5, 197, 198
 
 
+SelfTestOutcome = Literal["passed", "failed", "aborted", "in_progress", "unknown"]
+
+# Every status smartctl prints for an ATA self-test log entry (ataprint.cpp,
+# ataPrintSelectiveSelfTestLog / ataPrintSmartSelfTestEntry) and for NVMe (nvmeprint.cpp).
+# Statuses are matched by their beginning: smartctl pads them to 29 characters, and the
+# longest ones ("Completed: servo/seek failure") are followed by a single space.
+_STATUS_OUTCOMES: tuple[tuple[str, SelfTestOutcome], ...] = (
+    ("completed without error", "passed"),
+    ("aborted by host", "aborted"),
+    ("interrupted", "aborted"),  # "Interrupted (host reset)"
+    ("aborted", "aborted"),  # NVMe: "Aborted: Self-test command", "Aborted: Controller Reset"...
+    ("self-test routine in progress", "in_progress"),
+    ("self test in progress", "in_progress"),
+    ("self-test in progress", "in_progress"),
+    ("fatal or unknown", "failed"),  # ATA "Fatal or unknown error", NVMe "...test error"
+    ("completed: ", "failed"),  # unknown/electrical/servo-seek/read failure, handling damage??
+    ("completed:", "failed"),
+    ("unknown", "unknown"),  # "Unknown status (0x9)", "Unknown/reserved test status"
+)
+
+
+def self_test_outcome(status: str) -> SelfTestOutcome:
+    """What a self-test log status says about the drive; anything unrecognised is unknown."""
+    lowered = status.strip().lower()
+    for prefix, outcome in _STATUS_OUTCOMES:
+        if lowered.startswith(prefix):
+            return outcome
+    return "unknown"
+
+
 class SelfTestEntry(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     kind: str
     status: str
-    passed: bool
+    outcome: SelfTestOutcome
+
+    @property
+    def passed(self) -> bool:
+        return self.outcome == "passed"
 
 
 class SmartFacts(BaseModel):
@@ -33,6 +67,7 @@ class SmartFacts(BaseModel):
 
     supported: bool = True
     unsupported_reason: str | None = None
+    smart_enabled: bool | None = None  # False: the drive has SMART but it is switched off
     protocol: Protocol = "unknown"
     model: str | None = None
     model_family: str | None = None  # smartctl's drive database: "Western Digital Red"
@@ -46,7 +81,8 @@ class SmartFacts(BaseModel):
     failing_now: tuple[str, ...] = ()
     failed_in_past: tuple[str, ...] = ()
     nvme_critical_warning: int | None = None
-    percentage_used: int | None = None
+    percentage_used: int | None = None  # NVMe log, ATA Device Statistics, SCSI, or wear attr
+    wear_source: str | None = None  # where percentage_used was read (said in the reasons)
     available_spare: int | None = None
     available_spare_threshold: int | None = None
     media_errors: int | None = None
@@ -86,18 +122,53 @@ _UNSUPPORTED_TEXT = (
 # `-a`:  5 Reallocated_Sector_Ct 0x0033 100 100 010 Pre-fail Always - 0
 # `-x`:  5 Reallocated_Sector_Ct PO--CK 001 001 005 NOW  1303
 _ATTR = re.compile(
-    r"^\s*(\d{1,3})\s+(\S+)\s+(0x[0-9a-fA-F]{4}|[-A-Z]{6})\s+\d+\s+\d+\s+\S+\s+(.+)$"
+    r"^\s*(\d{1,3})\s+(\S+)\s+(0x[0-9a-fA-F]{4}|[-A-Z]{6})\s+(\d+)\s+\d+\s+\S+\s+(.+)$"
 )
-_SELF_TEST = re.compile(r"^#\s*\d+\s+(.+?)\s{2,}(.+?)\s{2,}\d+%")
+
+# SATA SSD wear: vendor attributes whose normalized VALUE counts down from 100 as the
+# rated life is used (smartmontools drivedb.h names). An id alone is not enough: 202 is
+# Data_Address_Mark_Errs on Seagate HDDs, 173 an erase count on Phison SSDs.
+WEAR_ATTRIBUTES = {
+    169: ("Remaining_Lifetime_Perc",),
+    173: ("Wear_Leveling_Count",),
+    177: ("Wear_Leveling_Count",),
+    202: ("Percent_Lifetime_Remain",),
+    231: ("SSD_Life_Left",),
+    233: ("Media_Wearout_Indicator",),
+}
+ENDURANCE_STAT = "Percentage Used Endurance Indicator"
+# -x Device Statistics: "0x07  0x008  1               3  N--  Percentage Used Endurance..."
+_DEVSTAT_ENDURANCE = re.compile(r"^\s*0x07\s+0x008\s+\d+\s+(\d+)\s+\S+\s+Percentage Used", re.M)
+_SCSI_ENDURANCE = re.compile(r"^Percentage used endurance indicator:\s*(\d+)%", re.M)
+
+
+def wear_from_attribute(attr_id: int, name: str, value: int) -> int | None:
+    """Percent of rated life used, from a wear attribute's normalized value."""
+    if name not in WEAR_ATTRIBUTES.get(attr_id, ()):
+        return None
+    # Apple's SSDs start some counters above 100 (165 seen): that is no wear at all.
+    return max(0, 100 - value)
+
+
+# The status is up to 29 characters wide and may be followed by ONE space before the
+# Remaining column ("Completed: servo/seek failure 90%"): split on the percentage, never
+# on a run of spaces.
+_SELF_TEST = re.compile(r"^#\s*\d+\s+(.+?)\s{2,}(\S.*?)\s+\d+%")
 _NVME_SELF_TEST = re.compile(r"^\s*\d+\s+(Short|Extended|Vendor specific)\s+(.+?)\s{2,}\d")
 
 
 def facts_from_text(text: str, *, exit_status: int | None = None) -> SmartFacts:
     """Facts from smartctl's human-readable output (`-a` or `-x`)."""
+    # SCSI output pads "SMART support is:     Unavailable": compare with single spaces.
+    flat = " ".join(text.split())
     for marker, reason in _UNSUPPORTED_TEXT:
-        if marker in text:
+        if marker in flat:
             return SmartFacts(supported=False, unsupported_reason=reason, exit_status=exit_status)
     facts: dict[str, Any] = {"exit_status": exit_status}
+    if re.search(r"^SMART support is:\s+Disabled", text, re.M):
+        facts["smart_enabled"] = False
+    elif re.search(r"^SMART support is:\s+Enabled", text, re.M):
+        facts["smart_enabled"] = True
     if "Critical Warning:" in text or "NVMe Version" in text or "NVMe Log" in text:
         facts["protocol"] = "nvme"
     elif "SMART Health Status:" in text or "Transport protocol" in text:
@@ -116,9 +187,15 @@ def facts_from_text(text: str, *, exit_status: int | None = None) -> SmartFacts:
         facts["overall_passed"] = health.startswith("PASSED")
     elif scsi_health is not None:
         facts["overall_passed"] = scsi_health.startswith("OK")
+    endurance = _DEVSTAT_ENDURANCE.search(text) or _SCSI_ENDURANCE.search(text)
+    if endurance:
+        facts["percentage_used"] = int(endurance.group(1))
+        facts["wear_source"] = "device statistics" if "0x07" in endurance.group(0) else "scsi"
+    nvme_used = _hex_or_int(_field(text, "Percentage Used"))
+    if nvme_used is not None:
+        facts["percentage_used"], facts["wear_source"] = nvme_used, "nvme"
     _attributes_from_text(text, facts)
     for key, label in (
-        ("percentage_used", "Percentage Used"),
         ("available_spare", "Available Spare"),
         ("available_spare_threshold", "Available Spare Threshold"),
         ("media_errors", "Media and Data Integrity Errors"),
@@ -139,6 +216,7 @@ def facts_from_text(text: str, *, exit_status: int | None = None) -> SmartFacts:
 
 
 def _attributes_from_text(text: str, facts: dict[str, Any]) -> None:
+    wear_seen: list[tuple[int, str]] = []
     failing_now: list[str] = []
     failed_past: list[str] = []
     targets = {
@@ -150,7 +228,10 @@ def _attributes_from_text(text: str, facts: dict[str, Any]) -> None:
         match = _ATTR.match(line)
         if not match:
             continue
-        attr_id, name, flags, rest = int(match[1]), match[2], match[3], match[4].split()
+        attr_id, name, flags, rest = int(match[1]), match[2], match[3], match[5].split()
+        wear = wear_from_attribute(attr_id, name, int(match[4]))
+        if wear is not None:
+            wear_seen.append((wear, f"{attr_id} {name}"))
         # `-a` has TYPE and UPDATED columns before WHEN_FAILED; `-x` does not.
         when_index = 2 if flags.startswith("0x") else 0
         if len(rest) <= when_index:
@@ -164,6 +245,14 @@ def _attributes_from_text(text: str, facts: dict[str, Any]) -> None:
             facts[targets[attr_id]] = _first_int(raw)
     facts["failing_now"] = tuple(failing_now)
     facts["failed_in_past"] = tuple(failed_past)
+    _set_wear(facts, wear_seen)
+
+
+def _set_wear(facts: dict[str, Any], attributes: list[tuple[int, str]]) -> None:
+    """The worst wear the attributes show, unless a standard source already gave it."""
+    if facts.get("percentage_used") is None and attributes:
+        used, source = max(attributes)
+        facts["percentage_used"], facts["wear_source"] = used, f"attribute {source}"
 
 
 def _self_tests_from_text(text: str) -> list[SelfTestEntry]:
@@ -174,20 +263,10 @@ def _self_tests_from_text(text: str) -> list[SelfTestEntry]:
             status = match[2].strip()
             entries.append(
                 SelfTestEntry(
-                    kind=match[1].strip(), status=status, passed=_self_test_passed(status)
+                    kind=match[1].strip(), status=status, outcome=self_test_outcome(status)
                 )
             )
     return entries
-
-
-def _self_test_passed(status: str) -> bool:
-    lowered = status.lower()
-    if "without error" in lowered or "in progress" in lowered:
-        return True
-    # Aborted or interrupted by the host says nothing bad about the drive.
-    if "aborted by host" in lowered or "interrupted" in lowered:
-        return True
-    return not ("fail" in lowered or "error" in lowered)
 
 
 def facts_from_json(doc: dict[str, Any]) -> SmartFacts:
@@ -211,6 +290,7 @@ def facts_from_json(doc: dict[str, Any]) -> SmartFacts:
         "serial": doc.get("serial_number"),
         "firmware": doc.get("firmware_version"),
         "overall_passed": doc.get("smart_status", {}).get("passed"),
+        "smart_enabled": doc.get("smart_support", {}).get("enabled"),
     }
     failing_now, failed_past = [], []
     targets = {
@@ -218,7 +298,18 @@ def facts_from_json(doc: dict[str, Any]) -> SmartFacts:
         PENDING: "pending_sectors",
         OFFLINE_UNCORRECTABLE: "offline_uncorrectable",
     }
+    wear_seen: list[tuple[int, str]] = []
+    for page in doc.get("ata_device_statistics", {}).get("pages", []):
+        for stat in page.get("table", []):
+            if stat.get("name") == ENDURANCE_STAT and isinstance(stat.get("value"), int):
+                facts["percentage_used"], facts["wear_source"] = stat["value"], "device statistics"
+    scsi_used = doc.get("scsi_percentage_used_endurance_indicator")
+    if isinstance(scsi_used, int):
+        facts["percentage_used"], facts["wear_source"] = scsi_used, "scsi"
     for attr in doc.get("ata_smart_attributes", {}).get("table", []):
+        wear = wear_from_attribute(attr.get("id", 0), attr.get("name", ""), attr.get("value", 100))
+        if wear is not None:
+            wear_seen.append((wear, f"{attr.get('id')} {attr.get('name')}"))
         when = attr.get("when_failed", "")
         if when == "now":
             failing_now.append(attr["name"])
@@ -227,8 +318,10 @@ def facts_from_json(doc: dict[str, Any]) -> SmartFacts:
         if attr.get("id") in targets:
             facts[targets[attr["id"]]] = attr.get("raw", {}).get("value")
     facts["failing_now"], facts["failed_in_past"] = tuple(failing_now), tuple(failed_past)
+    _set_wear(facts, wear_seen)
     health = doc.get("nvme_smart_health_information_log")
     if health:
+        facts["wear_source"] = "nvme"
         for key in (
             "percentage_used",
             "available_spare",
@@ -253,12 +346,13 @@ def _self_tests_from_json(doc: dict[str, Any]) -> list[SelfTestEntry]:
     entries = []
     for row in table:
         status = row.get("status", {})
+        text = status.get("string", "?")
+        outcome = self_test_outcome(text)
+        if outcome == "unknown" and "passed" in status:
+            # smartctl's own judgement of a status it could not name.
+            outcome = "passed" if status["passed"] else "failed"
         entries.append(
-            SelfTestEntry(
-                kind=row.get("type", {}).get("string", "?"),
-                status=status.get("string", "?"),
-                passed=bool(status.get("passed", _self_test_passed(status.get("string", "")))),
-            )
+            SelfTestEntry(kind=row.get("type", {}).get("string", "?"), status=text, outcome=outcome)
         )
     for row in nvme:
         result = row.get("self_test_result", {}).get("string", "?")
@@ -266,7 +360,7 @@ def _self_tests_from_json(doc: dict[str, Any]) -> list[SelfTestEntry]:
             SelfTestEntry(
                 kind=row.get("self_test_code", {}).get("string", "?"),
                 status=result,
-                passed=_self_test_passed(result),
+                outcome=self_test_outcome(result),
             )
         )
     return entries

@@ -17,6 +17,15 @@ from station.domain.text import LocalizedText
 
 PERCENT_USED_WARN = 80
 PERCENT_USED_FAIL = 100
+# Thousands of sectors the drive cannot read or has already replaced: a disk that says
+# PASSED with this many is on its way out, not merely "to look at".
+SECTORS_FAIL = 1000
+
+_WEAR_SOURCE_FR = {
+    "nvme": "journal NVMe",
+    "device statistics": "statistiques du disque",
+    "scsi": "indicateur SCSI",
+}
 
 
 class SmartctlExit(IntFlag):
@@ -82,8 +91,8 @@ _NVME_WARNING_BITS = (
         2,
         "nvme_reliability",
         Verdict.FAIL,
-        "fiabilité dégradée (erreurs du support)",
-        "reliability degraded by media errors",
+        "fiabilité du disque dégradée",
+        "NVM subsystem reliability degraded",
     ),
     (
         3,
@@ -125,6 +134,7 @@ def judge(facts: SmartFacts) -> SmartVerdict:
             ),
         )
     reasons = [*_health_reasons(facts), *_ata_reasons(facts), *_nvme_reasons(facts)]
+    reasons += _wear_reasons(facts)
     reasons += _self_test_reasons(facts)
     if facts.grown_defects:
         reasons.append(
@@ -139,6 +149,18 @@ def judge(facts: SmartFacts) -> SmartVerdict:
         verdict = Verdict.FAIL
     elif reasons:
         verdict = Verdict.WARN
+    elif facts.overall_passed is None and facts.smart_enabled is False:
+        return SmartVerdict(
+            verdict=Verdict.NOT_SUPPORTED,
+            reasons=(
+                _reason(
+                    "smart_disabled",
+                    Verdict.NOT_SUPPORTED,
+                    "SMART est désactivé sur le disque et n'a pas pu être réactivé",
+                    "SMART is switched off on the drive and could not be switched on",
+                ),
+            ),
+        )
     elif facts.overall_passed is None:
         # No health status and nothing wrong found means nothing was read, not PASS
         # (e.g. smartctl could not open the device: exit bits 0/1).
@@ -225,8 +247,38 @@ def _ata_reasons(facts: SmartFacts) -> list[VerdictReason]:
         ),
     ):
         if value:
-            reasons.append(_reason(code, Verdict.WARN, f"{value} {fr}", f"{value} {en}"))
+            severity = Verdict.FAIL if value >= SECTORS_FAIL else Verdict.WARN
+            reasons.append(_reason(code, severity, f"{value} {fr}", f"{value} {en}"))
     return reasons
+
+
+def _wear_reasons(facts: SmartFacts) -> list[VerdictReason]:
+    """Wear the same way for NVMe, SATA SSD (Device Statistics or vendor attribute) and
+    SAS: a SATA SSD at 95 % is as worn as an NVMe at 95 %."""
+    used = facts.percentage_used
+    if used is None:
+        return []
+    source = facts.wear_source or "nvme"
+    source_fr = _WEAR_SOURCE_FR.get(source, source.replace("attribute", "attribut"))
+    if used >= PERCENT_USED_FAIL:
+        return [
+            _reason(
+                "worn_out",
+                Verdict.FAIL,
+                f"usé : {used} % de sa durée de vie prévue ({source_fr})",
+                f"worn out: {used}% of rated life used ({source})",
+            )
+        ]
+    if used >= PERCENT_USED_WARN:
+        return [
+            _reason(
+                "worn",
+                Verdict.WARN,
+                f"usure avancée : {used} % ({source_fr})",
+                f"heavily worn: {used}% used ({source})",
+            )
+        ]
+    return []
 
 
 def _nvme_reasons(facts: SmartFacts) -> list[VerdictReason]:
@@ -239,18 +291,6 @@ def _nvme_reasons(facts: SmartFacts) -> list[VerdictReason]:
                     code, severity, f"alerte critique NVMe : {fr}", f"NVMe critical warning: {en}"
                 )
             )
-    used = facts.percentage_used
-    if used is not None and used >= PERCENT_USED_FAIL:
-        reasons.append(
-            _reason(
-                "worn_out",
-                Verdict.FAIL,
-                f"usure {used} % (fin de vie)",
-                f"{used}% used (end of rated life)",
-            )
-        )
-    elif used is not None and used >= PERCENT_USED_WARN:
-        reasons.append(_reason("worn", Verdict.WARN, f"usure {used} %", f"{used}% used"))
     spare, threshold = facts.available_spare, facts.available_spare_threshold
     if spare is not None and threshold is not None and spare < threshold:
         reasons.append(
@@ -266,7 +306,7 @@ def _nvme_reasons(facts: SmartFacts) -> list[VerdictReason]:
             _reason(
                 "media_errors",
                 Verdict.WARN,
-                f"{facts.media_errors} erreurs du support",
+                f"{facts.media_errors} erreurs de données non corrigées (support)",
                 f"{facts.media_errors} media and data integrity errors",
             )
         )
@@ -274,10 +314,13 @@ def _nvme_reasons(facts: SmartFacts) -> list[VerdictReason]:
 
 
 def _self_test_reasons(facts: SmartFacts) -> list[VerdictReason]:
-    if not facts.self_tests:
+    """The newest entry decides; an aborted or running test says nothing about the drive,
+    so the newest finished one is looked at, and an older failure is still worth a look."""
+    entries = facts.self_tests
+    if not entries:
         return []
-    latest, older = facts.self_tests[0], facts.self_tests[1:]
-    if not latest.passed:
+    latest = entries[0]
+    if latest.outcome == "failed":
         return [
             _reason(
                 "self_test_failed",
@@ -286,14 +329,24 @@ def _self_test_reasons(facts: SmartFacts) -> list[VerdictReason]:
                 f"latest self-test failed: {latest.status}",
             )
         ]
-    failed = [entry for entry in older if not entry.passed]
+    reasons = []
+    if latest.outcome == "unknown":
+        reasons.append(
+            _reason(
+                "self_test_unknown",
+                Verdict.WARN,
+                f"résultat du dernier autotest inconnu : {latest.status}",
+                f"latest self-test result unknown: {latest.status}",
+            )
+        )
+    failed = [entry for entry in entries[1:] if entry.outcome == "failed"]
     if failed:
-        return [
+        reasons.append(
             _reason(
                 "earlier_self_test_failed",
                 Verdict.WARN,
                 f"un autotest précédent a échoué : {failed[0].status}",
                 f"an earlier self-test failed: {failed[0].status}",
             )
-        ]
-    return []
+        )
+    return reasons

@@ -18,7 +18,7 @@ from typing import Literal
 
 from station.devices.runner import Runner
 from station.devices.safety import TargetInspection
-from station.devices.smart import SMARTCTL_TYPE, SelfTestStatus, SmartReport, read_smart
+from station.devices.smart import SelfTestStatus, SmartReport, read_smart, smartctl_type
 from station.domain.clock import utc_now
 from station.domain.image_profile import ImageProfile
 from station.domain.profiles import WipeProfile
@@ -261,7 +261,9 @@ def _smart_step(
     request: SequenceRequest, inspection: TargetInspection, outcome: SequenceOutcome
 ) -> Verdict:
     try:
-        report: SmartReport = read_smart(request.target, runner=request.runner)
+        report: SmartReport = read_smart(
+            request.target, runner=request.runner, interface=smartctl_type(inspection.identity)
+        )
     except StationError as exc:
         outcome.smart = Verdict.NOT_SUPPORTED
         outcome.reasons.append(
@@ -288,7 +290,7 @@ def _self_test_step(
     """The drive's own test, when the bench asks for one and SMART answered at all.
     A failed test makes the disk unhealthy (erased, then set aside, like a SMART FAIL);
     one the drive aborted or does not offer is said, never counted as passed."""
-    interface = SMARTCTL_TYPE.get(inspection.identity.bus.value)
+    interface = smartctl_type(inspection.identity)
     if request.self_test == "none" or interface is None or smart is Verdict.NOT_SUPPORTED:
         return smart
     target = request.target

@@ -24,7 +24,7 @@ def test_importing_the_domain_loads_no_adapter_library() -> None:
         "import sys, pkgutil, importlib, station.domain as d\n"
         "for m in pkgutil.iter_modules(d.__path__):\n"
         "    importlib.import_module('station.domain.' + m.name)\n"
-        "bad = {'textual','requests','sqlite_utils','pyudev','pySMART','subprocess','cryptography',"
+        "bad = {'textual','requests','sqlite_utils','pyudev','subprocess','cryptography',"
         "'fastapi','yaml'} & {n.split('.')[0] for n in sys.modules}\n"
         "print(sorted(bad))\n"
     )
