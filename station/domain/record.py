@@ -187,7 +187,9 @@ class DiskSeen(_DiskStep):
 
 class SmartAssessment(_DiskStep):
     kind: Literal["smart_assessment"] = "smart_assessment"
-    verdict: Literal["healthy", "worn", "failing", "unknown"]
+    verdict: Literal["healthy", "worn", "worn_out", "needs_review", "failing", "unknown"]
+    # What was seen (smart_verdict.SEEN_WORDS): worn, media_errors, spare_low, read_only...
+    seen: list[str] = Field(default_factory=list)
     overall_health: Literal["passed", "failed", "unknown"]
     power_on_hours: int | None = Field(default=None, ge=0)
     reallocated_sectors: int | None = Field(default=None, ge=0)

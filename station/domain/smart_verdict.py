@@ -350,3 +350,64 @@ def _self_test_reasons(facts: SmartFacts) -> list[VerdictReason]:
             )
         )
     return reasons
+
+
+# What a reason says was seen, in the words a record and a screen use (issue 13: a WARN
+# is not always "worn", a FAIL not always "failing").
+SEEN_BY_CODE = {
+    "worn": "worn",
+    "worn_out": "worn_out",
+    "media_errors": "media_errors",
+    "reallocated": "media_errors",
+    "pending": "media_errors",
+    "offline_uncorrectable": "media_errors",
+    "grown_defects": "media_errors",
+    "nvme_reliability": "reliability_degraded",
+    "nvme_spare_low": "spare_low",
+    "nvme_read_only": "read_only",
+    "nvme_pmr_read_only": "read_only",
+    "self_test_failed": "self_test_failed",
+    "earlier_self_test_failed": "self_test_failed",
+    "self_test_log_errors": "self_test_failed",
+    "self_test_unknown": "self_test_unknown",
+    "overall_failed": "reports_failing",
+    "attribute_failing_now": "reports_failing",
+    "attribute_failed_past": "attribute_past",
+    "nvme_temperature": "temperature",
+    "nvme_volatile_backup": "backup_failed",
+    "smart_disabled": "smart_disabled",
+}
+SEEN_WORDS = {
+    "worn": ("usé", "worn"),
+    "worn_out": ("usé jusqu'au bout", "worn out"),
+    "media_errors": ("erreurs du support", "media errors"),
+    "reliability_degraded": ("fiabilité dégradée", "reliability degraded"),
+    "spare_low": ("réserve basse", "spare low"),
+    "read_only": ("lecture seule", "read-only"),
+    "self_test_failed": ("autotest en échec", "self-test failed"),
+    "self_test_unknown": ("autotest inconnu", "self-test unknown"),
+    "reports_failing": ("se déclare défaillant", "reports itself failing"),
+    "attribute_past": ("seuil dépassé autrefois", "threshold crossed in the past"),
+    "temperature": ("température", "temperature"),
+    "backup_failed": ("sauvegarde en échec", "backup failed"),
+    "smart_disabled": ("SMART désactivé", "SMART switched off"),
+}
+
+
+def seen(verdict: SmartVerdict) -> tuple[str, ...]:
+    """What was actually seen, worst reasons first, each said once."""
+    ordered = sorted(verdict.reasons, key=lambda r: r.severity is not Verdict.FAIL)
+    words: list[str] = []
+    for reason in ordered:
+        word = SEEN_BY_CODE.get(reason.code)
+        if word is not None and word not in words:
+            words.append(word)
+    return tuple(words)
+
+
+def seen_text(verdict: SmartVerdict) -> LocalizedText:
+    words = [SEEN_WORDS[w] for w in seen(verdict)]
+    return LocalizedText(
+        fr=", ".join(fr for fr, _en in words) or "rien de particulier",
+        en=", ".join(en for _fr, en in words) or "nothing in particular",
+    )

@@ -12,17 +12,25 @@ from typing import Literal
 from station.devices.runner import Runner
 from station.devices.smart import SelfTestKind, SelfTestOutcome, SmartReport, run_self_test
 from station.domain.record import DiskRef, SelfTest, SmartAssessment
-from station.domain.smart_verdict import Verdict
+from station.domain.smart_verdict import SmartVerdict, Verdict, seen
 from station.errors import JobCancelled
 
 log = logging.getLogger(__name__)
 
-VERDICT_WORD: dict[Verdict, Literal["healthy", "worn", "failing", "unknown"]] = {
-    Verdict.PASS: "healthy",
-    Verdict.WARN: "worn",
-    Verdict.FAIL: "failing",
-    Verdict.NOT_SUPPORTED: "unknown",
-}
+RecordWord = Literal["healthy", "worn", "worn_out", "needs_review", "failing", "unknown"]
+
+
+def record_word(verdict: SmartVerdict) -> RecordWord:
+    """The record's one word, true to what was seen: "worn" only when wear is all there
+    is, "failing" only when the drive fails for something other than wear alone."""
+    words = set(seen(verdict))
+    if verdict.verdict is Verdict.PASS:
+        return "healthy"
+    if verdict.verdict is Verdict.NOT_SUPPORTED:
+        return "unknown"
+    if verdict.verdict is Verdict.FAIL:
+        return "worn_out" if words == {"worn_out"} else "failing"
+    return "worn" if words == {"worn"} else "needs_review"
 
 
 def smart_record(
@@ -42,7 +50,8 @@ def smart_record(
         created_at=datetime.now(UTC),
         operator=operator,
         disk=disk,
-        verdict=VERDICT_WORD[report.verdict.verdict],
+        verdict=record_word(report.verdict),
+        seen=list(seen(report.verdict)),
         overall_health=health,
         reallocated_sectors=facts.reallocated_sectors,
         pending_sectors=facts.pending_sectors,

@@ -7,6 +7,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from station.domain.smart_verdict import SEEN_WORDS
 from station.domain.text import LocalizedText
 from station.reports.wording import localized
 
@@ -84,11 +85,11 @@ def failure_reasons(body: Body) -> list[LocalizedText]:
     if kind == "disk_seen" and body.get("eligible") is False:
         codes = ", ".join(body.get("refusals") or ["?"])
         reasons.append(localized(f"refusé : {codes}", f"refused: {codes}"))
-    if kind == "smart_assessment" and body.get("verdict") == "failing":
-        findings = ", ".join(body.get("findings") or [])
-        reasons.append(
-            localized(f"SMART : défaillant ({findings})", f"SMART: failing ({findings})")
-        )
+    if kind == "smart_assessment" and body.get("verdict") in ("failing", "worn_out"):
+        words = [SEEN_WORDS[w] for w in body.get("seen") or [] if w in SEEN_WORDS]
+        fr = ", ".join(w[0] for w in words) or ", ".join(body.get("findings") or [])
+        en = ", ".join(w[1] for w in words) or ", ".join(body.get("findings") or [])
+        reasons.append(localized(f"SMART : hors d'usage ({fr})", f"SMART: not reusable ({en})"))
     if kind == "self_test" and body.get("status") not in ("passed", None):
         test, status = body.get("test"), body.get("status")
         reasons.append(localized(f"autotest {test} : {status}", f"self-test {test}: {status}"))

@@ -175,7 +175,8 @@ def smart_word(verdict: Verdict | None) -> str:
         return "-"
     return {
         Verdict.PASS: _("good"),
-        Verdict.WARN: _("worn"),
+        # A WARN is not always wear: the why screen says what was seen.
+        Verdict.WARN: _("to check"),
         Verdict.FAIL: _("failing"),
         Verdict.NOT_SUPPORTED: _("n/a"),
     }[verdict]

@@ -17,7 +17,8 @@ from station.domain.smart_facts import (
     facts_from_text,
     self_test_outcome,
 )
-from station.domain.smart_verdict import SmartctlExit, Verdict, decode_exit_status, judge
+from station.domain.smart_verdict import SmartctlExit, Verdict, decode_exit_status, judge, seen
+from station.jobs.bench_smart import record_word
 
 CASES = Path(__file__).resolve().parents[1] / "fixtures" / "devices"
 
@@ -279,3 +280,27 @@ def test_smart_switched_off_is_said() -> None:
     facts = _facts("ata-hdd-st3320310cs-smart-disabled")
     assert facts.smart_enabled is False
     assert facts.model == "ST3320310CS"
+
+
+@pytest.mark.parametrize(
+    ("case", "word", "seen_words"),
+    [
+        ("sata-ssd-intel-dcs3500-wearout-85", "worn", ("worn",)),
+        ("nvme-970evo-media-errors-json", "needs_review", ("media_errors",)),
+        ("ata-hdd-st3500418as-realloc-304", "needs_review", ("media_errors",)),
+        (
+            "nvme-failed-spare-readonly-mzpll1t6",
+            "failing",
+            ("reports_failing", "spare_low", "read_only", "media_errors"),
+        ),
+        ("ata-hdd-st9320423as-passed-read-failure", "failing", ("self_test_failed",)),
+        ("ata-hdd-healthy-wd20efrx", "healthy", ()),
+        ("usb-unknown-bridge-rtl9201", "unknown", ()),
+    ],
+)
+def test_the_record_says_what_was_seen(case: str, word: str, seen_words: tuple[str, ...]) -> None:
+    """A WARN is "worn" only when wear is all there is; media errors are not wear."""
+    verdict = judge(_facts(case))
+    assert record_word(verdict) == word
+    assert seen(verdict)[: len(seen_words)] == seen_words
+    assert set(seen(verdict)) >= set(seen_words)
