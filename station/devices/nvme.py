@@ -32,9 +32,46 @@ NO_ESTIMATE = 0xFFFFFFFF  # sanitize log: "no time period reported"
 # ---------------------------------------------------------------- parsing (pure)
 
 
+_TEXT_FIELD = re.compile(r"^\s*([a-z][a-z0-9]*)\s*:\s?(.*?)\s*$")
+
+
+def _id_ctrl_doc(text: str) -> dict[str, object]:
+    """id-ctrl as a dict: the JSON, the JSON after warnings nvme-cli printed before it,
+    or the normal text layout (`mn        : KXG6AZNV512G TOSHIBA`) that some nvme-cli
+    builds print whatever `-o json` says. CommandError when it is none of them."""
+    try:
+        doc = json.loads(text)
+    except json.JSONDecodeError:
+        start, end = text.find("{"), text.rfind("}")
+        try:
+            doc = json.loads(text[start : end + 1]) if 0 <= start < end else None
+        except json.JSONDecodeError:
+            doc = None
+    if isinstance(doc, dict):
+        return doc
+    fields: dict[str, object] = {}
+    for line in text.splitlines():
+        match = _TEXT_FIELD.match(line)
+        if match and match[1] not in fields:
+            fields[match[1]] = match[2]
+    if "mn" not in fields and "sanicap" not in fields:
+        raise CommandError("nvme id-ctrl gave no readable identify data: " + text.strip()[:200])
+    return fields
+
+
+def _number(value: object) -> int:
+    if isinstance(value, int):
+        return value
+    try:
+        return int(str(value).split()[0], 0)
+    except (ValueError, IndexError):
+        return 0
+
+
 def parse_id_ctrl(text: str) -> NvmeCapabilities:
-    """`nvme id-ctrl DEV -o json` (both `"key": v` and older `"key" : v` layouts)."""
-    doc = json.loads(text)
+    """`nvme id-ctrl DEV -o json` (both `"key": v` and older `"key" : v` layouts), or its
+    normal text output when that is what came back."""
+    doc = _id_ctrl_doc(text)
 
     def clean(value: object) -> str | None:
         return str(value).strip() or None if value is not None else None
@@ -43,9 +80,9 @@ def parse_id_ctrl(text: str) -> NvmeCapabilities:
         model=clean(doc.get("mn")),
         serial=clean(doc.get("sn")),
         firmware=clean(doc.get("fr")),
-        sanicap=int(doc.get("sanicap", 0)),
-        fna=int(doc.get("fna", 0)),
-        oacs=int(doc.get("oacs", 0)),
+        sanicap=_number(doc.get("sanicap", 0)),
+        fna=_number(doc.get("fna", 0)),
+        oacs=_number(doc.get("oacs", 0)),
     )
 
 
@@ -64,6 +101,12 @@ class SanitizeLog:
     sprog: int
     sstat: int
     estimates_s: dict[str, int | None]
+    scdw10: int | None = None  # the last Sanitize command's Dword 10 (None: not printed)
+
+    @property
+    def sanact(self) -> int | None:
+        """SANACT (SCDW10 bits 2:0): which sanitize the log is about."""
+        return None if self.scdw10 is None else self.scdw10 & 0x7
 
     @property
     def status(self) -> SanitizeStatus | None:
@@ -102,7 +145,9 @@ def parse_sanitize_log(text: str) -> SanitizeLog:
     ):
         value = _log_number(text, label)
         estimates[key] = None if value in (None, NO_ESTIMATE) else value
-    return SanitizeLog(sprog=sprog, sstat=sstat, estimates_s=estimates)
+    return SanitizeLog(
+        sprog=sprog, sstat=sstat, estimates_s=estimates, scdw10=_log_number(text, "(SCDW10)")
+    )
 
 
 # ---------------------------------------------------------------- commands
@@ -146,7 +191,10 @@ SANACT = {"block_erase": 2, "overwrite": 3, "crypto_erase": 4}
 def sanitize(
     path: str, runner: Runner, action: str, polling: Polling = DEFAULT_POLLING
 ) -> EraseOutcome:
-    """NVMe Sanitize (block erase / crypto erase / overwrite), polled on the sanitize log."""
+    """NVMe Sanitize (block erase / crypto erase / overwrite), polled on the sanitize log.
+
+    The log describes the LAST sanitize: a "completed" left over from an earlier crypto
+    erase must not be taken for the block erase just asked, so its SANACT is checked."""
     start = runner.run(
         ["nvme", "sanitize", path, f"--sanact={SANACT[action]}"], timeout=ADMIN_TIMEOUT_S
     )
@@ -159,6 +207,15 @@ def sanitize(
         evidence.append(poll)
         if log is None:
             return False, None, "no sanitize log to confirm it"
+        if log.sanact is not None and log.sanact != SANACT[action]:
+            return (
+                False,
+                None,
+                (
+                    f"the sanitize log is about another action (SANACT {log.sanact}, "
+                    f"asked {SANACT[action]}): the drive did not run this sanitize"
+                ),
+            )
         if log.status is SanitizeStatus.IN_PROGRESS:
             return None, log.percent_done, ""
         if log.status in (SanitizeStatus.COMPLETED, SanitizeStatus.COMPLETED_NO_DEALLOCATE):

@@ -122,8 +122,10 @@ def gather_firmware_facts(identity: DiskIdentity, runner: Runner) -> FirmwareFac
             busy, log = nvme.sanitize_in_progress(identity.path, runner)
             evidence += [ident, log]
             return FirmwareFacts(ncaps, None, busy, evidence)
-    except CommandError:
-        pass  # a missing tool or an unanswered IDENTIFY: no Purge, the plan says why
+    except (CommandError, ValueError):
+        # A missing tool, an unanswered IDENTIFY, or output Station cannot read (a
+        # JSONDecodeError is a ValueError): no Purge, the plan says why, Clear follows.
+        pass
     return FirmwareFacts(None, None, False, evidence)
 
 
