@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import hashlib
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 
+from station.devices.safety import TargetInspection, inspect_target
+from station.domain.disk import Bus, MediaKind
 from station.domain.profiles import WipeProfile
 from station.domain.wipe_report import WipeReport
 from station.yamlfile import load_model
@@ -66,3 +69,23 @@ def custom_profile(tmp_path: Path, body: str, name: str = "custom") -> WipeProfi
         f"description: {{fr: Essai, en: Test}}\n{body}"
     )
     return load_model(path, WipeProfile)
+
+
+def random_disk(directory: Path, size: int) -> Path:
+    """A file of random bytes standing for a disk full of old user data."""
+    path = directory / "disk.img"
+    with path.open("wb") as handle:
+        handle.truncate(size)
+    fill_random(path, size)
+    return path
+
+
+def inspect_as(bus: Bus, kind: MediaKind) -> Callable[[str], TargetInspection]:
+    """inspect_target on a file, seen as a disk on `bus` (its drive answers are replayed)."""
+
+    def inspect(path: str) -> TargetInspection:
+        seen = inspect_target(path)
+        identity = seen.identity.model_copy(update={"bus": bus, "media_kind": kind})
+        return seen.model_copy(update={"identity": identity})
+
+    return inspect

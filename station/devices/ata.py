@@ -107,9 +107,16 @@ def parse_identify(text: str) -> AtaCapabilities:
 
 
 def parse_hpa(text: str) -> HpaState | None:
-    """`hdparm -N DEV`: ` max sectors   = 310484656/312581808, HPA is enabled`."""
+    """`hdparm -N DEV`: ` max sectors   = 310484656/312581808, HPA is enabled`.
+
+    None when there is no such line, and when the numbers are nonsense: through a USB
+    bridge hdparm can print `max sectors = 0/1, HPA is enabled`, which is no HPA at all
+    but a bridge that did not pass the command. Unknown, never a real HPA."""
     match = re.search(r"max sectors\s*=\s*(\d+)/(\d+),\s*HPA is (enabled|disabled)", text)
     if not match:
+        return None
+    visible, native = int(match[1]), int(match[2])
+    if visible <= 0 or native <= 1 or visible > native:
         return None
     return HpaState(
         visible_sectors=int(match[1]),

@@ -196,3 +196,13 @@ def udev_properties(major: int, minor: int, run_root: Path = RUN) -> dict[str, s
             key, value = line[2:].split("=", 1)
             props[key] = value
     return props
+
+
+def rescan_disk(name: str, sys_root: Path = SYS) -> bool:
+    """Ask the kernel to read a SCSI/ATA disk's capacity again (after an HPA was
+    removed, the block device keeps its old size until this). False when not possible."""
+    try:
+        (block_dir(name, sys_root) / "device" / "rescan").write_text("1\n", encoding="ascii")
+    except OSError:
+        return False
+    return True

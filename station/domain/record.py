@@ -221,10 +221,15 @@ class SelfTest(_DiskStep):
     commands: list[CommandRecord] = Field(default_factory=list)
 
 
+HpaDcoAction = Literal[
+    "detected", "removed", "left_in_place", "not_supported", "failed", "none_found"
+]
+
+
 class HpaDcoChange(_DiskStep):
     kind: Literal["hpa_dco_change"] = "hpa_dco_change"
     feature: Literal["hpa", "dco"]
-    action: Literal["detected", "removed", "left_in_place", "not_supported", "failed"]
+    action: HpaDcoAction
     native_max_sectors: int | None = Field(default=None, ge=0)
     max_sectors_before: int | None = Field(default=None, ge=0)
     max_sectors_after: int | None = Field(default=None, ge=0)

@@ -227,6 +227,11 @@ def _run(
         return _cancelled(outcome)
     if not sanitized.result.ok:
         return outcome
+    if sanitized.not_reusable is not None:
+        # Erased, but a password would lock it at the recipient's: set aside, no image.
+        outcome.reasons.append(sanitized.not_reusable)
+        outcome.stage = Stage.DONE
+        return outcome
     if smart is Verdict.FAIL:
         outcome.reasons.append(
             _text(

@@ -18,8 +18,10 @@ from typing import Literal
 
 from station.devices import ata
 from station.devices.runner import CommandEvidence, Runner
+from station.devices.safety import TargetInspection
 from station.domain.clock import utc_now
-from station.domain.disk import DiskIdentity
+from station.domain.disk import Bus, DiskIdentity
+from station.domain.profiles import PurgeSpec
 from station.domain.progress import ProgressSink
 from station.domain.purge_plan import PurgePlan, plan_for
 from station.domain.record import (
@@ -31,9 +33,12 @@ from station.domain.record import (
 )
 from station.domain.results import Result
 from station.domain.sampling import EXTENT_PERCENT, SUBSECTIONS
+from station.domain.text import LocalizedText
 from station.domain.watermarks import DEFAULT_SUBSECTIONS
 from station.domain.wipe_report import WipeReport
 from station.errors import TargetRefused
+from station.jobs.ata_security import IDENTIFY_UNREADABLE, SecurityCheck, ensure_security_disabled
+from station.jobs.hidden_areas import HiddenAreas, uncover_hidden_areas
 from station.jobs.purge import PurgeContext, PurgeReport, gather_firmware_facts, run_purge
 from station.jobs.wipe import WipeRequest, ensure_eligible, run_wipe
 from station.jobs.wipe_records import disk_seen_body, records_for
@@ -70,6 +75,11 @@ class SanitizeOutcome:
     wipe: WipeReport | None = None  # when overwrite passes ran (Clear, or the fallback)
     record_ids: list[str] = field(default_factory=list)
     reasons: list[str] = field(default_factory=list)
+    hidden: HiddenAreas | None = None  # HPA / DCO found (and the HPA removed) before
+    security: SecurityCheck | None = None  # ATA password checked after the erase
+    # Set when the disk is erased but must not go to anyone (a password Station could
+    # not remove): the bench sets it aside with this reason.
+    not_reusable: LocalizedText | None = None
 
 
 def run_sanitize(
@@ -80,7 +90,8 @@ def run_sanitize(
     cancel: threading.Event | None = None,
     ask_unfreeze: Callable[[], UnfreezeChoice] | None = None,
 ) -> SanitizeOutcome:
-    """Erase as the profile asks: a Clear profile runs `run_wipe`; a Purge profile plans
+    """Hidden areas first (HPA removed, DCO said, recorded), then the erase as the
+    profile asks: a Clear profile runs `run_wipe`; a Purge profile plans
     the drive's own command (sanitize, crypto erase, format, security erase) from its
     capabilities, runs it with the checks of docs/sanitization.md, and falls back to a
     Clear (when the profile allows) with the reason in `reasons`.
@@ -88,15 +99,66 @@ def run_sanitize(
     Promises: `purged` only when the drive's command completed and the watermarks and
     read-back proved it; records in the journal in the order things happened (DiskSeen,
     the purge attempt, then any Clear). Raises TargetRefused (safety checks, or a sanitize
-    already running on the drive) and CommandError when a tool is missing.
+    already running on the drive) and CommandError when a tool is missing. Every erase
+    of an ATA drive ends with its password checked off on IDENTIFY (`not_reusable` when
+    it stays).
     """
+    inspection = ensure_eligible(request.target, request.inspect)
+    identity = inspection.identity
+    spec = request.profile.purge or PurgeSpec()
+    hidden = uncover_hidden_areas(identity, runner, remove_hpa=spec.restore_native_max)
+    hidden_ids = _record_hidden(request, identity, hidden)
+    if any(f.action == "removed" for f in hidden.findings):
+        # The disk grew by its former HPA: what the erase covers comes from a new look.
+        inspection = ensure_eligible(request.target, request.inspect)
+    outcome = _erase(request, runner, inspection, on_event, cancel, ask_unfreeze)
+    outcome.hidden = hidden
+    outcome.record_ids = hidden_ids + outcome.record_ids
+    outcome.reasons = [*hidden.warnings, *outcome.reasons]
+    if outcome.wipe is None or outcome.wipe.stopped != "cancelled":
+        _check_security(identity, runner, outcome)
+    return outcome
+
+
+def _record_hidden(request: WipeRequest, identity: DiskIdentity, hidden: HiddenAreas) -> list[str]:
+    if request.journal is None or not hidden.findings:
+        return []
+    disk = disk_ref_of(identity, request.target)
+    bodies = hidden.records(disk, request.operator or "bench")
+    return [s.record_id for s in request.journal.append_many(list(bodies))]
+
+
+def _check_security(identity: DiskIdentity, runner: Runner, outcome: SanitizeOutcome) -> None:
+    """Every erase of an ATA drive ends with its password disabled, read on IDENTIFY."""
+    if identity.bus not in (Bus.ATA, Bus.USB):
+        return
+    check = ensure_security_disabled(identity.path, runner)
+    if identity.bus is Bus.USB and check.reason is IDENTIFY_UNREADABLE:
+        # Many USB bridges pass no ATA command at all: nothing could be seen, nothing set.
+        outcome.reasons.append("ATA password not checked: the USB bridge passes no IDENTIFY")
+        return
+    outcome.security = check
+    if check.removed:
+        outcome.reasons.append("ATA password left on the drive removed (checked on IDENTIFY)")
+    if not check.reusable:
+        outcome.not_reusable = check.reason
+        outcome.reasons.append(check.reason.en if check.reason else "ATA password still set")
+
+
+def _erase(
+    request: WipeRequest,
+    runner: Runner,
+    inspection: TargetInspection,
+    on_event: ProgressSink | None,
+    cancel: threading.Event | None,
+    ask_unfreeze: Callable[[], UnfreezeChoice] | None,
+) -> SanitizeOutcome:
     profile = request.profile
     if profile.method == "clear":
         wipe = run_wipe(request, on_event=on_event, cancel=cancel)
         return SanitizeOutcome(
             wipe.result, wipe=wipe, record_ids=wipe.record_ids, reasons=list(wipe.reasons)
         )
-    inspection = ensure_eligible(request.target, request.inspect)
     identity = inspection.identity
     seen_at = utc_now()
     facts = gather_firmware_facts(identity, runner)

@@ -176,7 +176,7 @@ def smart_word(verdict: Verdict | None) -> str:
     return {
         Verdict.PASS: _("good"),
         # A WARN is not always wear: the why screen says what was seen.
-        Verdict.WARN: _("to check"),
+        Verdict.WARN: _("fair"),
         Verdict.FAIL: _("failing"),
         Verdict.NOT_SUPPORTED: _("n/a"),
     }[verdict]
