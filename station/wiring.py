@@ -277,10 +277,14 @@ class Services:
         asset_tag: str | None = None,
         ask_unfreeze: Callable[[], UnfreezeChoice] | None = None,
     ) -> SequenceOutcome:
-        """The bench profile's sequence on one disk (run from a worker thread)."""
+        """The bench profile's sequence on one disk (run from a worker thread).
+
+        The wipe profile follows the disk's media kind (bench_profile.wipe_by_media):
+        flash gets the drive's own Purge, a hard disk the overwrite Clear."""
+        kind = self.disks.inspect(target).identity.media_kind
         request = SequenceRequest(
             target,
-            load_wipe_profile(self.bench.wipe_profile),
+            load_wipe_profile(self.bench.wipe_profile_for(kind)),
             self.runner,
             self.disks.inspect,
             operator,

@@ -18,6 +18,15 @@ from station.domain.text import LocalizedText
 
 PSEUDONYM = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"
 
+# Flash media get the drive's own Purge by default (NIST SP 800-88 Rev. 2: overwriting
+# flash does not reach spare blocks); the profile falls back to Clear, with the reason
+# shown and printed, when the drive, its bus or its namespaces do not allow it.
+FLASH_PURGE: dict[MediaKind, str] = {
+    MediaKind.SSD: "nist-purge",
+    MediaKind.NVME: "nist-purge",
+    MediaKind.EMMC: "nist-purge",
+}
+
 
 class SimulatedDisk(BaseModel):
     """The identity the demo bench shows for one backing file (loop device or file)."""
@@ -65,7 +74,15 @@ class BenchProfile(BaseModel):
     slots: dict[str, int] = Field(
         default_factory=dict, description="ID_PATH of a port -> slot number shown on the bench"
     )
-    wipe_profile: str = "nist-clear"
+    wipe_profile: str = Field(
+        "nist-clear", description="the wipe profile of media not listed in wipe_by_media"
+    )
+    wipe_by_media: dict[MediaKind, str] = Field(
+        default_factory=lambda: dict(FLASH_PURGE),
+        description="wipe profile per media kind (hdd, ssd, nvme, emmc, usb_flash, sd); "
+        "by default SSD, NVMe and eMMC get nist-purge (the drive's own Purge, else Clear "
+        "with the reason); {} gives every disk wipe_profile",
+    )
     smart_self_test: Literal["none", "short", "long"] = Field(
         "short",
         description="the drive's own self-test run before the erase (short: about 2 "
@@ -138,6 +155,10 @@ class BenchProfile(BaseModel):
             value = value[len(self.badge_prefix) :]
         known = {o.lower(): o for o in [*self.operators, *self.supervisors]}
         return known.get(value.lower())
+
+    def wipe_profile_for(self, kind: MediaKind) -> str:
+        """The wipe profile a disk of this media kind gets at this bench."""
+        return self.wipe_by_media.get(kind, self.wipe_profile)
 
     def knows(self, operator: str) -> bool:
         return operator in self.operators or operator in self.supervisors

@@ -76,6 +76,21 @@ def _t(fr: str, en: str) -> LocalizedText:
     return LocalizedText(fr=fr, en=en)
 
 
+# Technique names as IEEE 2883-2022 and NIST SP 800-88 Rev. 2 (which refers to it) give
+# them, with the command family that runs them.
+_IEEE_NAME = {
+    Technique.OVERWRITE: "Overwrite",
+    Technique.BLOCK_ERASE: "Block Erase",
+    Technique.CRYPTO_ERASE: "Cryptographic Erase",
+    Technique.FORMAT: "User Data Erase",
+    Technique.SECURITY_ERASE: "Security Erase Unit",
+}
+_COMMAND = {
+    StepKind.NVME_SANITIZE: "NVMe Sanitize",
+    StepKind.ATA_SANITIZE: "ATA Sanitize",
+    StepKind.NVME_FORMAT: "NVMe Format NVM",
+    StepKind.ATA_SECURITY_ERASE: "ATA Security",
+}
 _TECHNIQUE_FR = {
     Technique.OVERWRITE: "réécriture",
     Technique.BLOCK_ERASE: "effacement des blocs",
@@ -118,11 +133,15 @@ def plan_for(
         PlanStep(kind=StepKind.CHECK_WATERMARKS),
         PlanStep(kind=StepKind.READ_BACK),
     ]
+    command = _COMMAND[firmware.kind]
     return PurgePlan(
         method="purge",
         technique=technique,
         steps=tuple(steps),
-        label=_t(f"Purge ({_TECHNIQUE_FR[technique]})", f"Purge ({technique.value})"),
+        label=_t(
+            f"Purge ({command}, {_TECHNIQUE_FR[technique]} — {_IEEE_NAME[technique]})",
+            f"Purge ({command}, {_IEEE_NAME[technique]})",
+        ),
         fallback=spec.fallback,
     )
 
@@ -132,7 +151,7 @@ def _clear(prefix: list[PlanStep], spec: PurgeSpec, reason: LocalizedText | None
         method="clear",
         technique=Technique.OVERWRITE,
         steps=(*prefix, PlanStep(kind=StepKind.OVERWRITE)),
-        label=_t("Clear (réécriture)", "Clear (overwrite)"),
+        label=_t("Clear (réécriture — Overwrite)", "Clear (Overwrite)"),
         reason=reason,
         fallback=spec.fallback,
     )

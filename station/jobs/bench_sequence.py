@@ -222,7 +222,18 @@ def _run(
     outcome.sanitize = sanitized
     outcome.result = sanitized.result
     outcome.record_ids += sanitized.record_ids
-    outcome.reasons += [_text(r, r) for r in sanitized.reasons]
+    plan = sanitized.plan
+    if plan is not None and plan.method == "clear" and plan.reason is not None:
+        outcome.reasons.append(
+            _text(
+                f"Purge impossible : {plan.reason.fr} ; effacement par réécriture (Clear) "
+                "à la place.",
+                f"Purge not possible: {plan.reason.en}; overwrite (Clear) instead.",
+            )
+        )
+    outcome.reasons += [
+        _text(r, r) for r in sanitized.reasons if not r.startswith("Purge not possible")
+    ]
     if sanitized.wipe is not None and sanitized.wipe.stopped == "cancelled":
         return _cancelled(outcome)
     if not sanitized.result.ok:

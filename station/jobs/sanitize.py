@@ -23,7 +23,7 @@ from station.domain.clock import utc_now
 from station.domain.disk import Bus, DiskIdentity
 from station.domain.profiles import PurgeSpec
 from station.domain.progress import ProgressSink
-from station.domain.purge_plan import PurgePlan, plan_for
+from station.domain.purge_plan import NO_SANITIZE, PurgePlan, plan_for
 from station.domain.record import (
     DiskRef,
     PurgeCommand,
@@ -105,6 +105,15 @@ def run_sanitize(
     """
     inspection = ensure_eligible(request.target, request.inspect)
     identity = inspection.identity
+    seen_ids: list[str] = []
+    if request.journal is not None and request.record_disk_seen:
+        # The disk is seen before anything is done to it (hidden areas included): its
+        # DiskSeen leads the records; the steps below do not record another.
+        disk = disk_ref_of(identity, request.target)
+        operator, name = request.operator or "bench", request.profile.name
+        body = disk_seen_body(identity, disk, operator, name, utc_now())
+        seen_ids = [s.record_id for s in request.journal.append_many([body])]
+        request = replace(request, record_disk_seen=False)
     spec = request.profile.purge or PurgeSpec()
     hidden = uncover_hidden_areas(identity, runner, remove_hpa=spec.restore_native_max)
     hidden_ids = _record_hidden(request, identity, hidden)
@@ -113,7 +122,7 @@ def run_sanitize(
         inspection = ensure_eligible(request.target, request.inspect)
     outcome = _erase(request, runner, inspection, on_event, cancel, ask_unfreeze)
     outcome.hidden = hidden
-    outcome.record_ids = hidden_ids + outcome.record_ids
+    outcome.record_ids = seen_ids + hidden_ids + outcome.record_ids
     outcome.reasons = [*hidden.warnings, *outcome.reasons]
     if outcome.wipe is None or outcome.wipe.stopped != "cancelled":
         _check_security(identity, runner, outcome)
@@ -126,6 +135,32 @@ def _record_hidden(request: WipeRequest, identity: DiskIdentity, hidden: HiddenA
     disk = disk_ref_of(identity, request.target)
     bodies = hidden.records(disk, request.operator or "bench")
     return [s.record_id for s in request.journal.append_many(list(bodies))]
+
+
+PURGE_NOT_POSSIBLE = "not_possible"
+
+
+def _record_purge_not_possible(
+    request: WipeRequest, identity: DiskIdentity, plan: PurgePlan, facts: list[CommandEvidence]
+) -> list[str]:
+    if request.journal is None:
+        return []
+    reason = plan.reason or NO_SANITIZE
+    body = PurgeCommand(
+        created_at=utc_now(),
+        operator=request.operator or "bench",
+        profile=request.profile.name,
+        disk=disk_ref_of(identity, request.target),
+        technique=PURGE_NOT_POSSIBLE,
+        method="purge",
+        supported=False,
+        accepted=False,
+        completed=False,
+        result=Result.FAILED,
+        commands=[e.to_command_record() for e in facts],
+        notes=[reason.fr, reason.en],
+    )
+    return [s.record_id for s in request.journal.append_many([body])]
 
 
 def _check_security(identity: DiskIdentity, runner: Runner, outcome: SanitizeOutcome) -> None:
@@ -166,6 +201,9 @@ def _erase(
         raise TargetRefused(request.target, ["a sanitize is already in progress on this drive"])
     plan = plan_for(identity, facts.capabilities, profile, hpa=facts.hpa)
     if plan.method == "clear":
+        # Said before the Clear, recorded so the certificate prints why (not a failure:
+        # nothing was sent to the drive).
+        ids = _record_purge_not_possible(request, identity, plan, facts.evidence)
         # Same stage, seconds later: the wipe takes this inspection instead of a second
         # one (it still opens the disk O_EXCL before writing).
         same_stage = replace(request, inspect=lambda _path: inspection)
@@ -176,7 +214,7 @@ def _erase(
             wipe.result,
             plan=plan,
             wipe=wipe,
-            record_ids=wipe.record_ids,
+            record_ids=[*ids, *wipe.record_ids],
             reasons=[f"Purge not possible: {why}; Clear instead", *wipe.reasons],
         )
     wipes: list[WipeReport] = []

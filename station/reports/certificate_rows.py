@@ -237,6 +237,7 @@ def annex_sections(facts: dict[str, Any], lang: Lang) -> list[tuple[str, Rows]]:
                     word("technique", lang),
                     _show(technique_text(facts.get("technique"), lang), lang),
                 ),
+                (word("purge", lang), _purge(facts.get("purge_commands") or [], lang)),
                 (word("passes", lang), _passes(facts.get("passes") or [], lang)),
                 (word("tools", lang), _tools(facts.get("tools") or [], lang)),
                 (word("commands", lang), _commands(facts.get("commands") or [], lang)),
@@ -420,6 +421,21 @@ def _hpa_dco(disk: dict[str, Any], lang: Lang) -> str:
                 f"({last.get('max_sectors_before')} → {last.get('max_sectors_after')})"
             )
     return "; ".join(parts) or word("not_recorded", lang)
+
+
+def _purge(purges: list[dict[str, Any]], lang: Lang) -> str:
+    """Whether the drive's own Purge ran, and when not, why (as recorded)."""
+    if not purges:
+        return word("not_asked", lang)
+    last = purges[-1]
+    if last.get("completed"):
+        return f"{word('done', lang)} : {last.get('technique')}"
+    notes = [str(n) for n in last.get("notes") or []]
+    if last.get("supported") is False and len(notes) >= 2:
+        why = notes[0] if lang == "fr" else notes[1]
+    else:
+        why = "; ".join(notes) or word("not_recorded", lang)
+    return f"{word('not_done', lang)} : {why}"
 
 
 def _passes(passes: list[dict[str, Any]], lang: Lang) -> str:

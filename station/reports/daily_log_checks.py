@@ -117,7 +117,9 @@ def failure_reasons(body: Body) -> list[LocalizedText]:
                 f"verification failed ({mismatched} mismatched, {unreadable} unreadable)",
             )
         )
-    if kind == "purge_command" and body.get("result") == "failed":
+    # A purge the drive could not be asked for (supported: false) is no failure: the
+    # Clear that followed has its own records; the certificate says why.
+    if kind == "purge_command" and body.get("result") == "failed" and body.get("supported"):
         notes = "; ".join(body.get("notes") or [])
         technique = body.get("technique")
         reasons.append(

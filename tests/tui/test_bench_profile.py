@@ -9,8 +9,10 @@ from pathlib import Path
 import pytest
 
 from station.cli.tui import bench_schema
-from station.domain.bench_profile import BenchProfile
+from station.domain.bench_profile import BenchProfile, default_bench
+from station.domain.disk import MediaKind
 from station.errors import StationError
+from station.jobs.profiles import load_wipe_profile
 from station.tui.screens.login import operator_from
 from station.yamlfile import load_model
 from tests.conftest import REPO
@@ -63,3 +65,17 @@ def test_an_allowlist_alone_never_makes_the_bench_simulated(tmp_path, monkeypatc
     monkeypatch.setenv("STATION_SIMULATED_BENCH", "1")
     demo = Services(data_dir=tmp_path, bench=default_bench(), image=None).disks
     assert isinstance(demo, AllowlistDiskSource) and demo.simulated
+
+
+def test_shipped_benches_purge_flash_and_clear_hard_disks() -> None:
+    """Issue 13: HDD -> Clear by overwrite; SATA SSD, NVMe, eMMC -> the drive's own
+    Purge (nist-purge, which falls back to Clear with the reason)."""
+    for bench in (
+        default_bench(),
+        load_model(DEMO, BenchProfile),
+        load_model(REPO / "scripts" / "live" / "banc-exemple.yaml", BenchProfile),
+    ):
+        assert bench.wipe_profile_for(MediaKind.HDD) == "nist-clear"
+        for flash in (MediaKind.SSD, MediaKind.NVME, MediaKind.EMMC):
+            assert bench.wipe_profile_for(flash) == "nist-purge"
+            assert load_wipe_profile(bench.wipe_profile_for(flash)).method == "purge"

@@ -1,6 +1,6 @@
 """Hidden areas before an erase (issue 13, defect 2): a bridge's nonsense is no HPA, a
 real HPA is removed before the overwrite and recorded before -> after, a DCO is said.
-Drive answers are recorded outputs of real drives (SOURCES.md)."""
+Drive answers are recorded outputs of real drives (tests/fixtures/devices/SOURCES.md)."""
 
 from __future__ import annotations
 
@@ -96,7 +96,7 @@ def test_a_clear_removes_the_hpa_first_and_records_it_before_after(tmp_path: Pat
         runner,
     )
     assert outcome.result is Result.CLEARED
-    first = services.journal.get(outcome.record_ids[0])
+    first = services.journal.get(outcome.record_ids[1])  # after the disk's DiskSeen
     assert first is not None
     body = first.body()
     assert body["kind"] == "hpa_dco_change" and body["action"] == "removed"

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
+from station.devices import nvme
 from station.domain.disk import Bus, DiskIdentity, MediaKind
 from station.domain.drive_capabilities import (
     AtaCapabilities,
@@ -14,6 +17,8 @@ from station.domain.drive_capabilities import (
 from station.domain.purge_plan import StepKind, Technique, plan_for
 from station.domain.watermarks import judge_watermarks, watermark_content, watermark_positions
 from station.jobs.profiles import load_wipe_profile
+
+CASES = Path(__file__).resolve().parents[1] / "fixtures" / "devices"
 
 PURGE = load_wipe_profile("nist-purge")
 CLEAR = load_wipe_profile("nist-clear")
@@ -155,7 +160,7 @@ def test_plan_per_media(
         assert kinds[-2:] == [StepKind.CHECK_WATERMARKS, StepKind.READ_BACK]
         assert plan.label.en.startswith("Purge")
     else:
-        assert plan.label.en == "Clear (overwrite)"
+        assert plan.label.en == "Clear (Overwrite)"
         assert reason is not None and plan.reason is not None and reason in plan.reason.en
         assert plan.reason.fr
 
@@ -254,3 +259,17 @@ def test_nvme_purge_never_reaches_other_namespaces(
     if reason is not None:
         assert plan.reason is not None and reason in plan.reason.en
         assert "espaces de noms" in plan.reason.fr
+
+
+def test_labels_name_the_command_and_the_ieee_2883_technique() -> None:
+    caps = nvme.parse_id_ctrl(
+        (CASES / "nvme-wdc-sn730-sanicap-crypto-block" / "id-ctrl.json.txt").read_text()
+    ).model_copy(update={"active_namespaces": 1})
+    nvme_disk = DiskIdentity(
+        path="/dev/nvme0n1", name="nvme0n1", size_bytes=1, bus=Bus.NVME, media_kind=MediaKind.NVME
+    )
+    plan = plan_for(nvme_disk, caps, load_wipe_profile("nist-purge"))
+    assert plan.label.en == "Purge (NVMe Sanitize, Cryptographic Erase)"
+    assert plan.label.fr == (
+        "Purge (NVMe Sanitize, effacement cryptographique — Cryptographic Erase)"
+    )

@@ -11,10 +11,14 @@ import pytest
 from station.cli import main
 from station.devices.runner import SubprocessRunner
 from station.devices.safety import TargetInspection, inspect_target
+from station.domain.certificate import certificate_facts
 from station.domain.results import Result
 from station.jobs.profiles import load_wipe_profile
 from station.jobs.sanitize import run_sanitize
 from station.jobs.wipe import WipeRequest
+from station.reports.certificate_rows import annex_sections
+from station.reports.daily_log_checks import failure_reasons
+from station.wiring import build_services
 from tests.wipe_helpers import MIB, fill_random, read_all
 
 
@@ -64,5 +68,30 @@ def test_cli_writes_the_sanitize_report_for_a_purge_profile(
     assert data["result"] == "cleared" and data["plan"]["method"] == "clear"
     assert data["plan"]["reason"]["fr"] and data["plan"]["reason"]["en"]
     assert data["wipe"]["verification"]["mode"] == "sampled"
-    assert len(data["record_ids"]) == 3
+    assert len(data["record_ids"]) == 4
     assert "plan:" in capsys.readouterr().err
+
+
+def test_a_purge_not_possible_is_recorded_and_printed_not_counted_as_a_failure(
+    tmp_path: Path,
+) -> None:
+    """Issue 13: flash falls back to Clear "with the reason shown and printed": the
+    reason is a purge_command (supported: false) the certificate prints; the daily log
+    does not count it as a failure (nothing was sent to the drive)."""
+    services = build_services(tmp_path / "data")
+    disk = image(tmp_path)
+    outcome = run_sanitize(
+        WipeRequest(str(disk), load_wipe_profile("nist-purge"), journal=services.journal),
+        SubprocessRunner(),
+    )
+    stored = [services.journal.get(i) for i in outcome.record_ids]
+    bodies = [s.body() for s in stored if s is not None]
+    assert [b["kind"] for b in bodies][:2] == ["disk_seen", "purge_command"]
+    first = bodies[1]
+    assert first["supported"] is False
+    assert first["notes"][0].startswith("disque virtuel")
+    facts = certificate_facts(bodies)
+    assert facts["result"] == "cleared" and facts["method"] == "clear"
+    rows = dict(row for _title, section in annex_sections(facts, "fr") for row in section)
+    assert rows["Purge par le disque"] == "non faite : disque virtuel : pas de commande firmware"
+    assert not [r for b in bodies for r in failure_reasons(b)]

@@ -59,7 +59,8 @@ EXPECTED = [
     ),
     ("usb-unknown-bridge-rtl9201", Verdict.NOT_SUPPORTED, {"not_supported"}),
     ("sas-hdd-huh721212al4204", Verdict.PASS, set()),
-    # Issue 13: more real outputs, weighted toward failures and odd cases (SOURCES.md).
+    # Issue 13: more real outputs, weighted toward failures and odd cases
+    # (tests/fixtures/devices/SOURCES.md).
     ("ata-hdd-st3320310cs-smart-disabled", Verdict.NOT_SUPPORTED, {"smart_disabled"}),
     ("ata-smart-disabled-then-enabled", Verdict.NOT_SUPPORTED, {"smart_disabled"}),
     ("ata-hdd-st9320423as-passed-read-failure", Verdict.FAIL, {"self_test_failed", "pending"}),
