@@ -6,7 +6,7 @@ import sys
 import time
 from typing import TextIO
 
-from station.domain.progress import ProgressEvent
+from station.domain.progress import NO_STOP, ProgressEvent
 
 
 def human_bytes(count: float) -> str:
@@ -46,6 +46,9 @@ class ProgressPrinter:
 
     def __call__(self, event: ProgressEvent) -> None:
         key = f"{event.phase}{event.pass_index}"
+        if event.unstoppable and not getattr(self, "said_no_stop", False):
+            self.said_no_stop = True
+            self.stream.write(("\n" if self.tty else "") + NO_STOP[1] + "\n")
         done = event.bytes_done >= event.bytes_total
         if self.tty:
             end = "\n" if done else ""

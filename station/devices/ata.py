@@ -16,6 +16,7 @@ from station.devices.firmware_erase import (
     EraseOutcome,
     Polling,
     poll_until_finished,
+    ticking,
 )
 from station.devices.runner import CommandEvidence, Runner
 from station.domain.drive_capabilities import AtaCapabilities, AtaSecurity, HpaState
@@ -228,6 +229,7 @@ def security_erase(
     *,
     password: str = TEMPORARY_PASSWORD,
     prefer_enhanced: bool = True,
+    polling: Polling = DEFAULT_POLLING,
 ) -> SecurityEraseOutcome:
     """SECURITY ERASE UNIT: set a user password, erase, then check it really happened.
 
@@ -276,10 +278,14 @@ def security_erase(
             evidence,
         )
     option = "--security-erase-enhanced" if enhanced else "--security-erase"
-    erase = runner.run(
-        ["hdparm", "--user-master", "u", option, password, path],
-        timeout=erase_timeout_s(security, enhanced),
-    )
+    # SECURITY ERASE UNIT says nothing while it runs: the bar follows the drive's own
+    # estimate (IDENTIFY words 89/90), held below 100 % until the drive answers.
+    minutes = security.enhanced_erase_minutes if enhanced else security.erase_minutes
+    with ticking(minutes * 60.0 if minutes else None, polling):
+        erase = runner.run(
+            ["hdparm", "--user-master", "u", option, password, path],
+            timeout=erase_timeout_s(security, enhanced),
+        )
     evidence.append(erase)
     after, identify_after = read_identify(path, runner)
     evidence.append(identify_after)

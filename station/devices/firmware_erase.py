@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from station.devices.runner import CommandEvidence
@@ -47,3 +49,34 @@ def poll_until_finished(step: PollStep, polling: Polling) -> tuple[bool, str]:
 
 
 DEFAULT_POLLING = Polling()
+
+
+def estimated_percent(elapsed_s: float, estimate_s: float) -> int:
+    """Percent done by the drive's own time estimate, held at 99 until it answers."""
+    if estimate_s <= 0:
+        return 0
+    return min(99, int(elapsed_s * 100 / estimate_s))
+
+
+@contextmanager
+def ticking(estimate_s: float | None, polling: Polling) -> Iterator[None]:
+    """While a blocking command runs, report progress by the drive's time estimate
+    from a side thread (every polling interval); nothing without an estimate."""
+    report = polling.on_progress
+    if not estimate_s or report is None:
+        yield
+        return
+    done = threading.Event()
+    started = time.monotonic()
+
+    def tick() -> None:
+        while not done.wait(polling.interval_s):
+            report(estimated_percent(time.monotonic() - started, estimate_s))
+
+    thread = threading.Thread(target=tick, name="erase-estimate", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        done.set()
+        thread.join(timeout=polling.interval_s + 1)

@@ -21,6 +21,9 @@ class ProgressEvent:
     pass_index: int = 0
     pass_count: int = 1
     target: str = ""
+    # The drive's own purge is running: no host can stop it (it even resumes after a
+    # power cycle), so screens say so instead of offering a stop that does nothing.
+    unstoppable: bool = False
 
     @property
     def fraction(self) -> float:
@@ -86,3 +89,12 @@ class ThroughputTrace:
         ):
             self.samples.append(round(rate, 1))
         self._mark = (now, done)
+
+
+NO_STOP = (
+    "La purge par le disque lui-même a commencé : elle ne peut pas être arrêtée, "
+    "même en débranchant (elle reprend au rebranchement). Laisser le disque branché "
+    "jusqu'à la fin.",
+    "The drive's own purge has started: it cannot be stopped, not even by unplugging "
+    "(it resumes when plugged in again). Leave the drive connected until it ends.",
+)

@@ -70,6 +70,7 @@ class StageUpdate:
     eta_s: float | None = None
     pass_index: int = 0
     pass_count: int = 1
+    unstoppable: bool = False  # the drive's own purge is running: no stop reaches it
 
 
 @dataclass
@@ -171,6 +172,7 @@ def _run(
                 event.eta_s,
                 event.pass_index,
                 event.pass_count,
+                event.unstoppable,
             )
         )
 

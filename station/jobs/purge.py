@@ -173,7 +173,8 @@ def run_purge(
                     target, seed, accept_noise=plan.technique is Technique.CRYPTO_ERASE
                 )
         else:
-            notify("purge", None)
+            # Said before the command goes out: from here the drive finishes on its own.
+            notify("purge", 0)
             _run_firmware(path, step, context, report, notify)
             log.info(
                 "%s: firmware step %s done=%s (%s)",
@@ -182,6 +183,8 @@ def run_purge(
                 report.firmware_done,
                 report.firmware_detail,
             )
+            if report.firmware_done:
+                notify("purge", 100)
             if not report.firmware_done:
                 # Nothing more to check: the drive said it did not do it.
                 return _fall_back(report, context, report.firmware_detail)
@@ -254,7 +257,11 @@ def _run_firmware(
 
     if step.kind is StepKind.ATA_SECURITY_ERASE:
         erase = ata.security_erase(
-            path, runner, password=context.password, prefer_enhanced=action == "enhanced"
+            path,
+            runner,
+            password=context.password,
+            prefer_enhanced=action == "enhanced",
+            polling=polling,
         )
         report.password_used = erase.password
         done, detail, evidence = erase.done, erase.detail, erase.evidence

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime
@@ -22,7 +23,7 @@ from station.devices.safety import TargetInspection
 from station.domain.clock import utc_now
 from station.domain.disk import Bus, DiskIdentity
 from station.domain.profiles import PurgeSpec
-from station.domain.progress import ProgressSink
+from station.domain.progress import Phase, ProgressEvent, ProgressSink
 from station.domain.purge_plan import NO_SANITIZE, PurgePlan, plan_for
 from station.domain.record import (
     DiskRef,
@@ -163,6 +164,34 @@ def _record_purge_not_possible(
     return [s.record_id for s in request.journal.append_many([body])]
 
 
+def purge_progress(
+    on_event: ProgressSink | None, target: str, clock: Callable[[], float] = time.monotonic
+) -> Callable[[str, int | None], None]:
+    """run_purge's (phase, percent) as ProgressEvents: the bench bar moves during a
+    firmware purge (NVMe SPROG, ATA sanitize status, ATA estimated time), and the
+    firmware phase is marked unstoppable."""
+    started = clock()
+    phases: dict[str, Phase] = {"purge": "purge", "watermark": "watermark", "verify": "verify"}
+
+    def progress(phase: str, percent: int | None) -> None:
+        if on_event is None:
+            return
+        on_event(
+            ProgressEvent(
+                phase=phases.get(phase, "purge"),
+                bytes_done=max(0, min(100, percent or 0)),
+                bytes_total=100,
+                rate_bps=0.0,
+                eta_s=None,
+                elapsed_s=clock() - started,
+                target=target,
+                unstoppable=phase == "purge",
+            )
+        )
+
+    return progress
+
+
 def _check_security(identity: DiskIdentity, runner: Runner, outcome: SanitizeOutcome) -> None:
     """Every erase of an ATA drive ends with its password disabled, read on IDENTIFY."""
     if identity.bus not in (Bus.ATA, Bus.USB):
@@ -243,6 +272,7 @@ def _erase(
         watermark_subsections=profile.purge.watermark_subsections
         if profile.purge
         else DEFAULT_SUBSECTIONS,
+        on_progress=purge_progress(on_event, request.target),
     )
     # In the order the commands ran: capabilities, then the purge's, with any suspend.
     purge.evidence = sorted([*facts.evidence, *thaw, *purge.evidence], key=lambda e: e.started_at)

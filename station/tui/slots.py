@@ -58,6 +58,7 @@ class DiskRow:
     notes: list[LocalizedText] = field(default_factory=list)
     with_image: bool = False  # the sequence deploys the bench's image after the erase
     progress: float = 0.0  # of the whole sequence; never goes down while it runs
+    unstoppable: bool = False  # the drive is purging itself: A cannot stop that
 
     def __post_init__(self) -> None:
         if not self.inspection.eligibility.eligible:
@@ -87,10 +88,12 @@ class DiskRow:
         self.pass_index = update.pass_index
         self.pass_count = update.pass_count
         self.progress = max(self.progress, overall_fraction(update, self.with_image))
+        self.unstoppable = update.unstoppable
 
     def finish(self, outcome: SequenceOutcome) -> None:
         self.outcome = outcome
         self.stage = outcome.stage
+        self.unstoppable = False
         self.smart = outcome.smart or self.smart
         self.rate_bps = None
         self.eta_s = None

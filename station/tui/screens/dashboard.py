@@ -303,6 +303,14 @@ class DashboardScreen(Screen[None]):
     def on_stage_changed(self, message: StageChanged) -> None:
         row = self.rows.get(message.update.target)
         if row is not None and not row.stage.final:
+            if message.update.unstoppable and not row.unstoppable:
+                # Said as it starts: from now on the drive finishes on its own.
+                self.notice(
+                    _(
+                        "Slot {slot}: the drive's own purge has started. It cannot be "
+                        "stopped, not even by unplugging: leave the disk connected."
+                    ).format(slot=row.inspection.identity.slot or "-")
+                )
             row.apply(message.update)
             self.redraw(row)
 
@@ -497,6 +505,15 @@ class DashboardScreen(Screen[None]):
             self.notice(_("This disk is not in work."))
             return
         self.cancels[row.path].set()
+        if row.unstoppable:
+            self.notice(
+                _(
+                    "The drive is purging itself: nothing can stop that, it ends on its "
+                    "own (unplugged, it resumes when plugged in again). Station stops "
+                    "right after it."
+                )
+            )
+            return
         self.notice(_("Stopping after the current block…"))
 
     def action_why(self) -> None:
