@@ -1,19 +1,25 @@
 """`station smart DEVICE [--test short|long] [--json]`: the health verdict of one disk,
-and optionally a self-test with its progress. Exit codes: 0 PASS, 3 WARN, 4 FAIL,
-6 NOT_SUPPORTED (the drive cannot say), like the wipe's results."""
+and optionally a self-test with its progress; `station smart --from FILE [--json]`: the
+same verdict for a saved smartctl output (a report from another tool or a donor's IT
+department), which touches no disk and writes nothing to the journal. Exit codes:
+0 PASS, 3 WARN, 4 FAIL, 6 NOT_SUPPORTED (the drive cannot say), like the wipe's
+results; 2 for a file that is not smartctl output."""
 
 from __future__ import annotations
 
 import argparse
 import json
 import sys
+from pathlib import Path
 from typing import Any
 
 from station.devices.runner import SubprocessRunner
 from station.devices.safety import inspect_target
 from station.devices.smart import read_smart, run_self_test, smartctl_type
 from station.domain.record import StepBody, disk_ref_of
-from station.domain.smart_verdict import Verdict
+from station.domain.smart_facts import NotSmartctlOutput, facts_from_saved
+from station.domain.smart_verdict import SmartVerdict, Verdict, judge
+from station.errors import UsageError
 from station.jobs.bench_smart import self_test_record, smart_record
 from station.wiring import build_services
 
@@ -28,7 +34,14 @@ def register(subparsers: Any) -> None:
         "after a human looked), FAIL (do not reuse) or NOT_SUPPORTED (the drive cannot "
         "tell). Exit codes: 0 PASS, 3 WARN, 4 FAIL, 6 NOT_SUPPORTED.",
     )
-    parser.add_argument("device", help="the disk, e.g. /dev/sdb or /dev/nvme0n1")
+    parser.add_argument("device", nargs="?", help="the disk, e.g. /dev/sdb or /dev/nvme0n1")
+    parser.add_argument(
+        "--from",
+        dest="from_file",
+        metavar="FILE",
+        help="judge a saved smartctl output (JSON from --json, or the text of -x / -a) "
+        "instead of a disk; writes nothing to the journal",
+    )
     parser.add_argument("--test", choices=["short", "long"], help="also run a self-test")
     parser.add_argument("--json", action="store_true", help="print the result as JSON")
     parser.add_argument("--lang", choices=["fr", "en"], default="fr", help="language of reasons")
@@ -42,6 +55,15 @@ def register(subparsers: Any) -> None:
 
 
 def handle(args: argparse.Namespace) -> int:
+    if args.from_file is not None:
+        if args.device or args.test:
+            raise UsageError(
+                "--from juge un fichier enregistré : ne pas donner de disque ni de --test "
+                "(--from judges a saved file: give no disk and no --test)"
+            )
+        return judge_saved(Path(args.from_file), as_json=args.json, lang=args.lang)
+    if not args.device:
+        raise UsageError("indiquer un disque, ou --from FICHIER (give a disk, or --from FILE)")
     identity = inspect_target(args.device).identity
     bodies: list[StepBody] = []
     disk = disk_ref_of(identity, args.device)
@@ -72,10 +94,47 @@ def handle(args: argparse.Namespace) -> int:
         json.dump(result, sys.stdout, indent=2, ensure_ascii=False, default=str)
         print()
     else:
-        print(f"{args.device}: {verdict.value}")
-        for reason in report.verdict.reasons:
-            print(f"  - {reason.message.get(args.lang)}")
+        print_verdict(args.device, report.verdict, args.lang)
         if "self_test" in result:
             test = result["self_test"]
             print(f"self-test {args.test}: {test['status']} ({test['detail']})")
     return EXIT_BY_VERDICT[verdict]
+
+
+def print_verdict(name: str, verdict: SmartVerdict, lang: str) -> None:
+    print(f"{name}: {verdict.verdict.value}")
+    for reason in verdict.reasons:
+        print(f"  - {reason.message.get(lang)}")
+
+
+def judge_saved(path: Path, *, as_json: bool, lang: str) -> int:
+    """The verdict of a saved smartctl output; nothing is run, nothing recorded."""
+    try:
+        text = path.read_text(encoding="utf-8", errors="replace")
+    except OSError as exc:
+        raise UsageError(
+            f"impossible de lire {path} ({exc.strerror}) / cannot read {path}"
+        ) from exc
+    try:
+        facts, layout = facts_from_saved(text)
+    except NotSmartctlOutput as exc:
+        raise UsageError(
+            f"{path} n'est pas une sortie de smartctl ({exc}) : donner la sortie de "
+            "« smartctl -x », « smartctl -a » ou « smartctl -x --json » / "
+            f"{path} is not smartctl output"
+        ) from exc
+    verdict = judge(facts)
+    if as_json:
+        result = {
+            "source": str(path),
+            "layout": layout,
+            "verdict": verdict.model_dump(mode="json"),
+            "facts": facts.model_dump(mode="json"),
+        }
+        json.dump(result, sys.stdout, indent=2, ensure_ascii=False)
+        print()
+    else:
+        print_verdict(
+            f"{path.name} ({facts.model or '?'} {facts.serial or ''})".strip(), verdict, lang
+        )
+    return EXIT_BY_VERDICT[verdict.verdict]

@@ -7,6 +7,7 @@ the form most public recordings of real drives exist in). Pure functions, no I/O
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Any, Literal
 
@@ -364,3 +365,36 @@ def _self_tests_from_json(doc: dict[str, Any]) -> list[SelfTestEntry]:
             )
         )
     return entries
+
+
+class NotSmartctlOutput(ValueError):
+    """The text is neither smartctl's JSON nor its text output."""
+
+
+# Lines only smartctl prints: its banner, its section headers, its NVMe/SCSI titles.
+_SMARTCTL_MARKERS = (
+    re.compile(r"^smartctl \d+\.\d+", re.M),
+    re.compile(r"^=== START OF (INFORMATION|READ SMART DATA|SMART DATA) SECTION ===", re.M),
+    re.compile(r"^SMART overall-health self-assessment test result:", re.M),
+    re.compile(r"^SMART/Health Information \(NVMe Log 0x02", re.M),
+    re.compile(r"^SMART (Attributes Data Structure|Self-test log structure)", re.M),
+)
+
+
+def facts_from_saved(text: str) -> tuple[SmartFacts, Literal["json", "text"]]:
+    """Facts from a saved smartctl output: `--json` (any of -a/-x/-H...) or the text of
+    -x / -a. NotSmartctlOutput for anything else, so a wrong file is never judged."""
+    stripped = text.lstrip()
+    if stripped.startswith("{"):
+        try:
+            doc = json.loads(stripped)
+        except json.JSONDecodeError as exc:
+            raise NotSmartctlOutput(
+                f"JSON that does not parse ({exc.msg}, line {exc.lineno})"
+            ) from exc
+        if not isinstance(doc, dict) or "smartctl" not in doc:
+            raise NotSmartctlOutput('JSON without smartctl\'s "smartctl" block')
+        return facts_from_json(doc), "json"
+    if not any(marker.search(text) for marker in _SMARTCTL_MARKERS):
+        raise NotSmartctlOutput("no smartctl banner, section or health line")
+    return facts_from_text(text), "text"
