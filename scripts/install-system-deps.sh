@@ -8,7 +8,7 @@ packages=(
   # block tier and demo
   util-linux e2fsprogs dosfstools
   # device tools Station drives
-  smartmontools hdparm nvme-cli
+  smartmontools hdparm nvme-cli mmc-utils
   # imaging
   zstd partclone gdisk fdisk ntfs-3g bmap-tools cloud-guest-utils mtools
   # Clonezilla's own ocs-sr makes the test masters; hivexget reads Windows registry hives

@@ -106,3 +106,17 @@ class NvmeCapabilities(BaseModel):
     @property
     def single_namespace(self) -> bool:
         return self.active_namespaces == 1
+
+
+class EmmcCapabilities(BaseModel):
+    """What `mmc extcsd read` says about erasing an eMMC (JEDEC JESD84-B51 EXT_CSD)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    sec_feature_support: int = 0  # EXT_CSD[231]
+    erased_memory_content: int | None = None  # EXT_CSD[181]: 0x00 or 0xFF after erase
+
+    @property
+    def sanitize_supported(self) -> bool:
+        """SEC_SANITIZE (bit 6): the SANITIZE operation exists (eMMC 4.5 and later)."""
+        return bool(self.sec_feature_support & 0x40)

@@ -14,7 +14,12 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict
 
 from station.domain.disk import Bus, DiskIdentity, MediaKind
-from station.domain.drive_capabilities import AtaCapabilities, HpaState, NvmeCapabilities
+from station.domain.drive_capabilities import (
+    AtaCapabilities,
+    EmmcCapabilities,
+    HpaState,
+    NvmeCapabilities,
+)
 from station.domain.profiles import PurgeSpec, WipeProfile
 from station.domain.text import LocalizedText
 
@@ -35,6 +40,7 @@ class StepKind(StrEnum):
     ATA_SECURITY_ERASE = "ata_security_erase"
     NVME_SANITIZE = "nvme_sanitize"
     NVME_FORMAT = "nvme_format"
+    EMMC_SANITIZE = "emmc_sanitize"  # blkdiscard of the user area, then mmc sanitize
     CHECK_WATERMARKS = "check_watermarks"
     READ_BACK = "read_back"  # sampled, accepting zeros / ones / a periodic pattern
     OVERWRITE = "overwrite"  # the profile's passes and verification (Clear)
@@ -65,11 +71,12 @@ class PurgePlan(BaseModel):
             StepKind.ATA_SECURITY_ERASE,
             StepKind.NVME_SANITIZE,
             StepKind.NVME_FORMAT,
+            StepKind.EMMC_SANITIZE,
         )
         return next((s for s in self.steps if s.kind in firmware), None)
 
 
-Capabilities = AtaCapabilities | NvmeCapabilities | None
+Capabilities = AtaCapabilities | NvmeCapabilities | EmmcCapabilities | None
 
 
 def _t(fr: str, en: str) -> LocalizedText:
@@ -90,6 +97,7 @@ _COMMAND = {
     StepKind.ATA_SANITIZE: "ATA Sanitize",
     StepKind.NVME_FORMAT: "NVMe Format NVM",
     StepKind.ATA_SECURITY_ERASE: "ATA Security",
+    StepKind.EMMC_SANITIZE: "eMMC Erase + Sanitize",
 }
 _TECHNIQUE_FR = {
     Technique.OVERWRITE: "réécriture",
@@ -167,16 +175,13 @@ def _purge_choice(identity: DiskIdentity, caps: Capabilities) -> Choice:
             "clé USB / carte SD : pas de purge standard, détruire pour atteindre Purge",
             "USB stick / SD card: no standard purge; destroy to reach Purge",
         )
-    if kind is MediaKind.EMMC:
-        return _t(
-            "eMMC : mmc sanitize pas encore pris en charge, détruire pour atteindre Purge",
-            "eMMC: mmc sanitize not supported yet; destroy to reach Purge",
-        )
     if kind is MediaKind.VIRTUAL or bus in (Bus.VIRTIO, Bus.LOOP, Bus.FILE):
         return _t("disque virtuel : pas de commande firmware", "virtual disk: no firmware command")
     if bus is Bus.USB:
         # Bridges drop pass-through or reset during long commands (pitfall 3).
         return CONNECT_NATIVE
+    if kind is MediaKind.EMMC:
+        return _emmc_choice(caps)
     if isinstance(caps, NvmeCapabilities):
         return _nvme_choice(caps)
     if isinstance(caps, AtaCapabilities) and bus is Bus.ATA:
@@ -187,6 +192,20 @@ def _purge_choice(identity: DiskIdentity, caps: Capabilities) -> Choice:
 
 def _firmware(technique: Technique, kind: StepKind, action: str) -> Choice:
     return technique, PlanStep(kind=kind, action=action), False
+
+
+def _emmc_choice(caps: Capabilities) -> Choice:
+    if isinstance(caps, EmmcCapabilities) and caps.sanitize_supported:
+        return _firmware(Technique.BLOCK_ERASE, StepKind.EMMC_SANITIZE, "erase_sanitize")
+    if isinstance(caps, EmmcCapabilities):
+        return _t(
+            "eMMC sans commande SANITIZE (antérieure à eMMC 4.5) : seulement un Clear",
+            "eMMC without SANITIZE (before eMMC 4.5): only Clear",
+        )
+    return _t(
+        "eMMC : registre EXT_CSD illisible (mmc-utils absent ?) : seulement un Clear",
+        "eMMC: EXT_CSD unreadable (mmc-utils missing?): only Clear",
+    )
 
 
 def _nvme_choice(caps: NvmeCapabilities) -> Choice:

@@ -13,7 +13,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
 
-Protocol = Literal["ata", "nvme", "scsi", "unknown"]
+Protocol = Literal["ata", "nvme", "scsi", "emmc", "unknown"]
 
 # ATA attribute ids the verdict looks at.
 REALLOCATED, PENDING, OFFLINE_UNCORRECTABLE = 5, 197, 198
@@ -91,6 +91,7 @@ class SmartFacts(BaseModel):
     self_tests: tuple[SelfTestEntry, ...] = ()  # newest first
     self_test_running: bool = False
     self_test_remaining_percent: int | None = None
+    emmc_pre_eol: int | None = None  # EXT_CSD PRE_EOL_INFO: 1 normal, 2 warning, 3 urgent
 
 
 def _first_int(text: str) -> int | None:
@@ -398,3 +399,46 @@ def facts_from_saved(text: str) -> tuple[SmartFacts, Literal["json", "text"]]:
     if not any(marker.search(text) for marker in _SMARTCTL_MARKERS):
         raise NotSmartctlOutput("no smartctl banner, section or health line")
     return facts_from_text(text), "text"
+
+
+# `mmc extcsd read`: "eMMC Life Time Estimation A [EXT_CSD_DEVICE_LIFE_TIME_EST_TYP_A]: 0x01"
+# (older mmc-utils: "Device life time estimation type A [...]").
+_EXTCSD_FIELD = r"\[EXT_CSD_{name}\]:\s*(0x[0-9a-fA-F]+)"
+
+
+def _extcsd(text: str, name: str) -> int | None:
+    match = re.search(_EXTCSD_FIELD.format(name=name), text)
+    return int(match.group(1), 16) if match else None
+
+
+def life_band_used(band: int | None) -> int | None:
+    """JEDEC life-time band -> percent of rated life used (its lower bound): 0x01 is
+    0-10 %, 0x0A 90-100 %, 0x0B beyond; 0x00 and reserved values are 'not reported'."""
+    if band is None or not 0x01 <= band <= 0x0B:
+        return None
+    return (band - 1) * 10
+
+
+def facts_from_extcsd(text: str) -> SmartFacts:
+    """eMMC health from `mmc extcsd read` (EXT_CSD rev >= 7: eMMC 5.0 and later)."""
+    bands = [
+        _extcsd(text, "DEVICE_LIFE_TIME_EST_TYP_A"),
+        _extcsd(text, "DEVICE_LIFE_TIME_EST_TYP_B"),
+    ]
+    pre_eol = _extcsd(text, "PRE_EOL_INFO")
+    used = [u for u in map(life_band_used, bands) if u is not None]
+    if not used and pre_eol in (None, 0):
+        return SmartFacts(
+            supported=False,
+            protocol="emmc",
+            unsupported_reason="this eMMC reports no life-time estimate (before eMMC 5.0)",
+        )
+    return SmartFacts(
+        protocol="emmc",
+        # eMMC has no pass/fail of its own: it reported, and PRE_EOL_INFO and the wear
+        # bands are judged like any other drive's spare and wear.
+        overall_passed=True,
+        percentage_used=max(used) if used else None,
+        wear_source="eMMC life-time estimate" if used else None,
+        emmc_pre_eol=pre_eol,
+    )

@@ -22,6 +22,7 @@ PERCENT_USED_FAIL = 100
 SECTORS_FAIL = 1000
 
 _WEAR_SOURCE_FR = {
+    "eMMC life-time estimate": "estimation de durée de vie eMMC",
     "nvme": "journal NVMe",
     "device statistics": "statistiques du disque",
     "scsi": "indicateur SCSI",
@@ -135,6 +136,7 @@ def judge(facts: SmartFacts) -> SmartVerdict:
         )
     reasons = [*_health_reasons(facts), *_ata_reasons(facts), *_nvme_reasons(facts)]
     reasons += _wear_reasons(facts)
+    reasons += _emmc_reasons(facts)
     reasons += _self_test_reasons(facts)
     if facts.grown_defects:
         reasons.append(
@@ -250,6 +252,29 @@ def _ata_reasons(facts: SmartFacts) -> list[VerdictReason]:
             severity = Verdict.FAIL if value >= SECTORS_FAIL else Verdict.WARN
             reasons.append(_reason(code, severity, f"{value} {fr}", f"{value} {en}"))
     return reasons
+
+
+def _emmc_reasons(facts: SmartFacts) -> list[VerdictReason]:
+    """PRE_EOL_INFO: the reserved blocks an eMMC replaces bad ones with."""
+    if facts.emmc_pre_eol == 2:
+        return [
+            _reason(
+                "emmc_pre_eol_warning",
+                Verdict.WARN,
+                "eMMC : 80 % des blocs de réserve consommés",
+                "eMMC: 80% of reserved blocks consumed",
+            )
+        ]
+    if facts.emmc_pre_eol == 3:
+        return [
+            _reason(
+                "emmc_pre_eol_urgent",
+                Verdict.FAIL,
+                "eMMC : 90 % des blocs de réserve consommés (fin de vie)",
+                "eMMC: 90% of reserved blocks consumed (end of life)",
+            )
+        ]
+    return []
 
 
 def _wear_reasons(facts: SmartFacts) -> list[VerdictReason]:
@@ -376,6 +401,8 @@ SEEN_BY_CODE = {
     "nvme_temperature": "temperature",
     "nvme_volatile_backup": "backup_failed",
     "smart_disabled": "smart_disabled",
+    "emmc_pre_eol_warning": "spare_low",
+    "emmc_pre_eol_urgent": "spare_low",
 }
 SEEN_WORDS = {
     "worn": ("usé", "worn"),

@@ -16,10 +16,12 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Literal
 
+from station.devices import mmc
 from station.devices.runner import Runner
 from station.devices.safety import TargetInspection
 from station.devices.smart import SelfTestStatus, SmartReport, read_smart, smartctl_type
 from station.domain.clock import utc_now
+from station.domain.disk import MediaKind
 from station.domain.image_profile import ImageProfile
 from station.domain.profiles import WipeProfile
 from station.domain.progress import ProgressEvent
@@ -279,9 +281,15 @@ def _smart_step(
     request: SequenceRequest, inspection: TargetInspection, outcome: SequenceOutcome
 ) -> Verdict:
     try:
-        report: SmartReport = read_smart(
-            request.target, runner=request.runner, interface=smartctl_type(inspection.identity)
-        )
+        if inspection.identity.media_kind is MediaKind.EMMC:
+            # eMMC has no SMART: its EXT_CSD life-time estimates and pre-EOL say it.
+            report: SmartReport = mmc.read_health(request.target, request.runner)
+        else:
+            report = read_smart(
+                request.target,
+                runner=request.runner,
+                interface=smartctl_type(inspection.identity),
+            )
     except StationError as exc:
         outcome.smart = Verdict.NOT_SUPPORTED
         outcome.reasons.append(

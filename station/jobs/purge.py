@@ -14,13 +14,18 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from station.devices import ata, nvme
+from station.devices import ata, mmc, nvme
 from station.devices.blockio import BlockTarget
 from station.devices.firmware_erase import Polling
 from station.devices.runner import CommandEvidence, Runner
 from station.devices.safety import TargetInspection, inspect_target
-from station.domain.disk import Bus, DiskIdentity
-from station.domain.drive_capabilities import AtaCapabilities, HpaState, NvmeCapabilities
+from station.domain.disk import Bus, DiskIdentity, MediaKind
+from station.domain.drive_capabilities import (
+    AtaCapabilities,
+    EmmcCapabilities,
+    HpaState,
+    NvmeCapabilities,
+)
 from station.domain.purge_plan import FROZEN, PlanStep, PurgePlan, StepKind, Technique
 from station.domain.results import Result
 from station.domain.text import LocalizedText
@@ -93,7 +98,7 @@ class PurgeReport:
 class FirmwareFacts:
     """What plan_for needs about a disk, read from the drive, with the evidence."""
 
-    capabilities: AtaCapabilities | NvmeCapabilities | None
+    capabilities: AtaCapabilities | NvmeCapabilities | EmmcCapabilities | None
     hpa: HpaState | None
     sanitize_in_progress: bool
     evidence: list[CommandEvidence]
@@ -117,6 +122,10 @@ def gather_firmware_facts(identity: DiskIdentity, runner: Runner) -> FirmwareFac
                 dco, dco_ev = ata.read_dco_real_max(identity.path, runner)
                 evidence.append(dco_ev)
             return FirmwareFacts(caps, hpa, busy, evidence, dco)
+        if identity.media_kind is MediaKind.EMMC:
+            ecaps, extcsd = mmc.read_capabilities(identity.path, runner)
+            evidence.append(extcsd)
+            return FirmwareFacts(ecaps, None, False, evidence)
         if identity.bus is Bus.NVME:
             ncaps, ident = nvme.read_capabilities(identity.path, runner)
             busy, log = nvme.sanitize_in_progress(identity.path, runner)
@@ -270,6 +279,9 @@ def _run_firmware(
     elif step.kind is StepKind.ATA_SANITIZE:
         outcome = ata.sanitize(path, runner, action, polling)
         done, detail, evidence = outcome.done, outcome.detail, outcome.evidence
+    elif step.kind is StepKind.EMMC_SANITIZE:
+        result = mmc.erase_and_sanitize(path, runner)
+        done, detail, evidence = result.done, result.detail, result.evidence
     elif step.kind is StepKind.NVME_SANITIZE:
         result = nvme.sanitize(path, runner, action, polling)
         done, detail, evidence = result.done, result.detail, result.evidence

@@ -60,8 +60,12 @@ def test_a_saved_output_gets_the_same_verdict_and_exit_code(
     out = json.loads(capsys.readouterr().out)
     assert out["layout"] == ("json" if ".json" in case else "text")
     assert {0: "PASS", 3: "WARN", 4: "FAIL", 6: "NOT_SUPPORTED"}[code] == out["verdict"]["verdict"]
-    # Nothing ran and nothing was written: no journal, no data directory at all.
-    assert not (tmp_path / "data").exists()
+    # Nothing ran and nothing was recorded: the data directory holds only the CLI's log.
+    data = tmp_path / "data"
+    assert sorted(p.relative_to(data).as_posix() for p in data.rglob("*")) == [
+        "logs",
+        "logs/station.log",
+    ]
 
 
 def test_a_saved_output_in_text_lists_the_reasons_in_french(
