@@ -120,7 +120,12 @@ def handle(args: argparse.Namespace) -> int:
     _summary(outcome)
     if outcome.wipe is not None and outcome.wipe.stopped == "cancelled":
         return 130
-    return EXIT_BY_RESULT[outcome.result]
+    code = EXIT_BY_RESULT[outcome.result]
+    if outcome.not_reusable is not None:
+        # Erased, but it must not go to anyone: never a plain success.
+        print(f"NE PAS RÉEMPLOYER : {outcome.not_reusable.fr}", file=sys.stderr)
+        return max(code, 3)
+    return code
 
 
 def _provenance(args: argparse.Namespace) -> Provenance:

@@ -399,4 +399,17 @@ def outcome_json(outcome: SanitizeOutcome, profile: str) -> dict[str, object]:
         "purge": outcome.purge.to_record() if outcome.purge else None,
         "wipe": outcome.wipe.model_dump(mode="json") if outcome.wipe else None,
         "record_ids": outcome.record_ids,
+        "hidden_areas": None
+        if outcome.hidden is None
+        else [
+            {"feature": f.feature, "action": f.action, "before": f.before, "after": f.after}
+            for f in outcome.hidden.findings
+        ],
+        "ata_security": None
+        if outcome.security is None
+        else {
+            "enabled_before": outcome.security.enabled_before,
+            "disabled_afterwards": outcome.security.disabled_afterwards,
+        },
+        "not_reusable": outcome.not_reusable.model_dump() if outcome.not_reusable else None,
     }
