@@ -43,10 +43,11 @@ class ProgressPrinter:
         self.every_s = every_s
         self.last_print = 0.0
         self.last_phase = ""
+        self.said_no_stop = False
 
     def __call__(self, event: ProgressEvent) -> None:
         key = f"{event.phase}{event.pass_index}"
-        if event.unstoppable and not getattr(self, "said_no_stop", False):
+        if event.unstoppable and not self.said_no_stop:
             self.said_no_stop = True
             self.stream.write(("\n" if self.tty else "") + NO_STOP[1] + "\n")
         done = event.bytes_done >= event.bytes_total
