@@ -154,6 +154,7 @@ async def start_gated(app: StationApp, pilot, services: Services, device: str) -
 def _never_leave_a_worker_held():
     yield
     GatedServices.release.set()  # a failed test must not keep a worker waiting
+    PurgingServices.purge_ends.set()
 
 
 class GatedServices(Services):
@@ -344,3 +345,39 @@ async def test_scanning_the_whole_serial_also_confirms(make_loop, tmp_path):
         await pilot.press(*serial, "enter")
         await wait_for(pilot, lambda: screen.rows[device].stage.final, "the sequence ends")
         assert screen.rows[device].stage is Stage.DONE
+
+
+class PurgingServices(Services):
+    """Reports what the job reports while a drive purges itself (an unstoppable firmware
+    phase), then holds until the operator presses A, then runs the real sequence."""
+
+    purging = threading.Event()
+    purge_ends = threading.Event()  # a drive ends its purge on its own, A or not
+
+    def recondition(self, target, operator, on_update, cancel, asset_tag=None, **options):  # type: ignore[override]
+        on_update(StageUpdate(target, Stage.ERASING, 0.36, unstoppable=True))
+        self.purging.set()
+        self.purge_ends.wait(60)
+        return super().recondition(target, operator, on_update, cancel, asset_tag, **options)
+
+
+async def test_a_firmware_purge_says_it_cannot_be_stopped_and_a_explains(make_loop, tmp_path):
+    """Issue 13: said as the purge starts, and A explains instead of promising a stop."""
+    device = make_loop(8 * MIB, name="laptop")
+    services = make_services(tmp_path, [device], PurgingServices)
+    PurgingServices.purging.clear()
+    PurgingServices.purge_ends.clear()
+    app = StationApp(services, lang="fr", operator="stagiaire-01")
+    async with app.run_test(size=(80, 25)) as pilot:
+        await wait_for(pilot, lambda: isinstance(app.screen, DashboardScreen), "dashboard")
+        screen = dashboard(app)
+        await wait_for(pilot, lambda: device in screen.rows, "disk listed")
+        await pilot.press("r", *serial_code(services, device), "enter")
+        await wait_for(pilot, PurgingServices.purging.is_set, "the purge reported")
+        await wait_for(pilot, lambda: screen.rows[device].unstoppable, "row marked")
+        assert "ne peut pas être arrêtée" in text_of(app, "#notice")
+        await pilot.press("a")
+        assert "se purge lui-même" in text_of(app, "#notice")
+        PurgingServices.purge_ends.set()
+        await wait_for(pilot, lambda: screen.rows[device].stage.final, "the sequence ends")
+        assert screen.rows[device].stage is Stage.CANCELLED  # Station stopped right after
