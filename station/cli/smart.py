@@ -13,9 +13,11 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from station.devices import mmc
 from station.devices.runner import SubprocessRunner
 from station.devices.safety import inspect_target
 from station.devices.smart import read_smart, run_self_test, smartctl_type
+from station.domain.disk import MediaKind
 from station.domain.record import StepBody, disk_ref_of
 from station.domain.smart_facts import NotSmartctlOutput, facts_from_saved
 from station.domain.smart_verdict import SmartVerdict, Verdict, judge
@@ -69,7 +71,11 @@ def handle(args: argparse.Namespace) -> int:
     disk = disk_ref_of(identity, args.device)
     interface = smartctl_type(identity)
     runner = SubprocessRunner()
-    report = read_smart(args.device, runner=runner, interface=interface)
+    if identity.media_kind is MediaKind.EMMC:
+        # eMMC has no SMART: its EXT_CSD (mmc-utils) says its wear, as on the bench.
+        report = mmc.read_health(args.device, runner)
+    else:
+        report = read_smart(args.device, runner=runner, interface=interface)
     result: dict[str, Any] = report.to_record()
     verdict = report.verdict.verdict
     bodies.append(smart_record(report, disk, args.operator))
