@@ -112,7 +112,7 @@ def run_sanitize(
         # DiskSeen leads the records; the steps below do not record another.
         disk = disk_ref_of(identity, request.target)
         operator, name = request.operator or "bench", request.profile.name
-        body = disk_seen_body(identity, disk, operator, name, utc_now())
+        body = disk_seen_body(identity, disk, operator, name, utc_now(), request.provenance)
         seen_ids = [s.record_id for s in request.journal.append_many([body])]
         request = replace(request, record_disk_seen=False)
     spec = request.profile.purge or PurgeSpec()
