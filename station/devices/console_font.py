@@ -8,6 +8,7 @@ from __future__ import annotations
 import logging
 import os
 import re
+from pathlib import Path
 
 from station.devices.runner import Runner
 from station.errors import CommandError
@@ -18,6 +19,18 @@ log = logging.getLogger(__name__)
 # 16 dots wide and 32 high (twice the usual 8x16), so 1024x768 shows 64x24 characters.
 LARGE_FONT = "Uni2-Terminus32x16"
 NORMAL_FONT = "Uni2-Terminus16"
+# Where the live system's station-console-font wrote the font it sized from the panel.
+BOOT_CHOICE = Path("/run/station/console-font")
+
+
+def boot_font(choice: Path = BOOT_CHOICE) -> str:
+    """The font chosen at boot for this panel's width (`Uni2-Terminus24x12 width=1366`),
+    so leaving the large-text mode goes back to it, not to the smallest font."""
+    try:
+        words = choice.read_text(encoding="ascii").split()
+    except (OSError, UnicodeDecodeError):
+        return NORMAL_FONT
+    return words[0] if words and re.fullmatch(r"Uni2-Terminus[0-9x]+", words[0]) else NORMAL_FONT
 
 
 def on_linux_console(fd: int = 0) -> bool:
@@ -31,7 +44,7 @@ def on_linux_console(fd: int = 0) -> bool:
 
 def set_console_font(runner: Runner, large: bool) -> None:
     """Load the large (or the normal) Terminus font on this console."""
-    font = LARGE_FONT if large else NORMAL_FONT
+    font = LARGE_FONT if large else boot_font()
     done = runner.run(["setfont", font], timeout=10)
     if done.returncode != 0:
         raise CommandError(f"setfont {font} exited {done.returncode}: {done.stderr.strip()}")
