@@ -203,7 +203,7 @@ def annex_sections(facts: dict[str, Any], lang: Lang) -> list[tuple[str, Rows]]:
         (
             word("media", lang),
             [
-                (word("manufacturer", lang), _manufacturer(disk, lang)),
+                (word("manufacturer", lang), _with_origin(disk, "manufacturer", lang)),
                 (
                     _fr(lang, "Famille de modèle", "Model family"),
                     _show(disk.get("model_family"), lang),
@@ -223,7 +223,7 @@ def annex_sections(facts: dict[str, Any], lang: Lang) -> list[tuple[str, Rows]]:
         (
             word("source", lang),
             [
-                (word("asset", lang), _asset(source, lang)),
+                (word("asset", lang), _with_origin(source, "asset_tag", lang)),
                 (word("host", lang), _show(_host_name(source), lang)),
                 (_fr(lang, "N° de série", "Serial"), _show(source.get("serial"), lang)),
                 (_fr(lang, "UUID", "UUID"), _show(source.get("uuid"), lang)),
@@ -394,20 +394,13 @@ def record_rows(facts: dict[str, Any], lang: Lang) -> list[tuple[str, str, str]]
     return [(str(r["seq"]), term(r["kind"], lang), str(r["record_id"])) for r in facts["records"]]
 
 
-def _manufacturer(disk: dict[str, Any], lang: Lang) -> str:
-    if not disk.get("manufacturer"):
+def _with_origin(facts: dict[str, Any], key: str, lang: Lang) -> str:
+    """A fact and where it came from (`{key}_from`), e.g. « EPN-4242 (saisi au banc) »."""
+    if not facts.get(key):
         return word("not_recorded", lang)
-    origin = disk.get("manufacturer_from")
+    origin = facts.get(f"{key}_from")
     said = term(f"from_{origin}", lang) if origin else ""
-    return f"{disk['manufacturer']} ({said})" if said else str(disk["manufacturer"])
-
-
-def _asset(source: dict[str, Any], lang: Lang) -> str:
-    if not source.get("asset_tag"):
-        return word("not_recorded", lang)
-    origin = source.get("asset_tag_from")
-    said = term(f"from_{origin}", lang) if origin else ""
-    return f"{source['asset_tag']} ({said})" if said else str(source["asset_tag"])
+    return f"{facts[key]} ({said})" if said else str(facts[key])
 
 
 def _hpa_dco(disk: dict[str, Any], lang: Lang) -> str:
