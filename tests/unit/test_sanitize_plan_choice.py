@@ -95,3 +95,17 @@ def test_a_purge_not_possible_is_recorded_and_printed_not_counted_as_a_failure(
     rows = dict(row for _title, section in annex_sections(facts, "fr") for row in section)
     assert rows["Purge par le disque"] == "non faite : disque virtuel : pas de commande firmware"
     assert not [r for b in bodies for r in failure_reasons(b)]
+
+
+def test_the_journal_follows_time_when_a_purge_gives_way_to_a_clear(tmp_path: Path) -> None:
+    """One session: the disk seen, the purge that could not be done, then the Clear."""
+    from station.wiring import build_services
+
+    disk = image(tmp_path)
+    journal = build_services(tmp_path / "data").journal
+    outcome = run_sanitize(
+        WipeRequest(str(disk), load_wipe_profile("nist-purge"), journal=journal),
+        SubprocessRunner(),
+    )
+    kinds = [journal.get(rid).kind for rid in outcome.record_ids]  # type: ignore[union-attr]
+    assert kinds == ["disk_seen", "purge_command", "overwrite_pass", "verification"]
