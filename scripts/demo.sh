@@ -73,7 +73,7 @@ if "$PY" -c "import fastapi, uvicorn" 2>/dev/null; then
     sleep 0.2
   done
   enrolled=$("$PY" -m station enrol --server "$url" --name demo-bench 2>&1 || true)
-  bench_id=$(printf '%s\n' "$enrolled" | sed -n 's/^bench \([^ ]*\) .*/\1/p' | head -1)
+  bench_id=$(printf '%s\n' "$enrolled" | sed -n 's/^\(bench\|banc\) \([^ ]*\) .*/\2/p' | head -1)
   if [ -n "$bench_id" ]; then
     "$BIN/station-inventory" bench approve "$bench_id" --db "$db" >/dev/null
     sed -i "s|^inventory_url: null|inventory_url: \"$url\"|" "$bench"

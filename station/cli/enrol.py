@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import socket
 
+from station.cli.lang import tr
 from station.cli.sync import add_bench_options
 from station.errors import UsageError
 from station.journal.keys import load_or_create_bench_key
@@ -27,6 +28,9 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser.set_defaults(func=run)
 
 
+STATUS_FR = {"pending": "en attente d'approbation", "approved": "approuvé", "revoked": "révoqué"}
+
+
 def run(args: argparse.Namespace) -> int:
     url = server_url(args.server)
     if url is None:
@@ -38,7 +42,20 @@ def run(args: argparse.Namespace) -> int:
     finally:
         client.close()
     status = answer.get("status")
-    print(f"bench {key.bench_id} (key {key.keyid[:16]}…) is {status} at {url}")
+    said = STATUS_FR.get(str(status), str(status))
+    bench, kid = key.bench_id, key.keyid[:16]
+    print(
+        tr(
+            f"bench {bench} (key {kid}…) is {status} at {url}",
+            f"banc {bench} (clé {kid}…) : {said} sur {url}",
+        )
+    )
     if status == "pending":
-        print(f"a supervisor approves it with: station-inventory bench approve {key.bench_id}")
+        print(
+            tr(
+                "a supervisor approves it with: ",
+                "un encadrant l'approuve avec : ",
+            )
+            + f"station-inventory bench approve {bench}"
+        )
     return 0

@@ -11,6 +11,7 @@ import json
 import sys
 from typing import Any
 
+from station.cli.lang import tr
 from station.errors import SyncError, UsageError
 from station.imaging.keypool_client import KeyPoolClient
 from station.imaging.keystore import KEYSTORE_FILE, KeyStore
@@ -60,7 +61,13 @@ def handle_reserve(args: argparse.Namespace) -> int:
         store.add_reserved(keys, product=args.product, pool=args.pool)
     finally:
         store.close()
-    print(f"reserved {len(keys)} key(s) of {args.product} from pool {args.pool}")
+    n, product, pool = len(keys), args.product, args.pool
+    print(
+        tr(
+            f"reserved {n} key(s) of {product} from pool {pool}",
+            f"{n} clé(s) {product} réservée(s) dans le lot {pool}",
+        )
+    )
     return 0 if keys else 3
 
 
@@ -76,7 +83,7 @@ def handle_list(args: argparse.Namespace) -> int:
     for key in held:
         device = f" -> {key.device_id}" if key.device_id else ""
         print(f"{key.key_sha256[:16]}…  {key.product:<16} {key.pool:<12} {key.status}{device}")
-    print(f"{len(held)} key(s)", file=sys.stderr)
+    print(tr(f"{len(held)} key(s)", f"{len(held)} clé(s)"), file=sys.stderr)
     return 0
 
 
@@ -100,9 +107,15 @@ def handle_sync(args: argparse.Namespace) -> int:
                     store.settle(digest, after)
                 done += len(digests)
     except SyncError:
-        print(f"synced {done} key(s) before the error", file=sys.stderr)
+        print(
+            tr(
+                f"synced {done} key(s) before the error",
+                f"{done} clé(s) synchronisée(s) avant l'erreur",
+            ),
+            file=sys.stderr,
+        )
         raise
     finally:
         store.close()
-    print(f"synced {done} key(s)")
+    print(tr(f"synced {done} key(s)", f"{done} clé(s) synchronisée(s)"))
     return 0

@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from station.cli.lang import tr
 from station.devices import mmc
 from station.devices.runner import SubprocessRunner
 from station.devices.safety import inspect_target
@@ -84,7 +85,15 @@ def handle(args: argparse.Namespace) -> int:
         def show(remaining: int | None) -> None:
             if not args.json:
                 left = "?" if remaining is None else f"{remaining}%"
-                print(f"\rself-test {args.test}: {left} remaining ", end="", flush=True)
+                print(
+                    "\r"
+                    + tr(
+                        f"self-test {args.test}: {left} remaining ",
+                        f"autotest {args.test} : encore {left} ",
+                    ),
+                    end="",
+                    flush=True,
+                )
 
         outcome = run_self_test(
             args.device, args.test, runner=runner, interface=interface, on_progress=show
@@ -103,12 +112,32 @@ def handle(args: argparse.Namespace) -> int:
         print_verdict(args.device, report.verdict, args.lang)
         if "self_test" in result:
             test = result["self_test"]
-            print(f"self-test {args.test}: {test['status']} ({test['detail']})")
+            print(
+                tr("self-test", "autotest")
+                + f" {args.test}: {_status(test['status'])} ({test['detail']})"
+            )
     return EXIT_BY_VERDICT[verdict]
 
 
+VERDICT_FR = {"PASS": "bon", "WARN": "à surveiller", "FAIL": "défaillant"}
+STATUS_FR = {
+    "passed": "réussi",
+    "failed": "échoué",
+    "aborted": "interrompu",
+    "in_progress": "en cours",
+    "unknown": "inconnu",
+    "not_supported": "non proposé par le disque",
+}
+
+
+def _status(status: str) -> str:
+    return tr(status, STATUS_FR.get(status, status))
+
+
 def print_verdict(name: str, verdict: SmartVerdict, lang: str) -> None:
-    print(f"{name}: {verdict.verdict.value}")
+    value = verdict.verdict.value
+    said = VERDICT_FR.get(value) if lang == "fr" else None
+    print(f"{name} : {said} ({value})" if said else f"{name}: {value}")
     for reason in verdict.reasons:
         print(f"  - {reason.message.get(lang)}")
 

@@ -85,26 +85,47 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _status(journal: Journal, url: str | None) -> int:
-    print(f"bench: {journal.bench_id}")
-    print(f"pending: {journal.pending_count()} of {journal.count()} record(s)")
-    print(f"last error: {journal.last_error() or 'none'}")
+    pending, count, error = journal.pending_count(), journal.count(), journal.last_error()
+    print(tr("bench", "banc") + f": {journal.bench_id}")
+    print(tr(f"pending: {pending} of {count} record(s)", f"en attente : {pending} sur {count}"))
+    print(tr("last error", "dernière erreur") + f": {error or tr('none', 'aucune')}")
     if url is None:
-        print(f"server: not configured (--server URL or ${URL_ENV})")
+        print(
+            tr("server: not configured", "serveur : non configuré")
+            + f" (--server URL / ${URL_ENV})"
+        )
         return 0
     client = InventoryClient(url, timeout=(3.05, 10.0), key=journal.key.private_key)
     try:
         client.health()
         bench = client.bench(journal.bench_id)
     except SyncError as exc:
-        print(f"server: {url}: offline ({exc.one_line()})")
+        print(
+            tr("server", "serveur")
+            + f": {url}: "
+            + tr("offline", "injoignable")
+            + f" ({exc.one_line()})"
+        )
         return 0
     finally:
         client.close()
     if bench is None:
-        print(f"server: {url}: online; this bench is not enrolled (run `station enrol`)")
-    else:
         print(
-            f"server: {url}: online; bench {bench.get('status')}, "
-            f"holds up to seq {bench.get('last_seq')}"
+            tr("server", "serveur")
+            + f": {url}: "
+            + tr(
+                "online; this bench is not enrolled (run `station enrol`)",
+                "en ligne ; ce banc n'est pas inscrit (lancez `station enrol`)",
+            )
+        )
+    else:
+        status, last = bench.get("status"), bench.get("last_seq")
+        print(
+            tr("server", "serveur")
+            + f": {url}: "
+            + tr(
+                f"online; bench {status}, holds up to seq {last}",
+                f"en ligne ; banc {status}, enregistrements reçus jusqu'au n° {last}",
+            )
         )
     return 0

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
+from station.cli.lang import cli_language, tr
 from station.errors import UsageError
 from station.journal.certificate_claims import check_qr, read_qr_payload
 from station.journal.documents import load_document, verify_certificate, verify_document
@@ -57,10 +58,15 @@ def run(args: argparse.Namespace) -> int:
         return _run_pdf(args)
     keys = _public_keys(args.key)
     verified = verify_document(load_document(args.file), keys, from_start=not args.partial)
-    print(verified.summary())
+    print(verified.summary(cli_language()))
     if args.qr is not None:
         named = check_qr(read_qr_payload(args.qr), verified.bodies, keys)
-        print(f"valid QR payload: it names {len(named)} of these signed records")
+        print(
+            tr(
+                f"valid QR payload: it names {len(named)} of these signed records",
+                f"QR valide : il désigne {len(named)} de ces enregistrements signés",
+            )
+        )
     return 0
 
 
@@ -72,17 +78,26 @@ def _run_pdf(args: argparse.Namespace) -> int:
     else:
         keys = read_evidence(args.file).keys
         print(
-            "warning: no --key given: checked against the bench key embedded in the PDF; "
-            "compare its keyid with the workshop's published key",
+            tr(
+                "warning: no --key given: checked against the bench key embedded in the PDF; "
+                "compare its keyid with the workshop's published key",
+                "attention : sans --key, la vérification utilise la clé du banc jointe au "
+                "PDF ; comparez son identifiant avec la clé publiée par l'atelier",
+            ),
             file=sys.stderr,
         )
     checked = verify_pdf(args.file, keys)
-    print(checked.summary())
+    print(checked.summary(cli_language()))
     if args.qr is not None:
         evidence = read_evidence(args.file)
         bodies = [b for c in evidence.certificates for b in verify_certificate(c, keys)]
         named = check_qr(read_qr_payload(args.qr), bodies, keys)
-        print(f"valid QR payload: it names {len(named)} of these signed records")
+        print(
+            tr(
+                f"valid QR payload: it names {len(named)} of these signed records",
+                f"QR valide : il désigne {len(named)} de ces enregistrements signés",
+            )
+        )
     return 0
 
 

@@ -12,7 +12,7 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
-from station.cli.lang import tr
+from station.cli.lang import result_fr, tr
 from station.cli.progress_line import ProgressPrinter, human_bytes
 from station.devices.runner import SubprocessRunner
 from station.devices.safety import inspect_target
@@ -76,10 +76,17 @@ def handle(args: argparse.Namespace) -> int:
     profile = load_wipe_profile(args.profile)
     inspection = ensure_eligible(args.device, inspect_target)
     ident = inspection.identity
-    label = f"{ident.model or 'unknown model'}, serial {ident.serial or 'unknown'}"
+    unknown = tr("unknown", "inconnu")
+    label = (
+        f"{ident.model or tr('unknown model', 'modèle inconnu')}, "
+        + tr("serial", "n° de série")
+        + f" {ident.serial or unknown}"
+    )
     print(
-        f"target: {args.device} ({label}, {human_bytes(ident.size_bytes)})\n"
-        f"profile: {profile.name}: {profile.title.en}",
+        tr("target: ", "disque : ")
+        + f"{args.device} ({label}, {human_bytes(ident.size_bytes)})\n"
+        + tr("profile: ", "profil : ")
+        + f"{profile.name}: {tr(profile.title.en, profile.title.fr)}",
         file=sys.stderr,
     )
     if not args.yes:
@@ -188,21 +195,36 @@ def _write_json(path: Path, outcome: SanitizeOutcome, profile: str) -> None:
 def _summary(outcome: SanitizeOutcome) -> None:
     report = outcome.wipe
     resumed = report is not None and report.resumed
-    lines = [f"result: {outcome.result.value}" + (" (resumed)" if resumed else "")]
+    result = outcome.result.value
+    lines = [
+        tr(f"result: {result}", f"résultat : {result_fr(result)}")
+        + tr(" (resumed)", " (repris)") * resumed
+    ]
     if outcome.plan is not None:
-        lines.append(f"plan: {outcome.plan.label.en}")
+        label = tr(outcome.plan.label.en, outcome.plan.label.fr)
+        lines.append(tr("plan: ", "méthode : ") + label)
     if outcome.record_ids:
-        lines.append(f"journal: {len(outcome.record_ids)} signed records")
+        count = len(outcome.record_ids)
+        lines.append(
+            tr(f"journal: {count} signed records", f"journal : {count} enregistrements signés")
+        )
     lines.extend(f"  - {reason}" for reason in outcome.reasons)
     if report is None:
         print("\n".join(lines), file=sys.stderr)
         return
     verification = report.verification
     if verification is not None:
+        mode = verification.mode
+        coverage = f"{verification.coverage_percent:.1f}"
+        mismatches, unreadable = len(verification.mismatches), len(verification.unreadable)
         lines.append(
-            f"verification: {verification.mode}, {verification.coverage_percent:.1f}% read, "
-            f"{len(verification.mismatches)} mismatching ranges, "
-            f"{len(verification.unreadable)} unreadable ranges"
-            + (f", seed {verification.seed_hex}" if verification.seed_hex else "")
+            tr(
+                f"verification: {mode}, {coverage}% read, {mismatches} mismatching ranges, "
+                f"{unreadable} unreadable ranges",
+                f"vérification : {'complète' if mode == 'full' else 'par échantillons'}, "
+                f"{coverage} % relu, {mismatches} zone(s) différente(s), "
+                f"{unreadable} zone(s) illisible(s)",
+            )
+            + (tr(", seed ", ", graine ") + verification.seed_hex if verification.seed_hex else "")
         )
     print("\n".join(lines), file=sys.stderr)

@@ -34,20 +34,27 @@ class Verified:
     shape: Shape
     bodies: list[dict[str, Any]]
 
-    def summary(self) -> str:
+    def summary(self, lang: str = "en") -> str:
+        """One line saying what verified (French with lang="fr")."""
+        fr = lang == "fr"
         first = self.bodies[0]
         bench = first.get("bench_id")
         if self.shape == "record":
             rid = str(first.get("record_id"))[:16]
-            return f"valid record: {first.get('kind')} seq {first.get('seq')} of {bench} ({rid}…)"
+            kind, seq = first.get("kind"), first.get("seq")
+            if fr:
+                return f"enregistrement valide : {kind} n° {seq} de {bench} ({rid}…)"
+            return f"valid record: {kind} seq {seq} of {bench} ({rid}…)"
         if self.shape == "chain":
-            last = self.bodies[-1]
-            return (
-                f"valid chain: {len(self.bodies)} records of {bench}, "
-                f"seq {first.get('seq')} to {last.get('seq')}"
-            )
+            count, low, high = len(self.bodies), first.get("seq"), self.bodies[-1].get("seq")
+            if fr:
+                return f"chaîne valide : {count} enregistrements de {bench}, n° {low} à {high}"
+            return f"valid chain: {count} records of {bench}, seq {low} to {high}"
         seqs = ", ".join(str(body.get("seq")) for body in self.bodies)
-        return f"valid certificate: {len(self.bodies)} signed records ({bench}, seq {seqs})"
+        count = len(self.bodies)
+        if fr:
+            return f"certificat valide : {count} enregistrements signés ({bench}, n° {seqs})"
+        return f"valid certificate: {count} signed records ({bench}, seq {seqs})"
 
 
 def load_document(path: Path) -> Any:

@@ -42,10 +42,16 @@ class CheckedPdf:
     records: int
     keyids: list[str]
 
-    def summary(self) -> str:
+    def summary(self, lang: str = "en") -> str:
+        keys = ", ".join(k[:16] + "…" for k in self.keyids)
+        if lang == "fr":
+            return (
+                f"certificat PDF valide : {self.count} certificat(s), {self.records} "
+                f"enregistrements signés, les faits imprimés concordent (clé {keys})"
+            )
         return (
             f"valid certificate PDF: {self.count} certificate(s), {self.records} signed "
-            f"records, printed facts match (key {', '.join(k[:16] + '…' for k in self.keyids)})"
+            f"records, printed facts match (key {keys})"
         )
 
 
