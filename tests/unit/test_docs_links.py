@@ -4,8 +4,8 @@ A user of the repository has only the repository: a comment citing a design file
 lives elsewhere, a doc linking to a sibling folder of the clone, or a docs page that was
 renamed leaves them with a dead end. These tests read every file of the repository and
 fail on:
-- a path that leaves the repository (a `../shared` design folder, `/work/...` paths of
-  the machines the project was built on);
+- a path that leaves the repository (a design folder beside the checkout, absolute
+  paths of the machines the project was built on);
 - a `docs/NAME.md` that does not exist, or a bare `NAME.md` cited in code that is neither
   a docs page nor a file next to the citing one;
 - a relative Markdown link in README.md or docs/ whose target (or #anchor) is missing.
@@ -154,7 +154,7 @@ def test_relative_links_resolve(page: Path) -> None:
 def test_the_checks_catch_what_they_are_for(tmp_path: Path) -> None:
     """Each check flags a planted mistake, so a green run means something."""
     fake = DOCS / "wipe.md"
-    planted = "see ../../shared/design/x.md and /" + "work/shared/fixtures\n"
+    planted = "see ../../" + "shared/design/x.md and /" + "work/shared/fixtures\n"
     assert len(outside_references(fake, planted)) == 2
     cited = REPO / "station" / "x.py"
     assert missing_docs_pages(cited, "# docs/no-such-page.md, pitfall 1\n")
