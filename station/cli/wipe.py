@@ -185,6 +185,9 @@ def _write_json(path: Path, outcome: SanitizeOutcome, profile: str) -> None:
     """A Clear profile writes its WipeReport; a purge profile the sanitize report."""
     if outcome.plan is None and outcome.wipe is not None:
         data: dict[str, object] = outcome.wipe.model_dump(mode="json")
+        # Every record of this session (DiskSeen and hidden-area findings are written
+        # by run_sanitize before the wipe), as the summary line counts them.
+        data["record_ids"] = list(outcome.record_ids)
     else:
         data = outcome_json(outcome, profile)
     tmp = path.with_name(path.name + ".tmp")
