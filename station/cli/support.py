@@ -17,7 +17,6 @@ import platform
 import sys
 import tarfile
 import time
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +27,7 @@ from station.applog import log_files
 from station.cli.disks import as_json
 from station.devices.runner import VERSION_ARGS, SubprocessRunner
 from station.devices.udev import Selection, list_disks
+from station.domain.clock import utc_now
 from station.errors import ConfigError, StationError
 from station.journal.keys import load_or_create_bench_key
 from station.journal.store import Journal, default_journal_path
@@ -141,7 +141,7 @@ def write_support_archive(out: Path, bench_profile: Path | None) -> list[str]:
 
 
 def handle(args: argparse.Namespace) -> int:
-    stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
+    stamp = utc_now().strftime("%Y%m%d-%H%M%S")
     out = args.out or data_dir() / f"station-support-{stamp}.tar.gz"
     log.info("support archive requested: %s", out)
     names = write_support_archive(out, args.bench_profile)

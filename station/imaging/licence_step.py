@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
 
 from station.devices.runner import Runner
+from station.domain.clock import utc_now
 from station.domain.image_profile import ImageProfile, LicencePolicy
 from station.domain.record import HostRef, LicenceAssignment
 from station.errors import CommandError, ImageError
@@ -46,7 +46,7 @@ def _record(
     applied_by: list[str],
 ) -> LicenceAssignment:
     return LicenceAssignment(
-        created_at=datetime.now(UTC),
+        created_at=utc_now(),
         operator=ctx.operator,
         profile=ctx.profile.name,
         host=ctx.host,

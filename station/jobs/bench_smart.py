@@ -6,11 +6,11 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
-from datetime import UTC, datetime
 from typing import Literal
 
 from station.devices.runner import Runner
 from station.devices.smart import SelfTestKind, SelfTestOutcome, SmartReport, run_self_test
+from station.domain.clock import utc_now
 from station.domain.record import DiskRef, SelfTest, SmartAssessment
 from station.domain.smart_verdict import SmartVerdict, Verdict, seen
 from station.errors import JobCancelled
@@ -47,7 +47,7 @@ def smart_record(
         else "failed"
     )
     return SmartAssessment(
-        created_at=datetime.now(UTC),
+        created_at=utc_now(),
         operator=operator,
         disk=disk,
         verdict=record_word(report.verdict),
@@ -70,7 +70,7 @@ def self_test_record(
 ) -> SelfTest:
     """The self-test as the drive reported it: one that never ran is not 'passed'."""
     return SelfTest(
-        created_at=datetime.now(UTC),
+        created_at=utc_now(),
         operator=operator,
         disk=disk,
         test="extended" if outcome.kind == "long" else "short",
