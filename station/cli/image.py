@@ -86,6 +86,12 @@ def _print_windows(facts: WindowsMaster | None) -> None:
         ),
         file=sys.stderr,
     )
+    if facts.key_channel is not None:
+        print(
+            f"Windows {facts.nt_version or '?'}: installed with a {facts.key_channel} key; "
+            "set the pool's `channel:` in `licence:` so a key it cannot take is refused",
+            file=sys.stderr,
+        )
 
 
 def handle_describe(args: argparse.Namespace) -> int:

@@ -60,6 +60,42 @@ GENERALIZED_STATES = (
 )
 
 
+KeyChannel = Literal["retail", "oem", "volume"]
+CHANNEL_NAMES: dict[str, str] = {
+    "retail": "commerce (Retail)",
+    "oem": "OEM / reconditionneur",
+    "volume": "en volume (MAK/KMS)",
+}
+# The licence channels Microsoft sells each edition through: no key of another channel
+# exists for it (a « clé en volume » for Windows Famille is a mistake in the pool).
+EDITION_CHANNELS: dict[str, frozenset[str]] = {
+    **dict.fromkeys(
+        ("Core", "CoreN", "CoreSingleLanguage", "CoreCountrySpecific"),
+        frozenset({"retail", "oem"}),
+    ),
+    **dict.fromkeys(
+        ("Professional", "ProfessionalN", "ProfessionalWorkstation", "ProfessionalEducation"),
+        frozenset({"retail", "oem", "volume"}),
+    ),
+    **dict.fromkeys(
+        ("Education", "EducationN", "Enterprise", "EnterpriseN", "EnterpriseS"),
+        frozenset({"volume"}),
+    ),
+}
+
+
+def channel_family(key_type: str | None) -> KeyChannel | None:
+    """'Volume:GVLK' -> 'volume', 'OEM:DM' -> 'oem', 'Retail' -> 'retail' (None: unknown)."""
+    head = (key_type or "").split(":", 1)[0].strip().lower()
+    if head == "retail":
+        return "retail"
+    if head == "oem":
+        return "oem"
+    if head == "volume":
+        return "volume"
+    return None
+
+
 def edition_name(edition_id: str | None) -> str:
     """'Professional' -> 'Pro': the name on the licence label."""
     if edition_id is None:
@@ -79,11 +115,33 @@ class WindowsMaster(_Strict):
         description="SOFTWARE Setup\\State ImageState; generalized masters (sysprep "
         "/generalize) say IMAGE_STATE_GENERALIZE_RESEAL_TO_OOBE",
     )
+    key_channel: str | None = Field(
+        default=None,
+        description="the installed key's type from DigitalProductId4 (Retail, OEM:DM, "
+        "OEM:NONSLP, Volume:GVLK, Volume:MAK)",
+    )
+    nt_version: str | None = Field(
+        default=None,
+        description="Windows NT version: 10.0 for Windows 10 and 11, 6.1 for Windows 7",
+    )
 
     @property
     def generalized(self) -> bool:
         """Only then does Windows run the specialize pass (and SetupComplete.cmd) again."""
         return self.image_state in GENERALIZED_STATES
+
+    @property
+    def channel(self) -> KeyChannel | None:
+        """The licence channel of the key the master was installed with."""
+        return channel_family(self.key_channel)
+
+    @property
+    def before_windows_10(self) -> bool:
+        """Windows 7 and 8.x: the installation media is bound to a channel family."""
+        try:
+            return float(self.nt_version or "") < 10.0
+        except ValueError:
+            return False
 
 
 class LicenceSpec(_Strict):
@@ -93,6 +151,11 @@ class LicenceSpec(_Strict):
         default=None,
         description="Windows EditionID the pool's keys activate (Core, Professional, "
         "Education...): a master of another edition is refused before a key is spent",
+    )
+    channel: KeyChannel | None = Field(
+        default=None,
+        description="licence channel of the pool's keys (retail, oem, volume): a master that "
+        "cannot take such a key is refused before a key is spent",
     )
     pool: str | None = Field(default=None, description="key pool name on the inventory")
     on_failure: Literal["return", "quarantine"] = Field(

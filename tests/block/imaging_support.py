@@ -216,9 +216,12 @@ def build_windows_master(
     with_windows: bool = True,
     state: str | None = GENERALIZED,
     edition: str = "Professional",
+    key_type: str | None = None,
+    version: str | None = None,
 ) -> None:
     """GPT: p1 FAT ESP, p2 NTFS with Windows/Panther/unattend.xml and a registry SOFTWARE
-    hive saying `edition` and ImageState `state` (none when None), via mkntfs + ntfs-3g."""
+    hive saying `edition`, ImageState `state` (none when None) and, when given, the
+    installed key's type and the Windows version, via mkntfs + ntfs-3g."""
     sh("sfdisk", "-q", device, stdin="label: gpt\n,16M,U\n,,EBD0A0A2-B9E5-4433-87C0-68B6B72699C7\n")
     refresh(device)
     sh("mkfs.vfat", "-n", "ESP", f"{device}p1")
@@ -232,7 +235,10 @@ def build_windows_master(
             (root / "System32.txt").write_text("pas un vrai Windows\n")
             if state is not None:
                 (root / "System32" / "config").mkdir(parents=True)
-                software_hive(root / "System32/config/SOFTWARE", edition=edition, state=state)
+                software_hive(
+                    root / "System32/config/SOFTWARE", edition=edition, state=state,
+                    key_type=key_type, version=version,
+                )  # fmt: skip
         finally:
             sh("umount", where)
 

@@ -250,6 +250,23 @@ def test_key_of_another_edition_is_refused(loops: LoopMaker, tmp_path: Path) -> 
     assert {k.status for k in setup.store.listing()} == {"reserved"}
 
 
+def test_key_of_a_channel_the_master_cannot_take_is_refused(
+    loops: LoopMaker, tmp_path: Path
+) -> None:
+    """A Windows 7 master installed from volume media (Volume:MAK) cannot take the pool's
+    retail keys: the deployed disk's registry says so and no key leaves the pool."""
+    setup = bench(loops, tmp_path, key_type="Volume:MAK", version="6.1")
+    setup.profile = setup.profile.model_copy(
+        update={"licence": setup.profile.licence.model_copy(update={"channel": "retail"})}
+    )
+    report = setup.deploy("PC-14")
+    assert report.outcome == "failed"
+    assert "ne change pas de canal" in report.reasons[-1], report.reasons
+    assert report.licence is not None and report.licence["status"] == "refused_no_key_taken"
+    assert report.licence["master"]["key_channel"] == "Volume:MAK"
+    assert {k.status for k in setup.store.listing()} == {"reserved"}
+
+
 def test_batch_with_one_failing_disk_takes_keys_only_for_the_deployed(
     tiny_tmpfs: Path, loops: LoopMaker, tmp_path: Path
 ) -> None:
