@@ -92,7 +92,7 @@ def certificate_facts(bodies: Sequence[Body]) -> dict[str, Any]:
         "duration_s": _duration(started, ended),
         "throughput": _throughput(passes),
         "result": erasure_result(bodies),
-        "stopped": stopped_on_request(passes, checks),
+        "stopped": stopped_on_request(bodies),
         "operator": (erasure or disk_bodies)[-1].get("operator"),
         "bench_id": disk_bodies[-1].get("bench_id"),
         # The erasure's profile, not that of a later step (an image deploy has its own).
@@ -363,10 +363,22 @@ def erasure_result(bodies: Sequence[Body]) -> str | None:
     )
 
 
-def stopped_on_request(passes: Sequence[Body], checks: Sequence[Body]) -> bool:
-    """The erase was stopped on request and nothing verified the disk after: it is not
-    erased, but nothing failed either (start it again, no destruction needed)."""
-    return not checks and any(body.get("stopped") == "cancelled" for body in passes)
+# Stages of a `work_cancelled` record that leave the disk not (provably) erased.
+ERASE_NOT_DONE = ("smart", "self_test", "erase", "verification")
+
+
+def stopped_on_request(bodies: Sequence[Body]) -> bool:
+    """The erasure was stopped on request before it was proved: the disk is not erased,
+    but nothing failed either (start it again, no destruction needed). Said by the
+    bench's `work_cancelled` record, or (`station wipe`) by a pass stopped on request
+    that nothing verified after."""
+    of_kind = _by_kind(bodies)
+    if any(b.get("stage") in ERASE_NOT_DONE for b in of_kind.get("work_cancelled", [])):
+        return True
+    passes = of_kind.get("overwrite_pass", [])
+    return not of_kind.get("verification") and any(
+        body.get("stopped") == "cancelled" for body in passes
+    )
 
 
 def _result(passes: list[Body], purges: list[Body], checks: list[Body]) -> str | None:

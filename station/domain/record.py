@@ -337,8 +337,29 @@ class ImageDeploy(_DiskStep):
     zero_skip_basis: str | None = Field(default=None, description="the wipe that verified zeros")
     verified: bool
     post_deploy: list[str] = Field(default_factory=list)
-    outcome: Literal["deployed", "failed"]
+    outcome: Literal["deployed", "failed", "cancelled"] = Field(
+        description="'cancelled': stopped on request before the end (the disk's partition "
+        "tables are zeroed, as after a failure, but nothing went wrong with it)"
+    )
     commands: list[CommandRecord] = Field(default_factory=list)
+
+
+CancelledStage = Literal["smart", "self_test", "erase", "verification", "image_deploy"]
+
+
+class WorkCancelled(_DiskStep):
+    """The bench's work on a disk was stopped on request: the stage it was at says what
+    the disk is left with (before the erase: nothing written; during the erase or its
+    verification: not erased, start it again; during the image: erased, no image).
+    A stopped disk is neither done nor failed."""
+
+    kind: Literal["work_cancelled"] = "work_cancelled"
+    stage: CancelledStage
+    requested_by: Literal["stop_key", "quit"] | None = Field(
+        default=None,
+        description="the operator's stop key on that disk, or quitting the bench while it "
+        "worked; None when the front end did not say",
+    )
 
 
 class _HostStep(RecordHeader):
@@ -403,6 +424,7 @@ StepBody = Annotated[
     | OverwritePass
     | Verification
     | ImageDeploy
+    | WorkCancelled
     | LicenceAssignment
     | HostInventory
     | SupervisorSignoff
@@ -411,7 +433,7 @@ StepBody = Annotated[
 ]
 STEP_KINDS = (
     "disk_seen", "smart_assessment", "self_test", "hpa_dco_change", "purge_command",
-    "overwrite_pass", "verification", "image_deploy", "licence_assignment",
+    "overwrite_pass", "verification", "image_deploy", "work_cancelled", "licence_assignment",
     "host_inventory", "supervisor_signoff", "daily_checkpoint",
 )  # fmt: skip
 SEALED_FIELDS = ("bench_id", "seq", "record_id")

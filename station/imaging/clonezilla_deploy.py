@@ -32,6 +32,7 @@ class Outcome:
     checks: list[str] = field(default_factory=list)  # what was checked, and how
     steps: list[str] = field(default_factory=list)  # what was done besides partclone
     checked: bool = False
+    cancelled: bool = False  # `error` is the operator's stop, not a fault
 
     def run(self, runner: Runner, *argv: str) -> CommandEvidence:
         result = runner.run(argv, timeout=TIMEOUT)
@@ -170,6 +171,7 @@ def _restore_all(
                 outcome.evidence.append(restore.evidence)
             if restore.error is not None:
                 outcome.error = f"{part.name}: {restore.error}"
+                outcome.cancelled = restore.cancelled
 
 
 def _finish(image: ClonezillaImage, outcome: Outcome, runner: Runner) -> None:

@@ -27,7 +27,7 @@ class DeployReport(BaseModel):
     image_format: str
     image_size: int
     mapped_bytes: int
-    outcome: Literal["deployed", "failed"] = "failed"
+    outcome: Literal["deployed", "failed", "cancelled"] = "failed"
     bytes_written: int = 0
     zero_bytes_skipped: int = 0
     zero_skip_basis: str | None = Field(
@@ -54,4 +54,10 @@ class DeployReport(BaseModel):
 
     def fail(self, reason: str) -> None:
         self.outcome = "failed"
+        self.reasons.append(reason)
+
+    def cancel(self, reason: str) -> None:
+        """Stopped on request: not deployed (its tables get zeroed like a failure's),
+        but nothing went wrong with the disk or the image."""
+        self.outcome = "cancelled"
         self.reasons.append(reason)

@@ -123,6 +123,7 @@ class Restore:
     fifo: Path
     evidence: CommandEvidence | None = None
     error: str | None = None
+    cancelled: bool = False  # the error is the operator's stop, not a fault
     fd: int = -1
     thread: threading.Thread | None = None
 
@@ -184,6 +185,7 @@ def restore_partition(
             restore.thread = threading.Thread(target=run, name=f"partclone-{restore.node}")
             restore.thread.start()
         stream_error: str | None = None
+        stopped = False
         try:
             deadline = time.monotonic() + 60
             for restore in restores:
@@ -200,7 +202,7 @@ def restore_partition(
                     break
                 _send(restores, data)
         except (ImageError, JobCancelled) as exc:
-            stream_error = exc.one_line()
+            stream_error, stopped = exc.one_line(), isinstance(exc, JobCancelled)
         finally:
             for restore in restores:
                 if restore.fd >= 0:
@@ -212,7 +214,7 @@ def restore_partition(
         for restore in restores:
             evidence = restore.evidence
             if stream_error is not None:
-                restore.error = stream_error
+                restore.error, restore.cancelled = stream_error, stopped
             elif evidence is None:
                 restore.error = restore.error or "partclone did not run"
             elif not evidence.ok:

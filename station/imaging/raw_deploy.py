@@ -21,6 +21,7 @@ from station.imaging.seek_table import Frame
 from station.imaging.stream_writer import CHUNK, Piece, StreamWriter, TargetRun, stream_pieces
 
 READ_SIZE = 1024 * 1024
+READBACK_CANCELLED = "read-back cancelled"  # a run's error when the operator stopped it
 
 
 def load_block_map(folder: Path) -> BlockMap:
@@ -182,7 +183,7 @@ def verify_runs(
         )
     except JobCancelled:
         for index in checked:
-            runs[index].error = "read-back cancelled"
+            runs[index].error = READBACK_CANCELLED
         return {}
     found: dict[int, list[tuple[int, int]]] = {}
     for index, result in zip(checked, results, strict=True):

@@ -25,7 +25,14 @@ from station.domain.disk import MediaKind
 from station.domain.image_profile import ImageProfile
 from station.domain.profiles import WipeProfile
 from station.domain.progress import ProgressEvent
-from station.domain.record import DiskRef, SelfTest, SmartAssessment, disk_ref_of
+from station.domain.record import (
+    CancelledStage,
+    DiskRef,
+    SelfTest,
+    SmartAssessment,
+    WorkCancelled,
+    disk_ref_of,
+)
 from station.domain.results import Result
 from station.domain.smart_verdict import Verdict
 from station.domain.text import LocalizedText
@@ -61,6 +68,23 @@ class Stage(StrEnum):
     @property
     def final(self) -> bool:
         return self in (Stage.DONE, Stage.FAILED, Stage.REFUSED, Stage.CANCELLED)
+
+
+StopReason = Literal["stop_key", "quit"]
+
+
+class Stop(threading.Event):
+    """The cancel event of one disk's sequence that also says who asked for the stop
+    (the operator's stop key, or quitting the bench), for the `work_cancelled` record."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.requested_by: StopReason | None = None
+
+    def request(self, by: StopReason) -> None:
+        if self.requested_by is None:
+            self.requested_by = by
+        self.set()
 
 
 @dataclass(frozen=True)
@@ -106,6 +130,8 @@ class SequenceOutcome:
     sanitize: SanitizeOutcome | None = None
     # SMART assessment and self-test records, sealed once the erase job has begun.
     smart_records: list[SmartAssessment | SelfTest] = field(default_factory=list)
+    # Where a stopped sequence stopped (its `work_cancelled` record says the same).
+    stopped_at: CancelledStage | None = None
 
 
 PHASE_STAGE = {
@@ -188,12 +214,13 @@ def _run(
     _record_disk_seen(request, inspection, outcome)
     on_update(StageUpdate(target, Stage.SMART))
     smart = _smart_step(request, inspection, outcome)
+    stopped = _Stopper(request, inspection, outcome, cancel)
     try:
         smart = _self_test_step(request, inspection, outcome, smart, on_update, cancel)
     except JobCancelled:
-        return _cancelled(outcome)
+        return stopped("self_test")
     if cancel.is_set():
-        return _cancelled(outcome)
+        return stopped("smart")
     _seal_smart(request, outcome)  # before the erase's records: the journal follows time
     on_update(StageUpdate(target, Stage.ERASING, 0.0))
     wipe = WipeRequest(
@@ -215,7 +242,7 @@ def _run(
             ask_unfreeze=request.ask_unfreeze,
         )
     except JobCancelled:
-        return _cancelled(outcome)
+        return stopped("erase")
     except TargetRefused as exc:
         outcome.stage = Stage.REFUSED
         outcome.reasons.append(_text(exc.one_line(), exc.one_line()))
@@ -239,7 +266,7 @@ def _run(
         _text(r, r) for r in sanitized.reasons if not r.startswith("Purge not possible")
     ]
     if sanitized.wipe is not None and sanitized.wipe.stopped == "cancelled":
-        return _cancelled(outcome)
+        return stopped(_wipe_stage(sanitized))
     if not sanitized.result.ok:
         return outcome
     if sanitized.not_reusable is not None:
@@ -259,22 +286,79 @@ def _run(
     if request.image is not None:
         _image_step(request, inspection, sanitized, outcome, forward, cancel)
         if cancel.is_set() and not outcome.deployed:
-            return _cancelled(outcome)
+            return stopped("image_deploy")
         if not outcome.deployed:
             return outcome
     outcome.stage = Stage.DONE
     return outcome
 
 
-def _cancelled(outcome: SequenceOutcome) -> SequenceOutcome:
-    outcome.stage = Stage.CANCELLED
-    outcome.reasons.append(
-        _text(
-            "Arrêté à la demande : le disque n'est PAS effacé entièrement.",
-            "Stopped on request: the disk is NOT fully erased.",
-        )
-    )
-    return outcome
+STOPPED_WORDS: dict[CancelledStage, LocalizedText] = {
+    "smart": _text(
+        "Arrêté à la demande avant l'effacement : rien n'a été écrit sur le disque.",
+        "Stopped on request before the erase: nothing was written to the disk.",
+    ),
+    "self_test": _text(
+        "Arrêté à la demande pendant l'autotest : rien n'a été écrit sur le disque.",
+        "Stopped on request during the self-test: nothing was written to the disk.",
+    ),
+    "erase": _text(
+        "Arrêté à la demande : le disque n'est PAS entièrement effacé.",
+        "Stopped on request: the disk is NOT fully erased.",
+    ),
+    "verification": _text(
+        "Arrêté à la demande pendant la vérification : l'effacement n'est PAS prouvé.",
+        "Stopped on request during the check: the erasure is NOT proved.",
+    ),
+    "image_deploy": _text(
+        "Arrêté à la demande pendant l'image : le disque est effacé, mais sans image.",
+        "Stopped on request during the image: the disk is erased, but has no image.",
+    ),
+}
+
+
+class _Stopper:
+    """Ends a sequence that was asked to stop: says where it stopped and signs a
+    `work_cancelled` record, so the journal never leaves a stopped disk unexplained."""
+
+    def __init__(
+        self,
+        request: SequenceRequest,
+        inspection: TargetInspection,
+        outcome: SequenceOutcome,
+        cancel: threading.Event,
+    ) -> None:
+        self.request, self.inspection, self.outcome = request, inspection, outcome
+        self.cancel = cancel
+
+    def __call__(self, stage: CancelledStage) -> SequenceOutcome:
+        outcome = self.outcome
+        outcome.stage = Stage.CANCELLED
+        outcome.stopped_at = stage
+        outcome.reasons.append(STOPPED_WORDS[stage])
+        journal = self.request.journal
+        if journal is not None:
+            _seal_smart(self.request, outcome)  # the SMART records come first in time
+            body = WorkCancelled(
+                created_at=utc_now(),
+                operator=self.request.operator,
+                profile=self.request.wipe.name,
+                disk=disk_ref_of(self.inspection.identity, self.request.target),
+                stage=stage,
+                requested_by=self.cancel.requested_by if isinstance(self.cancel, Stop) else None,
+            )
+            outcome.record_ids += [s.record_id for s in journal.append_many([body])]
+        log.info("%s stopped on request during %s", self.request.target, stage)
+        return outcome
+
+
+def _wipe_stage(sanitized: SanitizeOutcome) -> CancelledStage:
+    """A wipe whose passes were all written was stopped during its read-back."""
+    wipe = sanitized.wipe
+    verifying = wipe is not None and wipe.verification is not None and bool(wipe.passes)
+    if verifying and wipe is not None and all(p.completed for p in wipe.passes):
+        return "verification"
+    return "erase"
 
 
 def _smart_step(
@@ -420,6 +504,8 @@ def _image_step(
         outcome.reasons.append(_text(exc.one_line(), exc.one_line()))
         return
     outcome.deployed = all(r.outcome == "deployed" for r in reports)
+    if all(r.outcome == "cancelled" for r in reports):
+        return  # stopped, not failed: the caller says so
     if not outcome.deployed:
         outcome.reasons.append(
             _text("L'image n'a pas pu être déployée.", "The image could not be deployed.")

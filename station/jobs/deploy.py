@@ -36,6 +36,7 @@ from station.imaging.licence import ACPI_TABLES
 from station.imaging.licence_step import LicenceContext, run_licence
 from station.imaging.post_deploy import PostDeployContext, run_post_deploy
 from station.imaging.raw_deploy import (
+    READBACK_CANCELLED,
     check_structure,
     load_block_map,
     stream_raw_image,
@@ -156,7 +157,8 @@ def run_deploy(
 
     Promises: the manifest and the image format are checked before the first write; a
     disk that fails is marked not deployed (partition tables zeroed) while the others go
-    on; `outcome` is `deployed` only when every byte was written and verified. Raises
+    on; `outcome` is `deployed` only when every byte was written and verified, and
+    `cancelled` (not `failed`) when `cancel` stopped it, its tables zeroed all the same. Raises
     ImageError (bad or missing image, target too small), TargetRefused (safety checks).
     """
     profile = request.profile
@@ -196,13 +198,13 @@ def run_deploy(
             runs = [TargetRun(t, skip_zeros=t.path in request.zero_verified) for t in targets]
             _write_and_verify(request, folder, block_map, runs, reports, on_event, cancel, clock)
             for run, report in zip(runs, reports, strict=True):
-                if report.outcome == "failed":
+                if report.outcome != "deployed":
                     _mark_not_deployed(run.target, report)
     if saved is not None:
         # sfdisk and partclone open the disk and its partitions themselves.
         _restore_clonezilla(request, saved, plans, reports, on_event, cancel, clock)
         for report in reports:
-            if report.outcome == "failed":
+            if report.outcome != "deployed":
                 with BlockTarget.open(report.target, write=True) as target:
                     _mark_not_deployed(target, report)
     for report in reports:
@@ -265,7 +267,9 @@ def _restore_clonezilla(
         report.checks, report.post_deploy = outcome.checks, outcome.steps
         if seconds > 0:
             report.write_rate_bps = round(saved.partitions_bytes / seconds)
-        if outcome.error is not None:
+        if outcome.error is not None and outcome.cancelled:
+            report.cancel(outcome.error)
+        elif outcome.error is not None:
             report.fail(outcome.error)
         else:
             report.verified, report.outcome = outcome.checked, "deployed"
@@ -284,12 +288,13 @@ def _write_and_verify(
     label = ", ".join(r.target for r in reports)
     progress = _Progress(on_event, label, clock)
     stream_error: str | None = None
+    stopped = False  # the stream ended on the operator's stop, not on a fault
     started = clock()
     try:
         tick = progress.ticker("deploy", block_map.image_size, 1, 2)
         stream_raw_image(folder, block_map, runs, tick=tick, cancel=cancel)
     except (ImageError, JobCancelled) as exc:
-        stream_error = exc.one_line()
+        stream_error, stopped = exc.one_line(), isinstance(exc, JobCancelled)
     seconds = clock() - started
     mismatches: dict[int, list[tuple[int, int]]] = {}
     if stream_error is None and request.profile.verify == "readback":
@@ -302,8 +307,12 @@ def _write_and_verify(
         report.unmapped_bytes_zeroed = run.unmapped_bytes_zeroed
         if seconds > 0:
             report.write_rate_bps = round(block_map.image_size / seconds)
-        if stream_error is not None:
+        if stream_error is not None and stopped:
+            report.cancel(stream_error)
+        elif stream_error is not None:
             report.fail(stream_error)
+        elif run.error == READBACK_CANCELLED:
+            report.cancel(run.error)
         elif run.error is not None:
             report.fail(run.error)
         elif request.profile.verify == "readback":

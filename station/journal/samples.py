@@ -68,6 +68,7 @@ _SAMPLES: dict[str, dict[str, Any]] = {
     "image_deploy": {"disk": _DISK, "host": _HOST, "image_name": "debian-12-xfce",
                      "image_sha256": _digest("image"), "bytes_written": 8_589_934_592,
                      "verified": True, "outcome": "deployed"},
+    "work_cancelled": {"disk": _DISK, "stage": "erase", "requested_by": "stop_key"},
     "licence_assignment": {"host": _HOST, "product": "windows-10-pro", "pool": "refurb-2026",
                            "licence_sha256": _digest("licence")},
     "host_inventory": {"host": _HOST, "cpu": "Intel Core i5-7300U", "ram_bytes": 8 << 30,

@@ -18,6 +18,7 @@ _TERMS = {
     "overwrite_pass": localized("passe d'écrasement", "overwrite pass"),
     "verification": localized("vérification par relecture", "read-back verification"),
     "image_deploy": localized("déploiement de l'image", "image deploy"),
+    "work_cancelled": localized("travail arrêté à la demande", "work stopped on request"),
     "licence_assignment": localized("attribution de licence", "licence assignment"),
     "host_inventory": localized("inventaire de la machine", "machine inventory"),
     "supervisor_signoff": localized("visa de l'encadrant", "supervisor sign-off"),
@@ -76,7 +77,10 @@ _TERMS = {
     "removed": localized("supprimée", "removed"),
     "left_in_place": localized("laissée en place", "left in place"),
     "not_supported": localized("non prise en charge", "not supported"),
+    # image deploy outcomes (and an HPA/DCO action that failed)
     "deployed": localized("déployée", "deployed"),
+    "failed": localized("en échec", "failed"),
+    "cancelled": localized("arrêtée à la demande", "stopped on request"),
 }
 
 _METHOD = {

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from station.domain.certificate import disk_key, erasure_result
+from station.domain.certificate import disk_key, erasure_result, stopped_on_request
 from station.domain.text import LocalizedText
 from station.reports.daily_log_checks import Signoff, discrepancies, failure_reasons
 from station.reports.wording import PARIS, parse_utc, size
@@ -44,7 +44,7 @@ class LogLine:
     licences: list[str]
     seqs: list[int]
     unsynced: int | None
-    stopped: bool = False  # an erase stopped on request: not erased, not failed either
+    stopped: bool = False  # work stopped on request: not finished, not failed either
 
     @property
     def duration_s(self) -> float:
@@ -186,11 +186,9 @@ def _line(group: list[Body], hosts: dict[str, str], pending: set[int] | None) ->
 
 
 def _stopped(group: list[Body]) -> bool:
-    """The session's erase was stopped on request and nothing verified it after."""
-    kinds = [b.get("kind") for b in group]
-    return "verification" not in kinds and any(
-        b.get("kind") == "overwrite_pass" and b.get("stopped") == "cancelled" for b in group
-    )
+    """The session's work was stopped on request: its erase before it was proved, or
+    its image (the disk is erased, the line's result says so, but it is not ready)."""
+    return stopped_on_request(group) or any(b.get("kind") == "work_cancelled" for b in group)
 
 
 def _disk_name(disk: Body | None) -> str | None:

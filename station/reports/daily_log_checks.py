@@ -131,4 +131,33 @@ def failure_reasons(body: Body) -> list[LocalizedText]:
     if kind == "image_deploy" and body.get("outcome") == "failed":
         image = body.get("image_name")
         reasons.append(localized(f"image {image} non déployée", f"image {image} not deployed"))
+    if kind == "work_cancelled":
+        reasons.append(STOPPED_AT.get(str(body.get("stage")), STOPPED_AT["erase"]))
+        if body.get("requested_by") == "quit":
+            reasons.append(localized("arrêté en quittant Station", "stopped by quitting Station"))
     return reasons
+
+
+# What a disk stopped at each stage is left with (work_cancelled.stage).
+STOPPED_AT = {
+    "smart": localized(
+        "arrêté à la demande pendant SMART : rien n'a été écrit",
+        "stopped on request during SMART: nothing was written",
+    ),
+    "self_test": localized(
+        "arrêté à la demande pendant l'autotest : rien n'a été écrit",
+        "stopped on request during the self-test: nothing was written",
+    ),
+    "erase": localized(
+        "arrêté à la demande pendant l'effacement : disque NON effacé",
+        "stopped on request during the erase: disk NOT erased",
+    ),
+    "verification": localized(
+        "arrêté à la demande pendant la vérification : effacement NON prouvé",
+        "stopped on request during the check: erasure NOT proved",
+    ),
+    "image_deploy": localized(
+        "arrêté à la demande pendant l'image : disque effacé, sans image",
+        "stopped on request during the image: disk erased, no image",
+    ),
+}

@@ -17,6 +17,7 @@ STEPS = {
     "overwrite_pass": ("écrasement", "overwrite"),
     "verification": ("vérification", "verification"),
     "image_deploy": ("déploiement", "deploy"),
+    "work_cancelled": ("arrêt", "stop"),
     "licence_assignment": ("licence", "licence"),
     "host_inventory": ("inventaire", "inventory"),
     "daily_checkpoint": ("point du jour", "checkpoint"),

@@ -11,6 +11,8 @@ from station.tui.slots import DiskRow, stage_word
 def next_step(row: DiskRow) -> str:
     if row.stage is Stage.DONE:
         return _("Put the disk back in its computer. C: print its certificate.")
+    if row.erased_when_stopped:
+        return _("Start it again (R): it is erased, but has no image yet.")
     if row.stage is Stage.CANCELLED:
         return _("Start it again (R): it is not erased.")
     return _("Show it to the supervisor. P explains.")

@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from station.devices.safety import TargetInspection
+from station.domain.record import CancelledStage
 from station.domain.results import Result
 from station.domain.smart_verdict import Verdict
 from station.domain.text import LocalizedText
@@ -79,6 +80,17 @@ class DiskRow:
     @property
     def eligible(self) -> bool:
         return self.inspection.eligibility.eligible and not self.busy and not self.removed
+
+    @property
+    def stopped_at(self) -> CancelledStage:
+        """Where a stopped disk stopped (an erase, when its outcome does not say)."""
+        at = self.outcome.stopped_at if self.outcome is not None else None
+        return at or "erase"
+
+    @property
+    def erased_when_stopped(self) -> bool:
+        """Stopped during its image: the erase before it was done and proved."""
+        return self.stage is Stage.CANCELLED and self.stopped_at == "image_deploy"
 
     def apply(self, update: StageUpdate) -> None:
         self.stage = update.stage

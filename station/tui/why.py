@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from station.domain.results import Result
-from station.jobs.bench_sequence import Stage
+from station.jobs.bench_sequence import STOPPED_WORDS, Stage
 from station.tui.i18n import _, language
 from station.tui.notes import translated
 from station.tui.slots import DiskRow, smart_word, stage_word
@@ -43,10 +43,7 @@ STAGE_MEANING: dict[Stage, Callable[[], list[str]]] = {
     Stage.ERASING: lambda: [_("The disk is being erased."), _("Press A to stop.")],
     Stage.VERIFYING: lambda: [_("The erasure is being checked: the disk is read back.")],
     Stage.DEPLOYING: lambda: [_("The master image is being written to the disk.")],
-    Stage.CANCELLED: lambda: [
-        _("Start it again to finish: press R."),
-        _("Stopped on request: the disk is NOT fully erased."),
-    ],
+    Stage.CANCELLED: lambda: [_("Start it again to finish: press R.")],
     Stage.REFUSED: lambda: [_("Station refuses to touch this disk, for this reason:")],
 }
 
@@ -81,6 +78,9 @@ def explain(row: DiskRow) -> list[str]:
     meaning = STAGE_MEANING.get(row.stage)
     if meaning is not None:
         lines += meaning()
+    stopped = STOPPED_WORDS[row.stopped_at] if row.stage is Stage.CANCELLED else None
+    if stopped is not None:
+        lines.append(stopped.get(lang))  # what the stop left on the disk, by stage
     lines += [f"- {reason.message.get(lang)}" for reason in row.inspection.eligibility.reasons]
     outcome = row.outcome
     if outcome is not None:
@@ -103,7 +103,7 @@ def explain(row: DiskRow) -> list[str]:
         # Reasons from the drive and the safety checks exist in both languages; the
         # erase job's own notes are English sentences: known ones are translated, the
         # rest are shown as technical notes.
-        worded = [r.get(lang) for r in outcome.reasons if r.fr != r.en]
+        worded = [r.get(lang) for r in outcome.reasons if r.fr != r.en and r != stopped]
         english = [r.en for r in outcome.reasons if r.fr == r.en]
         worded += [t for t in (translated(n) for n in english) if t]
         technical = [n for n in english if translated(n) is None]

@@ -149,17 +149,22 @@ async def test_quitting_during_work_asks_in_french_and_records_the_stop(make_loo
         assert "Pour quitter : Ctrl+Q." in toasts
         await pilot.press("ctrl+q")
         assert isinstance(app.screen, QuitScreen)
-        assert "ne seront PAS effacés" in panel_text(app)
+        assert "ne sera PAS effacé" in panel_text(app)
         await pilot.press("enter")  # the safe answer: stay
         assert isinstance(app.screen, DashboardScreen)
         assert screen.rows[device].busy and not GatedServices.cancels[-1].is_set()
         await pilot.press("ctrl+q", "o")
         await wait_for(pilot, lambda: app._exit, "the app exits once the disk stopped")
         message = "\n".join(str(m) for m in app._exit_renderables)
-    assert "ne sont PAS effacés" in message
+    assert "arrêtés avant la fin" in message
     assert "emplacement 1" in message and "TST0001X0Z9" in message
+    assert message.count("PAS effacé") == 1  # stopped while erasing: said of that disk
     passes = [r.body() for r in records(services) if r.kind == "overwrite_pass"]
     assert passes and passes[-1]["stopped"] == "cancelled" and not passes[-1]["completed"]
+    # The disk in work is recorded as stopped, by quitting, at the stage it was in.
+    stop = records(services)[-1].body()
+    assert stop["kind"] == "work_cancelled"
+    assert (stop["stage"], stop["requested_by"]) == ("erase", "quit")
 
 
 async def test_a_stopped_disk_is_not_a_failed_disk(make_loop, tmp_path):

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import json
+import shutil
 import threading
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -11,6 +14,7 @@ from station.devices.runner import ReplayRunner
 from station.devices.safety import TargetInspection
 from station.devices.smart import SelfTestStatus
 from station.domain.disk import Bus, DiskIdentity
+from station.domain.eligibility import DiskFacts, Eligibility
 from station.domain.profiles import WipeProfile
 from station.domain.smart_verdict import Verdict
 from station.errors import JobCancelled
@@ -19,10 +23,14 @@ from station.jobs.bench_sequence import (
     SequenceRequest,
     Stage,
     StageUpdate,
+    Stop,
     _self_test_step,
+    run_sequence,
 )
 from station.jobs.bench_smart import bench_self_test
 from station.jobs.profiles import load_wipe_profile
+from station.journal.keys import load_or_create_bench_key
+from station.journal.store import Journal
 
 CASES = Path(__file__).resolve().parents[1] / "fixtures" / "devices"
 
@@ -107,3 +115,55 @@ def test_no_self_test_is_sent_when_it_cannot_mean_anything(
         _request(runner, self_test), _inspection(bus), outcome, smart, print, threading.Event()
     )
     assert verdict is smart and outcome.smart_records == [] and runner.calls == []
+
+
+def test_a_disk_stopped_during_its_self_test_is_recorded_as_stopped(tmp_path: Path) -> None:
+    """The whole sequence on the recorded drive: stopped while its self-test is under
+    way, the journal holds the disk, its SMART assessment, then `work_cancelled`."""
+    case = tmp_path / "case"
+    shutil.copytree(CASES / "ata-hdd-wd20ezrx-short-selftest", case)
+    running = CASES / "ata-hdd-wd30efrx-long-test-running" / "smartctl-a.txt"
+    shutil.copy(running, case / "smartctl-a-running.txt")
+    index = json.loads((case / "index.json").read_text())
+    # Re-sequenced from real outputs (like ata-smart-disabled-then-enabled): the WD20EZRX
+    # read before the test and when it starts, then a drive whose test is under way.
+    for call in index["calls"]:
+        if "--all" in call["argv"]:
+            call["stdout"] = ["smartctl-a-after.txt"] * 2 + ["smartctl-a-running.txt"]
+    # These recordings are smartctl's text only: its JSON read answers nothing readable.
+    json_read = ["smartctl", "-d", "sat", "-x", "--json=c", "{device}"]
+    index["calls"].append({"argv": json_read, "returncode": 1})
+    (case / "index.json").write_text(json.dumps(index))
+    runner = ReplayRunner(case, device="/dev/sda")
+    identity = DiskIdentity(
+        path="/dev/sda", name="sda", serial="WD-WCC4M0000001", size_bytes=2 * 10**12, bus=Bus.ATA
+    )
+    eligible = TargetInspection(
+        identity=identity,
+        eligibility=Eligibility(eligible=True),
+        facts=DiskFacts(name="sda", size_bytes=identity.size_bytes),
+    )
+    stop = Stop()
+
+    def on_update(update: StageUpdate) -> None:
+        if update.stage is Stage.SMART and update.fraction is not None:
+            stop.request("quit")  # the self-test is under way: quit the bench
+
+    key = load_or_create_bench_key(tmp_path / "keys")
+    with Journal(tmp_path / "journal.sqlite3", key) as journal:
+        request = _request(runner, "short")
+        request.inspect = lambda _t: eligible
+        request.journal = journal
+        outcome = run_sequence(request, on_update, stop)
+        found = [
+            r.body()
+            for r in journal.records_between(
+                datetime(2000, 1, 1, tzinfo=UTC), datetime(9999, 1, 1, tzinfo=UTC)
+            )
+        ]
+    assert outcome.stage is Stage.CANCELLED and outcome.stopped_at == "self_test"
+    assert outcome.result is None  # nothing was erased, nothing failed
+    assert [b["kind"] for b in found] == ["disk_seen", "smart_assessment", "work_cancelled"]
+    assert (found[-1]["stage"], found[-1]["requested_by"]) == ("self_test", "quit")
+    assert found[-1]["disk"]["serial"] == "WD-WCC4M0000001"
+    assert runner.calls[-1][-2:] == ("--all", "/dev/sda")  # the poll that saw it running

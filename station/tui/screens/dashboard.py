@@ -20,7 +20,7 @@ from station.devices.udev import Action, DiskEvent
 from station.domain.text import LocalizedText
 from station.errors import StationError
 from station.imaging.post_deploy import hostname_for
-from station.jobs.bench_sequence import Stage, StageUpdate
+from station.jobs.bench_sequence import Stage, StageUpdate, Stop, StopReason
 from station.jobs.sanitize import UnfreezeChoice
 from station.reports.wording import PARIS
 from station.tui.batch_summary import batch_lines
@@ -90,10 +90,11 @@ class DashboardScreen(Screen[None]):
         self.services = services
         self.operator = operator
         self.rows: dict[str, DiskRow] = {}
-        self.cancels: dict[str, threading.Event] = {}
+        self.cancels: dict[str, Stop] = {}
         self.batch_paths: set[str] = set()
         self.batch_summary_shown = False
-        self.quitting: list[str] = []  # disks stopped because the operator quits
+        # (path, label) of the disks stopped because the operator quits
+        self.quitting: list[tuple[str, str]] = []
 
     def compose(self) -> ComposeResult:
         yield MediumBanner(self.services.data_medium_present, id="medium")
@@ -139,22 +140,29 @@ class DashboardScreen(Screen[None]):
 
     def quit_after_stopping(self) -> None:
         """Stop every disk in work; the app exits once each has recorded its stop."""
-        self.quitting = self.working_labels()
+        self.quitting = [(p, disk_label(self.rows[p])) for p in self.cancels if p in self.rows]
         self.notice(_("Stopping the disks in work, then quitting…"))
-        self.stop_all()
+        self.stop_all("quit")
 
     def _exit_if_quitting(self) -> None:
         if self.quitting and not self.cancels:
-            lines = [_("Station was quit. These disks were stopped and are NOT erased:")]
-            lines += [f"  - {label}" for label in self.quitting]
-            lines.append(_("Start them again to erase them."))
+            lines = [_("Station was quit. These disks were stopped before the end:")]
+            for path, label in self.quitting:
+                row = self.rows.get(path)
+                state = (
+                    _("erased, but no image")
+                    if row is not None and row.erased_when_stopped
+                    else _("NOT erased")
+                )
+                lines.append(f"  - {label}: {state}")
+            lines.append(_("Start them again (R) to finish them."))
             self.app.exit(message="\n".join(lines))
 
-    def stop_all(self) -> None:
+    def stop_all(self, by: StopReason = "quit") -> None:
         """Quitting stops every running sequence (it ends "cancelled", recorded as
         such); a worker thread cannot be killed and would keep the process alive."""
         for cancel in self.cancels.values():
-            cancel.set()
+            cancel.request(by)
 
     # -- drawing ---------------------------------------------------------------------
 
@@ -442,7 +450,7 @@ class DashboardScreen(Screen[None]):
         self.app.push_screen(BatchConfirmScreen(ready), confirmed)
 
     def start(self, row: DiskRow) -> None:
-        cancel = threading.Event()
+        cancel = Stop()
         self.cancels[row.path] = cancel
         self.services.disks.busy.add(row.name)
         row.start(with_image=self.services.image is not None)
@@ -504,7 +512,7 @@ class DashboardScreen(Screen[None]):
         if row is None or row.path not in self.cancels:
             self.notice(_("This disk is not in work."))
             return
-        self.cancels[row.path].set()
+        self.cancels[row.path].request("stop_key")
         if row.unstoppable:
             self.notice(
                 _(

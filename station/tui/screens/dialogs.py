@@ -203,7 +203,8 @@ class QuitScreen(ModalScreen[bool]):
             yield Static(_("These disks are in work:"))
             for label in self.working:
                 yield Static(f"- {label}", markup=False)
-            yield Static(_("If you quit, they stop. They will NOT be erased."))
+            yield Static(_("If you quit, they stop before the end."))
+            yield Static(_("A disk not yet erased will NOT be erased."))
             yield Static(_("O: quit and stop them."))
             yield Static(_("Enter or Esc: stay."))
         yield KeyBar([("O", lambda: _("quit")), ("enter", lambda: _("stay"))])

@@ -63,7 +63,9 @@ def line_details(line: LogLine) -> list[str]:
         ),
         _("Result: {word}").format(word=result_word(line_result(line))),
     ]
-    if line.stopped:
+    if line.stopped and line.result in ("purged", "cleared", "cleared_with_warnings"):
+        out.append(_("Stopped on request: erased, but not finished. Start it again."))
+    elif line.stopped:
         out.append(_("Stopped on request: not erased. Start it again."))
     if line.failures:
         out.append(_("Reasons:"))
