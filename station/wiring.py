@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from functools import cached_property
 from pathlib import Path
-from typing import Protocol
+from typing import Literal, Protocol
 
 from station.bench_file import set_top_level
 from station.devices import sysfs
@@ -63,6 +63,8 @@ from station.sync.client import InventoryClient
 from station.sync.pusher import Pusher
 from station.sync.state import SyncState
 from station.yamlfile import load_model
+
+FontChange = Literal["done", "not_console", "too_small"]
 
 log = logging.getLogger(__name__)
 
@@ -375,12 +377,12 @@ class Services:
         set_top_level(self.bench_file, setting, value)
         return True
 
-    def console_font(self, large: bool) -> bool:
-        """The large (or normal) console font; False when not on the Linux console."""
+    def console_font(self, large: bool) -> FontChange:
+        """The large (or normal) console font: `not_console` in a terminal window,
+        `too_small` when this panel shows no bigger text with the whole bench (80x25)."""
         if not on_linux_console():
-            return False
-        set_console_font(self.runner, large)
-        return True
+            return "not_console"
+        return "done" if set_console_font(self.runner, large) else "too_small"
 
     def checkpoint_journal(self) -> None:
         """Fold the journal's WAL into its file (end of a job, shutdown): a copy of

@@ -109,15 +109,19 @@ class StationApp(App[None]):
     def apply_font(self, large: bool) -> None:
         try:
             # A headless app (tests) draws on no screen: never the console it runs on.
-            changed = not self.is_headless and self.services.console_font(large)
+            changed = "not_console" if self.is_headless else self.services.console_font(large)
         except StationError as exc:
             self.call_from_thread(
                 self.notify, _("Font not changed: {error}").format(error=exc.one_line())
             )
             return
-        if not changed:
+        if changed == "not_console":
             self.call_from_thread(
                 self.notify, _("Large text works on the computer's own screen (console) only.")
+            )
+        elif changed == "too_small":
+            self.call_from_thread(
+                self.notify, _("This screen is too small for bigger text: the bench would not fit.")
             )
 
     def action_switch_language(self) -> None:
