@@ -75,10 +75,13 @@ class SafetyError(StationError):
 class TargetRefused(SafetyError):
     """A target that failed the safety checks; `reasons` says each check that failed."""
 
-    def __init__(self, target: str, reasons: list[str]) -> None:
+    def __init__(
+        self, target: str, reasons: list[str], french_reasons: list[str] | None = None
+    ) -> None:
         self.target = target
         self.reasons = reasons
-        super().__init__(f"refused {target}: " + "; ".join(reasons))
+        french = f"{target} refusé : " + " ; ".join(french_reasons) if french_reasons else None
+        super().__init__(f"refused {target}: " + "; ".join(reasons), french=french)
 
 
 class NotProven(SafetyError):

@@ -6,13 +6,12 @@ from __future__ import annotations
 import argparse
 import importlib
 import logging
-import os
 import sys
 from collections.abc import Sequence
 
 from station import __version__
 from station.applog import configure_logging
-from station.cli.lang import set_cli_language, tr
+from station.cli.lang import cli_language, set_cli_language, tr
 from station.errors import StationError
 
 log = logging.getLogger(__name__)
@@ -76,12 +75,6 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     return parser
 
 
-def _language(args: argparse.Namespace) -> str:
-    """The language of error lines: the command's --lang, else STATION_LANG."""
-    chosen = getattr(args, "lang", None) or os.environ.get("STATION_LANG", "en")
-    return "fr" if str(chosen).startswith("fr") else "en"
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     words = list(sys.argv[1:] if argv is None else argv)
     # The command word: the first that is not an option nor the value of --lang.
@@ -103,7 +96,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         code: int = args.func(args)
     except StationError as exc:
         log.info("ended with exit %s: %s", exc.exit_code, exc.one_line())
-        print(f"station: {exc.one_line_in(_language(args))}", file=sys.stderr)
+        # The language every other line follows: --lang, else STATION_LANG, else LANG.
+        print(f"station: {exc.one_line_in(cli_language())}", file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
         print(tr("station: interrupted", "station : interrompu"), file=sys.stderr)

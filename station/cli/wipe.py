@@ -130,7 +130,8 @@ def handle(args: argparse.Namespace) -> int:
     code = EXIT_BY_RESULT[outcome.result]
     if outcome.not_reusable is not None:
         # Erased, but it must not go to anyone: never a plain success.
-        print(f"NE PAS RÉEMPLOYER : {outcome.not_reusable.fr}", file=sys.stderr)
+        said = outcome.not_reusable
+        print(tr(f"DO NOT REUSE: {said.en}", f"NE PAS RÉEMPLOYER : {said.fr}"), file=sys.stderr)
         return max(code, 3)
     return code
 
@@ -211,7 +212,9 @@ def _summary(outcome: SanitizeOutcome) -> None:
         lines.append(
             tr(f"journal: {count} signed records", f"journal : {count} enregistrements signés")
         )
-    lines.extend(f"  - {reason}" for reason in outcome.reasons)
+    # English as the report has it; French in the words the bench screen uses.
+    notes = zip(outcome.reasons, outcome.notes(), strict=True)
+    lines.extend(f"  - {tr(reason, note.fr)}" for reason, note in notes)
     if report is None:
         print("\n".join(lines), file=sys.stderr)
         return

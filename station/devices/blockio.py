@@ -43,7 +43,9 @@ def check_allowlist(path: str) -> None:
     allowed = [entry for entry in listed.split(":") if entry]
     real = os.path.realpath(path)
     if not any(real == os.path.realpath(entry) for entry in allowed):
-        raise TargetRefused(path, [f"not in {ALLOWLIST_ENV}"])
+        raise TargetRefused(
+            path, [f"not in {ALLOWLIST_ENV}"], [f"absent de {ALLOWLIST_ENV} (disques permis)"]
+        )
 
 
 class BlockTarget:
@@ -76,10 +78,14 @@ class BlockTarget:
         try:
             info = Path(path).stat()
         except FileNotFoundError as exc:
-            raise TargetGone(f"{path} does not exist") from exc
+            raise TargetGone(f"{path} does not exist", french=f"{path} n'existe pas") from exc
         is_block = stat.S_ISBLK(info.st_mode)
         if not is_block and not stat.S_ISREG(info.st_mode):
-            raise TargetRefused(path, ["neither a block device nor a regular file"])
+            raise TargetRefused(
+                path,
+                ["neither a block device nor a regular file"],
+                ["ni un disque ni un fichier ordinaire"],
+            )
         flags = (os.O_RDWR if write else os.O_RDONLY) | os.O_CLOEXEC
         if is_block and write:
             # O_EXCL on a block device claims it: it fails if mounted or held by md/dm.
@@ -91,7 +97,9 @@ class BlockTarget:
                 logical = _ioctl_int(fd, BLKSSZGET)
                 physical = _ioctl_int(fd, BLKPBSZGET)
                 if write and _ioctl_int(fd, BLKROGET):
-                    raise TargetRefused(path, ["the device is read-only"])
+                    raise TargetRefused(
+                        path, ["the device is read-only"], ["le disque est en lecture seule"]
+                    )
             else:
                 size = info.st_size
                 logical, physical = 512, max(512, info.st_blksize)
@@ -157,9 +165,15 @@ class BlockTarget:
         if not self.still_present():
             # Whatever errno the kernel gave for the dead queue (EIO, ENOSPC...), the
             # plain fact for the operator is that the disk left the system.
-            return TargetGone(f"{self.path} disappeared: the disk was removed or unplugged")
+            return TargetGone(
+                f"{self.path} disappeared: the disk was removed or unplugged",
+                french=f"{self.path} a disparu : le disque a été retiré ou débranché",
+            )
         if exc.errno in GONE_ERRNOS:
-            return TargetGone(f"{self.path} disappeared ({os.strerror(exc.errno)})")
+            why = os.strerror(exc.errno)
+            return TargetGone(
+                f"{self.path} disappeared ({why})", french=f"{self.path} a disparu ({why})"
+            )
         return None
 
     def close(self) -> None:
@@ -184,11 +198,22 @@ def _open_direct(path: str, flags: int, is_block: bool) -> tuple[int, bool]:
         return os.open(path, flags | os.O_DIRECT), True
     except OSError as exc:
         if exc.errno == errno.EBUSY:
-            raise TargetRefused(path, ["in use (mounted or held by another driver)"]) from exc
+            raise TargetRefused(
+                path,
+                ["in use (mounted or held by another driver)"],
+                ["en cours d'utilisation (monté, ou tenu par un autre pilote)"],
+            ) from exc
         if exc.errno == errno.EROFS or exc.errno == errno.EACCES:
-            raise TargetRefused(path, [f"cannot open for writing: {exc.strerror}"]) from exc
+            raise TargetRefused(
+                path,
+                [f"cannot open for writing: {exc.strerror}"],
+                [f"impossible de l'ouvrir en écriture ({exc.strerror})"],
+            ) from exc
         if exc.errno != errno.EINVAL or is_block:
-            raise DeviceError(f"cannot open {path}: {exc.strerror}") from exc
+            raise DeviceError(
+                f"cannot open {path}: {exc.strerror}",
+                french=f"impossible d'ouvrir {path} ({exc.strerror})",
+            ) from exc
     # Some filesystems (tmpfs) refuse O_DIRECT; reads then go through drop_cache().
     return os.open(path, flags), False
 

@@ -143,7 +143,9 @@ class SubprocessRunner:
             log.warning("command not installed: %s", argv[0])
             raise CommandError(
                 f"{argv[0]} is not installed (not found on PATH); "
-                "install it with scripts/install-system-deps.sh"
+                "install it with scripts/install-system-deps.sh",
+                french=f"{argv[0]} n'est pas installé : installez-le avec "
+                "scripts/install-system-deps.sh",
             )
         env = {**os.environ, **self.env_overrides}
         started, clock = utc_now(), time.monotonic()

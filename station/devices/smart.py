@@ -148,7 +148,10 @@ def read_smart(
     if facts is None and "text" in sources and path.startswith("/dev/"):
         _text, facts = smartctl.read_text()
     if facts is None:
-        raise CommandError(f"smartctl gave nothing readable for {path}")
+        raise CommandError(
+            f"smartctl gave nothing readable for {path}",
+            french=f"smartctl n'a rien donné de lisible pour {path}",
+        )
     switched_on = False
     if smart_disabled(facts):
         enable = smartctl.run("-s", "on")

@@ -23,6 +23,7 @@ from station.devices.smart import SelfTestStatus, SmartReport, read_smart, smart
 from station.domain.clock import utc_now
 from station.domain.disk import MediaKind
 from station.domain.image_profile import ImageProfile
+from station.domain.notes import note_or_technical
 from station.domain.profiles import WipeProfile
 from station.domain.progress import ProgressEvent
 from station.domain.record import (
@@ -148,6 +149,12 @@ def _text(fr: str, en: str) -> LocalizedText:
     return LocalizedText(fr=fr, en=en)
 
 
+def _error(exc: StationError) -> LocalizedText:
+    """An error in both languages (English only when it has no French words yet: the
+    screen then shows it as a technical note)."""
+    return _text(exc.one_line_in("fr"), exc.one_line())
+
+
 def run_sequence(
     request: SequenceRequest,
     on_update: Callable[[StageUpdate], None],
@@ -208,7 +215,7 @@ def _run(
         inspection = ensure_eligible(target, request.inspect)
     except TargetRefused as exc:
         outcome.stage = Stage.REFUSED
-        outcome.reasons.append(_text(exc.one_line(), exc.one_line()))
+        outcome.reasons.append(_error(exc))
         log.info("%s refused: %s", target, exc.one_line())
         return outcome
     _record_disk_seen(request, inspection, outcome)
@@ -245,10 +252,10 @@ def _run(
         return stopped("erase")
     except TargetRefused as exc:
         outcome.stage = Stage.REFUSED
-        outcome.reasons.append(_text(exc.one_line(), exc.one_line()))
+        outcome.reasons.append(_error(exc))
         return outcome
     except StationError as exc:
-        outcome.reasons.append(_text(exc.one_line(), exc.one_line()))
+        outcome.reasons.append(_error(exc))
         return outcome
     outcome.sanitize = sanitized
     outcome.result = sanitized.result
@@ -263,7 +270,9 @@ def _run(
             )
         )
     outcome.reasons += [
-        _text(r, r) for r in sanitized.reasons if not r.startswith("Purge not possible")
+        note
+        for note in sanitized.notes()
+        if not note.en.startswith("Purge not possible") and note != sanitized.not_reusable
     ]
     if sanitized.wipe is not None and sanitized.wipe.stopped == "cancelled":
         return stopped(_wipe_stage(sanitized))
@@ -378,7 +387,7 @@ def _smart_step(
         outcome.smart = Verdict.NOT_SUPPORTED
         outcome.reasons.append(
             _text(
-                f"SMART non disponible sur ce disque ({exc.one_line()}).",
+                f"SMART non disponible sur ce disque ({exc.one_line_in('fr')}).",
                 f"SMART not available on this disk ({exc.one_line()}).",
             )
         )
@@ -501,7 +510,7 @@ def _image_step(
         reports = run_deploy(deploy, on_event=forward, cancel=cancel)
     except StationError as exc:
         outcome.deployed = False
-        outcome.reasons.append(_text(exc.one_line(), exc.one_line()))
+        outcome.reasons.append(_error(exc))
         return
     outcome.deployed = all(r.outcome == "deployed" for r in reports)
     if all(r.outcome == "cancelled" for r in reports):
@@ -510,5 +519,5 @@ def _image_step(
         outcome.reasons.append(
             _text("L'image n'a pas pu être déployée.", "The image could not be deployed.")
         )
-        # The deploy's own reasons (in English, from the imaging layer) say why.
-        outcome.reasons.extend(_text(why, why) for r in reports for why in r.reasons)
+        # The deploy's own reasons (English notes of the imaging layer) say why.
+        outcome.reasons.extend(note_or_technical(why) for r in reports for why in r.reasons)

@@ -153,7 +153,11 @@ def run_purge(
         raise UsageError("this plan is a Clear: run the overwrite wipe (station.jobs.wipe)")
     inspection = context.inspect(path)
     if not inspection.eligibility.eligible:
-        raise TargetRefused(path, inspection.eligibility.reason_texts("en"))
+        raise TargetRefused(
+            path,
+            inspection.eligibility.reason_texts("en"),
+            inspection.eligibility.reason_texts("fr"),
+        )
     seed = seed if seed is not None else os.urandom(16)
     report = PurgeReport(
         path=path, plan=plan, result=Result.FAILED, purged=False, seed_hex=seed.hex()

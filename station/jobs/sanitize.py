@@ -22,6 +22,7 @@ from station.devices.runner import CommandEvidence, Runner
 from station.devices.safety import TargetInspection
 from station.domain.clock import utc_now
 from station.domain.disk import Bus, DiskIdentity
+from station.domain.notes import note_or_technical
 from station.domain.profiles import PurgeSpec
 from station.domain.progress import Phase, ProgressEvent, ProgressSink
 from station.domain.purge_plan import NO_SANITIZE, PurgePlan, plan_for
@@ -81,6 +82,34 @@ class SanitizeOutcome:
     # Set when the disk is erased but must not go to anyone (a password Station could
     # not remove): the bench sets it aside with this reason.
     not_reusable: LocalizedText | None = None
+
+    def notes(self) -> list[LocalizedText]:
+        """`reasons` in both languages for the screen and the command line: the plan's
+        own label for "purged: ...", the password's own reason, the rest by
+        domain.notes (unknown ones as written, for the technical notes)."""
+        said: list[LocalizedText] = []
+        why = self.plan.reason if self.plan is not None else None
+        for reason in self.reasons:
+            if why is not None and reason == f"Purge not possible: {why.en}; Clear instead":
+                said.append(
+                    LocalizedText(
+                        fr=f"Purge impossible : {why.fr} ; réécriture (Clear) à la place.",
+                        en=reason,
+                    )
+                )
+            elif self.plan is not None and reason == f"purged: {self.plan.label.en}":
+                label = self.plan.label
+                said.append(
+                    LocalizedText(
+                        fr=f"Purgé par le disque lui-même : {label.fr}.",
+                        en=f"Purged by the drive: {label.en}.",
+                    )
+                )
+            elif self.not_reusable is not None and reason == self.not_reusable.en:
+                said.append(self.not_reusable)
+            else:
+                said.append(note_or_technical(reason))
+        return said
 
 
 def run_sanitize(
@@ -227,7 +256,11 @@ def _erase(
     seen_at = utc_now()
     facts = gather_firmware_facts(identity, runner)
     if facts.sanitize_in_progress:
-        raise TargetRefused(request.target, ["a sanitize is already in progress on this drive"])
+        raise TargetRefused(
+            request.target,
+            ["a sanitize is already in progress on this drive"],
+            ["le disque est déjà en train de s'effacer lui-même"],
+        )
     plan = plan_for(identity, facts.capabilities, profile, hpa=facts.hpa)
     if plan.method == "clear":
         # Said before the Clear, recorded so the certificate prints why (not a failure:

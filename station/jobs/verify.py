@@ -133,7 +133,10 @@ def _reread(
         got = target.read_into(view[at - offset : at - offset + size], at)
         if got != size:
             if not target.still_present():
-                raise TargetGone(f"{target.path} disappeared during verification")
+                raise TargetGone(
+                    f"{target.path} disappeared during verification",
+                    french=f"{target.path} a disparu pendant la vérification",
+                )
             raise OSError(5, "short read")
 
     run_chunk(read, offset, length, target, retries, bad)

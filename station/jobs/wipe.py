@@ -74,7 +74,7 @@ def ensure_eligible(path: str, inspect: Callable[[str], TargetInspection]) -> Ta
     if not inspection.eligibility.eligible:
         reasons = inspection.eligibility.reason_texts("en")
         log.info("%s refused by the safety checks: %s", path, reasons)
-        raise TargetRefused(path, reasons)
+        raise TargetRefused(path, reasons, inspection.eligibility.reason_texts("fr"))
     return inspection
 
 

@@ -193,6 +193,17 @@ def test_a_mounted_loop_device_is_refused_and_untouched(
         subprocess.run(["umount", str(mountpoint)], check=True)
 
 
+def test_a_refusal_is_said_in_french_on_a_french_bench(make_loop: LoopFactory) -> None:
+    """Issue 15: LANG=fr_FR.UTF-8 gives the safety checks' reasons in French."""
+    device = make_loop(8 * MIB, read_only=True)
+    env = {**os.environ, "LANG": "fr_FR.UTF-8", "LC_ALL": "", "LC_MESSAGES": ""}
+    env.pop("STATION_LANG", None)
+    done = station("wipe", device, "--yes", env=env)
+    assert done.returncode == 5, done.stderr
+    assert f"{device} refusé :" in done.stderr and "lecture seule" in done.stderr
+    assert "refused" not in done.stderr and len(done.stderr.strip().splitlines()) == 1
+
+
 def test_a_device_claimed_by_another_holder_is_refused(make_loop: LoopFactory) -> None:
     """md and dm claim their members with an exclusive open; the kernel then refuses ours.
 

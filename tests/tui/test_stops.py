@@ -32,11 +32,13 @@ loops = imaging_support.loops
 
 
 class StageGate(Services):
-    """Holds the worker at its first progress of `hold_at` until the disk is stopped, so
-    the stop lands in that stage whatever the machine's speed."""
+    """Holds the worker at its first progress of `hold_at` until the disk is stopped (or
+    the test releases it), so what the test does lands in that stage whatever the
+    machine's speed."""
 
     hold_at: ClassVar[Stage] = Stage.SMART
     reached: ClassVar[threading.Event] = threading.Event()
+    release: ClassVar[threading.Event] = threading.Event()
 
     def recondition(self, target, operator, on_update, cancel, asset_tag=None, **options):  # type: ignore[override]
         def gated(update: StageUpdate) -> None:
@@ -44,7 +46,7 @@ class StageGate(Services):
             if update.stage is self.hold_at and not self.reached.is_set():
                 self.reached.set()
                 for _ in range(1200):
-                    if cancel.wait(0.05):
+                    if cancel.wait(0.05) or self.release.is_set():
                         return
                 raise AssertionError("the test never stopped the disk")
 
@@ -52,7 +54,8 @@ class StageGate(Services):
 
 
 def gate_at(stage: Stage) -> type[StageGate]:
-    return type(f"Gate{stage.name}", (StageGate,), {"hold_at": stage, "reached": threading.Event()})
+    events = {"reached": threading.Event(), "release": threading.Event()}
+    return type(f"Gate{stage.name}", (StageGate,), {"hold_at": stage, **events})
 
 
 def bodies(services: Services) -> list[dict[str, Any]]:
