@@ -13,9 +13,11 @@ from typing import Any
 
 from station.cli.deploy_hosts import DeployHosts, deploy_hosts
 from station.cli.keys import open_keystore
+from station.cli.lang import tr
 from station.cli.progress_line import ProgressPrinter, human_bytes
 from station.devices.safety import inspect_target
 from station.domain.image_profile import ImageProfile, LicencePolicy
+from station.domain.notes import note_or_technical
 from station.domain.wipe_report import WipeReport
 from station.errors import UsageError
 from station.imaging.deploy_report import DeployReport
@@ -86,21 +88,36 @@ def handle(args: argparse.Namespace) -> int:
     for device in devices:
         ident = ensure_eligible(device, inspect_target).identity
         print(
-            f"target: {device} ({ident.model or 'unknown model'}, serial "
-            f"{ident.serial or 'unknown'}, {human_bytes(ident.size_bytes)})",
+            tr("target: ", "disque : ")
+            + f"{device} ({ident.model or tr('unknown model', 'modèle inconnu')}, "
+            + tr("serial ", "n° de série ")
+            + f"{ident.serial or tr('unknown', 'inconnu')}, {human_bytes(ident.size_bytes)})",
             file=sys.stderr,
         )
-    print(f"image: {profile.name}: {profile.title.en}", file=sys.stderr)
+    title = tr(profile.title.en, profile.title.fr)
+    print(tr("image: ", "image : ") + f"{profile.name}: {title}", file=sys.stderr)
     hosts = deploy_hosts(devices, args.asset_tag, dock=args.bench_dock)
     _refuse_unnamed_hosts(profile, devices, hosts)
     for line in hosts.describe():
         print(line, file=sys.stderr)
     if not args.yes:
         if not sys.stdin.isatty():
-            raise UsageError("not on a terminal: add --yes to confirm non-interactively")
-        answer = input(f"Everything on {', '.join(devices)} will be replaced. Type 'yes': ")
+            raise UsageError(
+                "not on a terminal: add --yes to confirm non-interactively",
+                french="pas de terminal : ajoutez --yes pour confirmer sans question",
+            )
+        listed = ", ".join(devices)
+        answer = input(
+            tr(
+                f"Everything on {listed} will be replaced. Type 'yes': ",
+                f"Tout le contenu de {listed} sera remplacé. Tapez « oui » : ",
+            )
+        )
         if answer.strip().lower() not in {"yes", "oui"}:
-            raise UsageError("not confirmed: nothing was written")
+            raise UsageError(
+                "not confirmed: nothing was written",
+                french="pas confirmé : rien n'a été écrit",
+            )
     cancel = threading.Event()
 
     def stop(signum: int, frame: FrameType | None) -> None:
@@ -154,25 +171,35 @@ def _how_verified(report: DeployReport) -> str:
     if report.outcome != "deployed":
         return ""
     if report.verification == "stream":
-        return ", every range's sha256 checked on the stream"
+        return tr(
+            ", every range's sha256 checked on the stream",
+            ", l'empreinte sha256 de chaque zone vérifiée à la volée",
+        )
     if not report.verified:
-        return ", not verified"
+        return tr(", not verified", ", non vérifié")
     if report.verification == "filesystem_check":
-        return ", checked: " + "; ".join(report.checks)
-    return ", verified by read-back"
+        return tr(", checked: ", ", vérifié : ") + "; ".join(report.checks)
+    return tr(", verified by read-back", ", vérifié par relecture")
+
+
+OUTCOME_FR = {"deployed": "déployée", "failed": "échec", "cancelled": "arrêtée à la demande"}
 
 
 def _summary(report: DeployReport) -> None:
     written = (
-        "partitions restored by partclone"
+        tr("partitions restored by partclone", "partitions restaurées par partclone")
         if report.image_format == "clonezilla"
-        else f"{human_bytes(report.bytes_written)} written"
+        else human_bytes(report.bytes_written) + tr(" written", " écrits")
     )
-    lines = [f"{report.target}: {report.outcome}, {written}{_how_verified(report)}"]
+    outcome = tr(report.outcome, OUTCOME_FR[report.outcome])
+    lines = [f"{report.target}: {outcome}, {written}{_how_verified(report)}"]
     if report.zero_bytes_skipped:
+        skipped = human_bytes(report.zero_bytes_skipped)
         lines.append(
-            f"  {human_bytes(report.zero_bytes_skipped)} of zeros skipped: {report.zero_skip_basis}"
+            tr(f"  {skipped} of zeros skipped: ", f"  {skipped} de zéros non réécrits : ")
+            + str(report.zero_skip_basis)
         )
-    lines += [f"  done: {step}" for step in report.post_deploy]
-    lines += [f"  - {reason}" for reason in report.reasons]
+    lines += [tr("  done: ", "  fait : ") + step for step in report.post_deploy]
+    # English as the report has it; French in the words the bench screen uses.
+    lines += [f"  - {tr(why, note_or_technical(why).fr)}" for why in report.reasons]
     print("\n".join(lines), file=sys.stderr)

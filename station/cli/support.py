@@ -25,6 +25,7 @@ import yaml
 from station import __version__
 from station.applog import log_files
 from station.cli.disks import as_json
+from station.cli.lang import tr
 from station.devices.runner import VERSION_ARGS, SubprocessRunner
 from station.devices.udev import Selection, list_disks
 from station.domain.clock import utc_now
@@ -145,6 +146,16 @@ def handle(args: argparse.Namespace) -> int:
     out = args.out or data_dir() / f"station-support-{stamp}.tar.gz"
     log.info("support archive requested: %s", out)
     names = write_support_archive(out, args.bench_profile)
-    print(f"archive d'assistance écrite : {out} ({len(names)} fichiers)")
-    print("Envoyez ce fichier à l'équipe Station ; il ne contient aucune donnée personnelle.")
+    print(
+        tr(
+            f"support archive written: {out} ({len(names)} files)",
+            f"archive d'assistance écrite : {out} ({len(names)} fichiers)",
+        )
+    )
+    print(
+        tr(
+            "Send this file to the Station team; it holds no personal data.",
+            "Envoyez ce fichier à l'équipe Station ; il ne contient aucune donnée personnelle.",
+        )
+    )
     return 0

@@ -173,6 +173,13 @@ def test_cli_after_a_zero_verified_wipe_skips_zeros_and_says_so(
     [deployed] = [b for b in bodies if b["kind"] == "image_deploy"]
     assert deployed["outcome"] == "deployed"
     assert deployed["zero_bytes_skipped"] == report["zero_bytes_skipped"]
+    # Issue 15: on a French bench (LANG), the same command speaks French.
+    french = {**env, "LANG": "fr_FR.UTF-8", "LC_ALL": "", "LC_MESSAGES": "", "STATION_LANG": ""}
+    again = station("deploy", target, "--image", str(path), "--yes", env=french)
+    assert again.returncode == 0, again.stderr
+    assert "disque : " in again.stderr and "n° de série" in again.stderr
+    assert ": déployée, " in again.stderr and "vérifié par relecture" in again.stderr
+    assert "written" not in again.stderr and "target:" not in again.stderr
     assert deployed["zero_skip_basis"] == report["zero_skip_basis"]
     # One disk, no --bench-dock: this machine's SMBIOS names the host, or the record and
     # the report say it could not (a VM or a container has no DMI).
