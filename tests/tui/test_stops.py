@@ -17,8 +17,10 @@ from station.imaging.raw_create import create_raw_image
 from station.jobs.bench_sequence import Stage, StageUpdate
 from station.journal.store import Journal
 from station.reports.daily_log import build_daily_log
+from station.tui import i18n
 from station.tui.app import StationApp
 from station.tui.screens.dashboard import DashboardScreen
+from station.tui.screens.supervisor import line_details
 from station.wiring import Services
 from tests.block import imaging_support
 from tests.block.imaging_support import build_master, tools_reason, write_profile
@@ -153,3 +155,5 @@ async def test_a_disk_stopped_during_its_image_is_erased_and_its_deploy_cancelle
     [line] = build_daily_log("bench", fixed_clock().date(), found).lines
     assert line.stopped and line.result == "cleared"
     assert any("disque effacé, sans image" in reason.fr for reason in line.failures)
+    i18n.set_language("fr")  # what the supervisor reads on opening the line
+    assert "Arrêté à la demande : effacé, mais pas terminé. Relancez-le." in line_details(line)

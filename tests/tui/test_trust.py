@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import ClassVar
 
@@ -16,9 +17,12 @@ from textual.widgets import DataTable, Input, OptionList, Static
 from station.domain.bench_profile import BenchProfile
 from station.jobs.bench_sequence import Stage, StageUpdate
 from station.journal.keys import KEY_DIR_NAME
+from station.journal.samples import sample_body
 from station.journal.store import Journal
 from station.reports.certificate import build_certificate
 from station.reports.certificate_pdf import certificate_pdf
+from station.reports.daily_log import build_daily_log
+from station.tui import i18n
 from station.tui.app import StationApp
 from station.tui.screens.dashboard import DashboardScreen
 from station.tui.screens.dialogs import (
@@ -30,7 +34,7 @@ from station.tui.screens.dialogs import (
 )
 from station.tui.screens.login import LoginScreen
 from station.tui.screens.signoff import SignOffScreen
-from station.tui.screens.supervisor import SupervisorScreen
+from station.tui.screens.supervisor import SupervisorScreen, line_details, matches
 from station.tui.slots import overall_fraction
 from station.wiring import Services
 from station.yamlfile import load_model
@@ -525,3 +529,28 @@ async def test_sync_badge_says_online_only_once_a_record_was_pushed(make_loop, t
         assert services.sync_state.snapshot().sent > 0
     finally:
         handle.stop()
+
+
+def test_a_failed_line_opens_on_the_reason_behind_its_echec() -> None:
+    """The supervisor's '!' line opens on why it failed, in the words of its records."""
+    disk = {"serial": "WD-FAILED01", "model": "WDC WD5000", "size_bytes": 500 * 10**9}
+    day = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
+    bodies = []
+    for seq, (kind, extra) in enumerate(
+        [
+            ("disk_seen", {}),
+            ("verification", {"result": "failed", "mismatched_ranges": [
+                {"offset": 0, "length": 4096}]}),
+        ],
+        start=1,
+    ):  # fmt: skip
+        body = sample_body(kind, disk=disk, operator="stagiaire-02", **extra)
+        body.update(seq=seq, record_id=f"{seq:064x}", created_at=day.isoformat())
+        bodies.append(body)
+    [line] = build_daily_log("bench", day.date(), bodies).lines
+    assert line.result == "failed" and not line.stopped
+    i18n.set_language("fr")
+    details = line_details(line)
+    assert "Résultat : échec" in details
+    assert "- vérification en échec (1 écart(s), 0 illisible(s))" in details
+    assert matches(line, "failed") and not matches(line, "warnings")
