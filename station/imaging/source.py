@@ -34,7 +34,10 @@ def resolve_location(
     if not folder.is_absolute() and profile_dir is not None:
         folder = profile_dir / folder
     if not folder.is_dir():
-        raise ImageError(f"image {profile.name}: folder {folder} does not exist")
+        raise ImageError(
+            f"image {profile.name}: folder {folder} does not exist",
+            french=f"image {profile.name} : le dossier {folder} n'existe pas",
+        )
     return folder
 
 
@@ -43,12 +46,17 @@ def check_manifest(folder: Path, manifest: dict[str, str]) -> None:
     for name, expected in sorted(manifest.items()):
         path = folder / name
         if ".." in Path(name).parts or not path.is_file():
-            raise ImageError(f"image file {name} is missing from {folder}")
+            raise ImageError(
+                f"image file {name} is missing from {folder}",
+                french=f"le fichier d'image {name} manque dans {folder}",
+            )
         found = file_sha256(path)
         if found != expected:
             raise ImageError(
                 f"checksum mismatch for {name}: manifest says {expected[:12]}…, "
-                f"file has {found[:12]}… (corrupt or replaced image)"
+                f"file has {found[:12]}… (corrupt or replaced image)",
+                french=f"empreinte fausse pour {name} : le manifeste dit {expected[:12]}…, "
+                f"le fichier a {found[:12]}… (image abîmée ou remplacée ; rien n'a été écrit)",
             )
 
 

@@ -111,12 +111,17 @@ def _refuse_too_small(profile: ImageProfile, target: BlockTarget, image_size: in
     if image_size > target.size:
         raise ImageError(
             f"image {profile.name} is {image_size} bytes, larger than {target.path} "
-            f"({target.size} bytes): refused before writing"
+            f"({target.size} bytes): refused before writing",
+            french=f"l'image {profile.name} ({image_size} octets) est plus grande que "
+            f"{target.path} ({target.size} octets) : refusée avant d'écrire",
         )
     if profile.min_disk_bytes > target.size:
         raise ImageError(
             f"image {profile.name} needs a disk of at least {profile.min_disk_mib} MiB; "
-            f"{target.path} has {target.size // MIB} MiB"
+            f"{target.path} has {target.size // MIB} MiB",
+            french=f"l'image {profile.name} demande un disque d'au moins "
+            f"{profile.min_disk_mib} Mio ; {target.path} a {target.size // MIB} Mio "
+            "(rien n'a été écrit)",
         )
 
 

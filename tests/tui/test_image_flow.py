@@ -37,7 +37,7 @@ loops = imaging_support.loops
 
 
 def bench_with_image(
-    loops: LoopFactory, tmp_path: Path, **profile: Any
+    loops: LoopFactory, tmp_path: Path, cls: type[Services] = Services, **profile: Any
 ) -> tuple[imaging_support.Master, str, Services]:
     """A master disk made into a Station image, a bench whose image profile it is, and
     the laptop disk that bench will recondition."""
@@ -45,7 +45,7 @@ def bench_with_image(
     made = create_raw_image(master.device, tmp_path / "image")
     profile_file = write_profile(tmp_path, made.folder, made.manifest, **profile)
     target = loops(128 * MIB, name="laptop")
-    services = Services(
+    services = cls(
         data_dir=tmp_path / "data",
         bench=bench_profile_for([backing_file(target).name]),
         clock=fixed_clock,

@@ -12,8 +12,6 @@ from typing import Any, ClassVar
 import pytest
 
 from station.domain.certificate import certificate_facts
-from station.imaging.profiles import load_image_profile
-from station.imaging.raw_create import create_raw_image
 from station.jobs.bench_sequence import Stage, StageUpdate
 from station.journal.store import Journal
 from station.reports.daily_log import build_daily_log
@@ -23,10 +21,11 @@ from station.tui.screens.dashboard import DashboardScreen
 from station.tui.screens.supervisor import line_details
 from station.wiring import Services
 from tests.block import imaging_support
-from tests.block.imaging_support import build_master, tools_reason, write_profile
+from tests.block.imaging_support import tools_reason
 from tests.conftest import LoopFactory, backing_file
 from tests.tui.conftest import ALL_TIME, bench_profile_for, fixed_clock, wait_for
 from tests.tui.test_flows import MARKER, MIB, dashboard, plant_data, serial_code
+from tests.tui.test_image_flow import bench_with_image
 from tests.tui.test_trust import panel_text
 
 pytestmark = [pytest.mark.tui, pytest.mark.anyio]
@@ -126,16 +125,8 @@ async def test_a_disk_stopped_at_each_stage_is_recorded_as_stopped(
 async def test_a_disk_stopped_during_its_image_is_erased_and_its_deploy_cancelled(
     loops: LoopFactory, tmp_path: Path
 ) -> None:
-    master = build_master(loops(96 * MIB, name="master"), tmp_path)
-    made = create_raw_image(master.device, tmp_path / "image")
-    target = loops(128 * MIB, name="laptop")
-    cls = gate_at(Stage.DEPLOYING)
-    services = cls(
-        data_dir=tmp_path / "data",
-        bench=bench_profile_for([backing_file(target).name]),
-        clock=fixed_clock,
-        image=load_image_profile(str(write_profile(tmp_path, made.folder, made.manifest))),
-    )
+    _master, target, services = bench_with_image(loops, tmp_path, gate_at(Stage.DEPLOYING))
+    assert isinstance(services, StageGate)
     app = StationApp(services, lang="fr", operator="stagiaire-01")
     async with app.run_test(size=(80, 25)) as pilot:
         await stop_during(app, pilot, services, target)
