@@ -109,7 +109,10 @@ class _Smartctl:
         evidence = self.runner.run(argv, timeout=SMARTCTL_TIMEOUT_S)
         self.evidence.append(evidence)
         if evidence.timed_out:
-            raise CommandError(f"smartctl timed out: {evidence.describe()}")
+            raise CommandError(
+                f"smartctl timed out: {evidence.describe()}",
+                french=f"smartctl n'a pas répondu à temps ({evidence.describe()})",
+            )
         return evidence
 
     def read_json(self) -> tuple[dict[str, Any] | None, SmartFacts | None]:
