@@ -21,6 +21,7 @@ packages=(
   postgresql
   fonts-dejavu-core poppler-utils zbar-tools chromium  # reports: PDF font; tests read PDFs, QR codes, the web page
   cups-client  # lp: the screen prints certificates and labels when the bench names a queue
+  cups-daemon  # the tests print on a real CUPS scheduler of their own
 )
 
 missing=()

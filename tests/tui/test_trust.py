@@ -38,6 +38,8 @@ from station.tui.screens.supervisor import SupervisorScreen, line_details, match
 from station.tui.slots import overall_fraction
 from station.wiring import Services
 from station.yamlfile import load_model
+from tests import cups_server
+from tests.cups_server import CupsQueue
 from tests.tui.conftest import ALL_TIME, SUPERVISOR_SECRET, wait_for
 from tests.tui.test_flows import (
     MIB,
@@ -50,6 +52,8 @@ from tests.tui.test_flows import (
     start_gated,
     text_of,
 )
+
+cups_queue = cups_server.cups_queue  # a real CUPS scheduler of the test's own
 
 pytestmark = [pytest.mark.tui, pytest.mark.anyio]
 
@@ -380,6 +384,31 @@ async def test_certificate_and_label_from_the_screen_and_station_label_by_tag(ma
     assert done.returncode == 0, done.stderr
     assert "1 étiquette(s) 62x29 écrite(s)" in done.stdout
     assert "EPN-0042" in PdfReader(out).pages[0].extract_text()
+
+
+async def test_certificate_and_label_go_to_the_bench_printer(
+    make_loop, tmp_path, cups_queue: CupsQueue
+):
+    """The bench profile names a queue of a real CUPS scheduler: both PDFs reach it, byte
+    for byte, and the screen says where they went."""
+    device = make_loop(4 * MIB, name="laptop")
+    services = make_services(tmp_path, [device])
+    services.bench = services.bench.model_copy(update={"dock": True, "printer": cups_queue.name})
+    app = StationApp(services, lang="fr", operator="stagiaire-01")
+    async with app.run_test(size=(80, 25)) as pilot:
+        await wait_for(pilot, lambda: isinstance(app.screen, DashboardScreen), "dashboard")
+        screen = dashboard(app)
+        await wait_for(pilot, lambda: device in screen.rows, "disk listed")
+        await pilot.press("e", *"EPN-0043", "enter")
+        await finish_one(app, pilot, services, device)
+        await pilot.press("c")
+        await wait_for(pilot, lambda: "Certificat :" in text_of(app, "#notice"), "documents")
+        notice = text_of(app, "#notice")
+    assert f"Envoyé à l'imprimante {cups_queue.name}" in notice, notice
+    folder = services.data_dir / "documents"
+    serial = services.disks.inspect(device).identity.serial
+    made = [folder / f"certificat-{serial}.pdf", folder / "etiquette-EPN-0043.pdf"]
+    assert cups_queue.printed() == [document.read_bytes() for document in made]
 
 
 # -- for everyone at the bench ------------------------------------------------------------
