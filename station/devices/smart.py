@@ -224,6 +224,11 @@ def run_self_test(
         return outcome(SelfTestStatus.NOT_SUPPORTED, facts.unsupported_reason or "no SMART")
     if not _self_tests_offered(all_text, kind):
         return outcome(SelfTestStatus.NOT_SUPPORTED, f"the drive offers no {kind} self-test")
+    if facts.self_test_running:
+        # A test left running (a stopped bench, another tool): smartctl would refuse to
+        # start ours ("Can't start self-test without aborting current test").
+        _abort(smartctl)
+        _all_text, facts = smartctl.read_text()
     before = _log_signature(facts)
     start = smartctl.run("-t", kind)
     start_text = start.stdout
@@ -258,6 +263,22 @@ def run_self_test(
         "aborted": SelfTestStatus.ABORTED,
     }.get(latest.outcome, SelfTestStatus.UNKNOWN)
     return outcome(status, latest.status, new_entry)
+
+
+def _abort(smartctl: _Smartctl) -> bool:
+    done = smartctl.run("-X")
+    # ATA: "Self-testing aborted!"; NVMe: "Self-test aborted!" (smartmontools' own words).
+    aborted = "aborted!" in done.stdout
+    log.info("smartctl -X on %s: %s", smartctl.path, "aborted" if aborted else done.stdout[-200:])
+    return aborted
+
+
+def abort_self_test(path: str, *, runner: Runner, interface: str) -> bool:
+    """Stop the drive's running self-test (`smartctl -X`); True when smartctl says it did.
+
+    A stopped bench sends it: otherwise an extended test goes on for hours and the
+    drive refuses the next run's test until it ends."""
+    return _abort(_Smartctl(path, runner, interface))
 
 
 # "Self-test supported." / "No Self-test supported." (ATA capabilities), "Conveyance

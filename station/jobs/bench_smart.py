@@ -9,7 +9,13 @@ from collections.abc import Callable
 from typing import Literal
 
 from station.devices.runner import Runner
-from station.devices.smart import SelfTestKind, SelfTestOutcome, SmartReport, run_self_test
+from station.devices.smart import (
+    SelfTestKind,
+    SelfTestOutcome,
+    SmartReport,
+    abort_self_test,
+    run_self_test,
+)
 from station.domain.clock import utc_now
 from station.domain.record import DiskRef, SelfTest, SmartAssessment
 from station.domain.smart_verdict import SmartVerdict, Verdict, seen
@@ -91,8 +97,9 @@ def bench_self_test(
 ) -> SelfTestOutcome:
     """Run the drive's self-test, reporting the fraction done; JobCancelled when asked.
 
-    A cancelled test is left to the drive (it ends by itself and writes nothing): the
-    sequence stops before the erase, so no record claims a result for it."""
+    A cancelled test is stopped in the drive too (`smartctl -X`): an extended test would
+    go on for hours and make the drive refuse the next run's test. The sequence stops
+    before the erase, so no record claims a result for it."""
 
     def wait(seconds: float) -> None:
         if cancel.wait(seconds):
@@ -103,12 +110,16 @@ def bench_self_test(
 
     if cancel.is_set():
         raise JobCancelled(f"cancelled before the {kind} self-test")
-    return run_self_test(
-        target,
-        kind,
-        runner=runner,
-        interface=interface,
-        on_progress=progress,
-        poll_s=poll_s,
-        sleep=wait,
-    )
+    try:
+        return run_self_test(
+            target,
+            kind,
+            runner=runner,
+            interface=interface,
+            on_progress=progress,
+            poll_s=poll_s,
+            sleep=wait,
+        )
+    except JobCancelled:
+        abort_self_test(target, runner=runner, interface=interface)
+        raise

@@ -64,6 +64,20 @@ def test_a_cancelled_bench_sends_no_self_test() -> None:
     assert runner.calls == []
 
 
+def test_a_test_left_running_is_stopped_before_ours_starts() -> None:
+    """A drive met with a self-test under way (a bench stopped mid-test, another tool):
+    smartctl would refuse to start another, so Station aborts it first, then runs its own."""
+    runner = ReplayRunner(CASES / "ata-self-test-left-running", device="/dev/sda")
+    outcome = bench_self_test(
+        "/dev/sda", "short", runner=runner, interface="sat", on_fraction=print,
+        cancel=threading.Event(), poll_s=0,
+    )  # fmt: skip
+    options = [call[3] for call in runner.calls]
+    assert options[:4] == ["--all", "-X", "--all", "-t"], runner.calls
+    assert outcome.status is SelfTestStatus.PASSED
+    assert any(e.argv[3] == "-X" and "aborted!" in e.stdout for e in outcome.evidence)
+
+
 def _request(runner: ReplayRunner, self_test: str) -> SequenceRequest:
     profile: WipeProfile = load_wipe_profile("nist-clear")
     return SequenceRequest(
@@ -133,6 +147,9 @@ def test_a_disk_stopped_during_its_self_test_is_recorded_as_stopped(tmp_path: Pa
     # These recordings are smartctl's text only: its JSON read answers nothing readable.
     json_read = ["smartctl", "-d", "sat", "-x", "--json=c", "{device}"]
     index["calls"].append({"argv": json_read, "returncode": 1})
+    shutil.copy(CASES / "ata-self-test-left-running" / "smartctl-X.txt", case)
+    abort = {"argv": ["smartctl", "-d", "sat", "-X", "{device}"], "stdout": "smartctl-X.txt"}
+    index["calls"].append(abort)
     (case / "index.json").write_text(json.dumps(index))
     runner = ReplayRunner(case, device="/dev/sda")
     identity = DiskIdentity(
@@ -166,4 +183,6 @@ def test_a_disk_stopped_during_its_self_test_is_recorded_as_stopped(tmp_path: Pa
     assert [b["kind"] for b in found] == ["disk_seen", "smart_assessment", "work_cancelled"]
     assert (found[-1]["stage"], found[-1]["requested_by"]) == ("self_test", "quit")
     assert found[-1]["disk"]["serial"] == "WD-WCC4M0000001"
-    assert runner.calls[-1][-2:] == ("--all", "/dev/sda")  # the poll that saw it running
+    # The poll that saw it running, then the drive's own test stopped too (smartctl -X).
+    assert runner.calls[-2][-2:] == ("--all", "/dev/sda")
+    assert runner.calls[-1] == ("smartctl", "-d", "sat", "-X", "/dev/sda")
