@@ -147,8 +147,8 @@ def test_a_disk_stopped_during_its_self_test_is_recorded_as_stopped(tmp_path: Pa
     # These recordings are smartctl's text only: its JSON read answers nothing readable.
     json_read = ["smartctl", "-d", "sat", "-x", "--json=c", "{device}"]
     index["calls"].append({"argv": json_read, "returncode": 1})
-    shutil.copy(CASES / "ata-self-test-left-running" / "smartctl-X.txt", case)
-    abort = {"argv": ["smartctl", "-d", "sat", "-X", "{device}"], "stdout": "smartctl-X.txt"}
+    shutil.copy(CASES / "ata-self-test-left-running" / "smartctl-x-abort.txt", case)
+    abort = {"argv": ["smartctl", "-d", "sat", "-X", "{device}"], "stdout": "smartctl-x-abort.txt"}
     index["calls"].append(abort)
     (case / "index.json").write_text(json.dumps(index))
     runner = ReplayRunner(case, device="/dev/sda")

@@ -44,6 +44,7 @@ EXPECTED = [
     ("sata-ssd-liteon-issue49", Verdict.PASS, set()),
     ("ata-hdd-wd30efrx-long-test-running", Verdict.PASS, set()),
     ("ata-hdd-wd20ezrx-short-selftest", Verdict.PASS, set()),
+    ("ata-self-test-left-running", Verdict.PASS, set()),  # the WD30EFRX mid-test, first
     ("nvme-healthy-970evoplus", Verdict.PASS, set()),
     ("nvme-healthy-wdblack-sn770-json", Verdict.PASS, set()),
     (
