@@ -20,6 +20,7 @@ from station.inventory import (
     routes_lots,
     routes_machines,
     routes_records,
+    routes_reports,
     routes_session,
     routes_subjects,
     routes_verification_page,
@@ -117,6 +118,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(routes_session.router)
     app.include_router(routes_lots.router)
     app.include_router(routes_machines.router)
+    app.include_router(routes_reports.router)
 
     @app.get("/static/station.css", include_in_schema=False)
     def style() -> FileResponse:

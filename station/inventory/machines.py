@@ -34,6 +34,22 @@ KINDS = (
     "host_inventory",
 )
 ERASED = ("purged", "cleared")
+# The honest labels of docs/sanitization.md, in the pages' French.
+ERASURE_WORDS = {
+    "purged": "purgé (Purge)",
+    "cleared": "effacé (Clear)",
+    "cleared_with_warnings": "effacé avec avertissements",
+    "failed": "échec",
+    "cancelled": "annulé",
+}
+SMART_WORDS = {
+    "healthy": "bon",
+    "worn": "usé",
+    "worn_out": "très usé",
+    "needs_review": "à examiner",
+    "failing": "défaillant",
+    "unknown": "inconnu",
+}
 
 
 @dataclass(frozen=True)
@@ -69,6 +85,10 @@ class Disk:
     @property
     def erased(self) -> bool:
         return self.erasure in ERASED
+
+    @property
+    def erasure_words(self) -> str:
+        return ERASURE_WORDS.get(self.erasure or "", "pas effacé")
 
 
 @dataclass

@@ -12,7 +12,7 @@ from fastapi.responses import HTMLResponse
 
 from station.inventory.context import Ctx
 from station.inventory.machines import all_machines
-from station.inventory.routes_lots import lot_views
+from station.inventory.state import lot_views
 from station.inventory.web import PageRefusal, render, signed_in
 
 router = APIRouter(tags=["pages"])

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Request
@@ -12,60 +11,21 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from station.inventory import lots as lot_store
 from station.inventory.context import Ctx
 from station.inventory.database import Database
-from station.inventory.destinations import latest_kinds
-from station.inventory.lot_progress import Progress, lot_members, lot_progress
-from station.inventory.machines import Machine, all_machines
 from station.inventory.problems import Problem
+from station.inventory.state import Workshop, lot_views
 from station.inventory.web import (
     Form,
+    Page,
     PageRefusal,
     Person,
+    Writer,
     read_form,
     refused,
     render,
-    signed_in,
 )
 
 router = APIRouter(tags=["pages"])
 Code = Annotated[str, Path(max_length=64)]
-
-
-@dataclass
-class LotView:
-    """A lot with its progress, as the templates show it."""
-
-    lot: lot_store.Lot
-    progress: Progress
-
-    def __getattr__(self, name: str) -> object:
-        return getattr(self.lot, name)
-
-
-@dataclass
-class Workshop:
-    """Everything the pages compute from: machines, hand attachments, destinations."""
-
-    machines: dict[str, Machine]
-    attached: dict[str, str]
-    destinations: dict[str, str]
-
-    @classmethod
-    def read(cls, db: Database) -> Workshop:
-        return cls(all_machines(db), lot_store.attached(db), latest_kinds(db))
-
-    def view(self, lot: lot_store.Lot) -> LotView:
-        return LotView(lot, lot_progress(lot, self.machines, self.attached, self.destinations))
-
-    def lot_of(self, ident: str, lots: list[lot_store.Lot]) -> lot_store.Lot | None:
-        for lot in lots:
-            if ident in lot_members(lot, self.machines, self.attached):
-                return lot
-        return None
-
-
-def lot_views(db: Database) -> list[LotView]:
-    state = Workshop.read(db)
-    return [state.view(lot) for lot in lot_store.list_lots(db)]
 
 
 def _lots_page(
@@ -76,14 +36,12 @@ def _lots_page(
 
 
 @router.get("/lots", response_class=HTMLResponse, include_in_schema=False)
-def lots_page(request: Request, ctx: Ctx) -> Response:
-    person = signed_in(ctx, request)
+def lots_page(ctx: Ctx, person: Page) -> Response:
     return _lots_page(person, ctx.db, {}, [])
 
 
 @router.post("/lots", include_in_schema=False)
-async def create_lot(request: Request, ctx: Ctx) -> Response:
-    person = signed_in(ctx, request, write=True)
+async def create_lot(request: Request, ctx: Ctx, person: Writer) -> Response:
     form = await read_form(ctx, request, person)
     entered = lot_store.LotInput(
         code=form.get("code"),
@@ -129,22 +87,21 @@ def _lot_page(
 
 
 @router.get("/lots/{code}", response_class=HTMLResponse, include_in_schema=False)
-def lot_page(request: Request, ctx: Ctx, code: Code) -> Response:
-    return _lot_page(ctx, signed_in(ctx, request), code)
+def lot_page(ctx: Ctx, person: Page, code: Code) -> Response:
+    return _lot_page(ctx, person, code)
 
 
-async def _lot_form(request: Request, ctx: Ctx, code: str) -> tuple[Person, Form]:
+async def _lot_form(request: Request, ctx: Ctx, code: str, person: Person) -> Form:
     """A supervisor's form posted about an existing lot (a 403 or 404 page otherwise)."""
-    person = signed_in(ctx, request, write=True)
     form = await read_form(ctx, request, person)
     if lot_store.get_lot(ctx.db, code) is None:
         raise PageRefusal(render("not_found.html", person, 404, reason=f"Aucun lot {code}."))
-    return person, form
+    return form
 
 
 @router.post("/lots/{code}/machines", include_in_schema=False)
-async def attach(request: Request, ctx: Ctx, code: Code) -> Response:
-    person, form = await _lot_form(request, ctx, code)
+async def attach(request: Request, ctx: Ctx, person: Writer, code: Code) -> Response:
+    form = await _lot_form(request, ctx, code, person)
     tags = [tag for tag in re.split(r"[\s,;]+", form.get("asset_tags")) if tag]
     if not tags or len(tags) > 2000:
         return _lot_page(ctx, person, code, error="Tapez une ou plusieurs étiquettes "
@@ -157,8 +114,8 @@ async def attach(request: Request, ctx: Ctx, code: Code) -> Response:
 
 
 @router.post("/lots/{code}/documents", include_in_schema=False)
-async def upload(request: Request, ctx: Ctx, code: Code) -> Response:
-    person, form = await _lot_form(request, ctx, code)
+async def upload(request: Request, ctx: Ctx, person: Writer, code: Code) -> Response:
+    form = await _lot_form(request, ctx, code, person)
     sent = form.files.get("document")
     if sent is None:
         return _lot_page(ctx, person, code, error="Choisissez un fichier PDF.", status=422)
@@ -171,9 +128,8 @@ async def upload(request: Request, ctx: Ctx, code: Code) -> Response:
 
 @router.get("/lots/{code}/documents/{sha256}", include_in_schema=False)
 def document(
-    request: Request, ctx: Ctx, code: Code, sha256: Annotated[str, Path(pattern="^[0-9a-f]{64}$")]
+    ctx: Ctx, code: Code, sha256: Annotated[str, Path(pattern="^[0-9a-f]{64}$")], person: Page
 ) -> Response:
-    person = signed_in(ctx, request)
     found = lot_store.document_content(ctx.db, code, sha256)
     if found is None:
         return refused(person, "Ce document n'existe pas.", 404)

@@ -15,34 +15,19 @@ from station.inventory.destinations import (
     destinations,
     record_destination,
 )
-from station.inventory.routes_lots import Workshop
-from station.inventory.web import Person, read_form, render, signed_in
+from station.inventory.machines import ERASURE_WORDS, SMART_WORDS
+from station.inventory.state import Workshop
+from station.inventory.web import Page, Person, Writer, read_form, render
 
 router = APIRouter(tags=["pages"])
 Ident = Annotated[str, Path(max_length=64)]
-SMART_WORDS = {
-    "healthy": "bon",
-    "worn": "usé",
-    "worn_out": "très usé",
-    "needs_review": "à examiner",
-    "failing": "défaillant",
-    "unknown": "inconnu",
-}
-ERASURE_WORDS = {
-    "purged": "purgé (Purge)",
-    "cleared": "effacé (Clear)",
-    "cleared_with_warnings": "effacé avec avertissements",
-    "failed": "échec",
-    "cancelled": "annulé",
-}
 
 
 @router.get("/machines", response_class=HTMLResponse, include_in_schema=False)
 def machines_page(
-    request: Request, ctx: Ctx, q: Annotated[str, Query(max_length=100)] = ""
+    ctx: Ctx, person: Page, q: Annotated[str, Query(max_length=100)] = ""
 ) -> Response:
     """Every machine, or those matching `q` (asset tag, serial, make, model, lot)."""
-    person = signed_in(ctx, request)
     state = Workshop.read(ctx.db)
     lots = lot_store.list_lots(ctx.db)
     found = []
@@ -80,14 +65,13 @@ def _machine_page(
 
 
 @router.get("/machines/{ident}", response_class=HTMLResponse, include_in_schema=False)
-def machine_page(request: Request, ctx: Ctx, ident: Ident) -> Response:
-    return _machine_page(ctx, signed_in(ctx, request), ident)
+def machine_page(ctx: Ctx, person: Page, ident: Ident) -> Response:
+    return _machine_page(ctx, person, ident)
 
 
 @router.post("/machines/{ident}/destination", include_in_schema=False)
-async def record(request: Request, ctx: Ctx, ident: Ident) -> Response:
+async def record(request: Request, ctx: Ctx, ident: Ident, person: Writer) -> Response:
     """A supervisor records where the machine went: a signed event (destinations.py)."""
-    person = signed_in(ctx, request, write=True)
     form = await read_form(ctx, request, person)
     body, errors = check_destination(form.fields)
     if errors:

@@ -15,16 +15,16 @@ from email.message import EmailMessage
 from email.parser import BytesParser
 from email.policy import HTTP
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 from urllib.parse import parse_qs, quote
 
-from fastapi import Request
+from fastapi import Depends, Request
 from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from starlette.concurrency import run_in_threadpool
 
 from station.inventory.access import principal
-from station.inventory.context import Context
+from station.inventory.context import Context, Ctx
 from station.inventory.http_input import read_limited
 from station.inventory.problems import Problem
 from station.inventory.users import COOKIE_NAME, User, csrf_token
@@ -104,6 +104,20 @@ def signed_in(ctx: Context, request: Request, *, write: bool = False) -> Person:
     if write and not person.may_write:
         raise PageRefusal(refused(person, "Votre rôle (lecture) ne permet pas de modifier."))
     return person
+
+
+def _page_person(request: Request, ctx: Ctx) -> Person:
+    return signed_in(ctx, request)
+
+
+def _page_writer(request: Request, ctx: Ctx) -> Person:
+    return signed_in(ctx, request, write=True)
+
+
+# As dependencies, the sign-in is checked before the path and query are validated: a
+# visitor without a session learns nothing, not even which parameters are wrong.
+Page = Annotated[Person, Depends(_page_person)]
+Writer = Annotated[Person, Depends(_page_writer)]
 
 
 def refused(person: Person | None, reason: str, status: int = 403) -> HTMLResponse:
