@@ -14,6 +14,7 @@ from station import __version__
 from station.inventory import (
     queries,
     routes_benches,
+    routes_benches_page,
     routes_daily_page,
     routes_home,
     routes_keys,
@@ -119,6 +120,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(routes_lots.router)
     app.include_router(routes_machines.router)
     app.include_router(routes_reports.router)
+    app.include_router(routes_benches_page.router)
 
     @app.get("/static/station.css", include_in_schema=False)
     def style() -> FileResponse:

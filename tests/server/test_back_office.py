@@ -208,3 +208,30 @@ def test_a_destination_is_a_signed_event_with_no_personal_data(api: Api, tmp_pat
         assert "does not match its digest" in str(verify_destinations(db))
     finally:
         db.close()
+
+
+def test_benches_are_approved_and_revoked_from_the_page_by_admins_only(
+    sqlite_api: Api, tmp_path: Path
+) -> None:
+    files = BenchFiles(tmp_path / "bench")
+    assert sqlite_api.post("/v1/benches", json=files.enrolment()).status_code == 201
+    bench_id = files.key.bench_id
+    claire, admin = supervisor(sqlite_api), supervisor(sqlite_api, "root", "admin")
+    assert bench_id not in claire.page("/postes")  # pending benches: admins only
+    assert "en attente" in admin.page("/postes")
+    decision = f"/postes/{bench_id}/decision"
+    assert claire.post(decision, {"decision": "approved"}).status_code == 403
+    approved = admin.post(decision, {"decision": "approved"})
+    assert approved.status_code == 200 and f"Poste {bench_id} : approuvé" in approved.text
+    sync_bench(sqlite_api, files, machine_records("TOT-0001", "S1"))
+    page = claire.page("/postes")
+    assert "6 enregistrement(s)" in page and "pas encore visé" in page
+    unconfirmed = admin.post(decision, {"decision": "revoked"})
+    assert unconfirmed.status_code == 422 and "Cochez la case" in unconfirmed.text
+    assert admin.post(decision, {"decision": "revoked", "confirm": "oui"}).status_code == 200
+    assert "révoqué" in admin.page("/postes")
+    with files.open() as journal:
+        journal.append_many([machine_records("TOT-0002", "S2")[0]])
+        chain = journal.export_chain()
+    refused = sqlite_api.post("/v1/records/batch", json={"envelopes": chain[-1:]})
+    assert (refused.status_code, refused.json()["error"]) == (403, "key_revoked")
