@@ -25,6 +25,7 @@ from starlette.concurrency import run_in_threadpool
 
 from station.inventory.access import principal
 from station.inventory.context import Context, Ctx
+from station.inventory.destinations import KINDS
 from station.inventory.http_input import read_limited
 from station.inventory.problems import Problem
 from station.inventory.users import COOKIE_NAME, User, csrf_token
@@ -189,3 +190,4 @@ def quoted(text: str) -> str:
 
 
 _env.filters["url"] = quoted
+_env.filters["beneficiary"] = lambda code: KINDS.get(code, code)
