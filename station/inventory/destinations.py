@@ -31,7 +31,6 @@ from cryptography.hazmat.primitives.serialization import (
 
 from station.domain.clock import utc_now_text
 from station.inventory.database import Database, Tx
-from station.inventory.problems import Problem
 from station.reports.wording import parse_day
 
 MIGRATION: list[str] = [
@@ -221,8 +220,3 @@ def verify_destinations(db: Database) -> str | None:
             return f"destination {seq}: the signature does not verify"
         previous = str(event_id)
     return None
-
-
-def require_machine_name(machine: str) -> None:
-    if not machine or len(machine) > 64 or re.search(r"[\x00-\x1f]", machine):
-        raise Problem(422, "bad_machine", "a machine is named by its asset tag or serial")

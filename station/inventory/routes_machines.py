@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Annotated
+from urllib.parse import quote
 
 from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -80,4 +81,4 @@ async def record(request: Request, ctx: Ctx, ident: Ident, person: Writer) -> Re
     if ident not in state.machines and state.lot_of(ident, lot_store.list_lots(ctx.db)) is None:
         return render("not_found.html", person, 404, reason=f"Aucune machine {ident}.")
     record_destination(ctx.db, ident, body, person.user.username)
-    return RedirectResponse(f"/machines/{ident}#destination", status_code=303)
+    return RedirectResponse(f"/machines/{quote(ident, safe='')}#destination", status_code=303)
