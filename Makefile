@@ -7,7 +7,7 @@ PY      = $(VENV)/bin/python
 STAMP   = $(VENV)/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help demo demo-headless test check lint typecheck imports bench vm-test system-deps clean lock report-previews
+.PHONY: help demo demo-headless test check lint typecheck imports bench vm-test system-deps clean lock report-previews back-office-screenshots
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | expand -t 16
@@ -66,6 +66,9 @@ vm-test: $(STAMP) system-deps ## the VM tier alone (QEMU with emulated drives)
 
 report-previews: $(STAMP) system-deps ## PNG previews of the certificate, lot and verification page (docs/reports)
 	$(PY) scripts/report_previews.py docs/reports
+
+back-office-screenshots: $(STAMP) system-deps ## PNGs of the inventory's back office (docs/inventory-server)
+	$(PY) scripts/back_office_screenshots.py docs/inventory-server
 
 clean: ## remove the virtualenv and caches
 	rm -rf $(VENV) .venv-lock .pytest_cache .mypy_cache .ruff_cache

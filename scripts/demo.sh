@@ -83,6 +83,12 @@ if "$PY" -c "import fastapi, uvicorn" 2>/dev/null; then
     printf '%s\n' "$admin_password" |
       "$BIN/station-inventory" user add admin --role admin --password-stdin --db "$db" >/dev/null
     echo "sign in at $url/login as admin, password $admin_password (daily log: $url/daily)"
+    # The supervisor of the back office (lots, machines, destinations, reports) at $url/.
+    supervisor_password=$("$PY" -c "import secrets; print(secrets.token_urlsafe(12))")
+    printf '%s\n' "$supervisor_password" |
+      "$BIN/station-inventory" user add encadrant --role encadrant --password-stdin --db "$db" >/dev/null
+    echo "back office: $url/ as encadrant, password $supervisor_password (create a lot with the"
+    echo "  asset-tag prefix SIM to gather the demo's disks, or EPN- with DEMO_CERTIFICATE=1)"
   else
     echo "inventory server: enrolment failed ($enrolled); the badge will say offline"
   fi
@@ -121,6 +127,12 @@ with urllib.request.urlopen(sys.argv[1], timeout=10) as answer:
     print(f"verification page: {answer.status} {html.unescape(title)} — "
           f"{status.group(1)}: {html.unescape(status.group(2))}")
 PYEOF
+fi
+
+# DEMO_BACK_OFFICE=1 (with DEMO_CERTIFICATE=1): the supervisor's walk through the back
+# office, as in the browser: a lot, its erased machine, a destination, both reports.
+if [ "${DEMO_BACK_OFFICE:-0}" = 1 ] && [ -n "${supervisor_password:-}" ]; then
+  "$PY" scripts/demo_back_office.py "$url" encadrant "$supervisor_password"
 fi
 
 # A small demo master image (a GPT disk with an ext4 system and a few school files),

@@ -12,7 +12,10 @@ from station.cli.lang import tr
 from station.cli.report_io import add_journal_options, open_journal, write_output
 from station.devices.hostinfo import collect_host_facts
 from station.domain.host import HostFacts, inventory_record
-from station.reports.devicehub import devicehub_snapshot
+from station.errors import StationError
+from station.journal.store import default_journal_path
+from station.reports.certificate import all_records
+from station.reports.devicehub import DiskEvidence, devicehub_snapshot, disk_evidence
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -53,12 +56,25 @@ def describe(facts: HostFacts) -> str:
     return "\n".join(lines)
 
 
+def _journal_evidence(args: argparse.Namespace) -> list[DiskEvidence]:
+    """SMART and erasure of this machine's disks from the bench's journal, when it has any
+    (a bench that erased the disks it now describes); none otherwise."""
+    if not (args.journal or default_journal_path()).is_file():
+        return []  # no journal here: do not make one (nor a bench key) just to look
+    try:
+        with open_journal(args) as journal:
+            return disk_evidence(all_records(journal))
+    except StationError:
+        return []
+
+
 def run(args: argparse.Namespace) -> int:
     facts = collect_host_facts()
     print(facts.model_dump_json(indent=1) if args.json else describe(facts))
     now = datetime.now(UTC)
     if args.devicehub is not None:
-        text = json.dumps(devicehub_snapshot(facts, now), indent=1)
+        evidence = _journal_evidence(args)
+        text = json.dumps(devicehub_snapshot(facts, now, evidence), indent=1)
         write_output(args.devicehub, (text + "\n").encode())
     if args.record:
         with open_journal(args) as journal:

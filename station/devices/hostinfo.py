@@ -15,7 +15,7 @@ from pathlib import Path
 
 from station.devices import sysfs
 from station.devices.runner import Runner, SubprocessRunner
-from station.domain.host import Battery, HostFacts, Processor, RamModule
+from station.domain.host import Battery, HostFacts, NetworkInterface, Processor, RamModule
 from station.domain.record import DiskRef, HostRef, disk_ref_of
 from station.errors import CommandError
 
@@ -237,6 +237,7 @@ def collect_host_facts(
         "batteries": batteries or facts.batteries,
         "msdm_sha256": msdm_digest,
         "disks": _disks(sys_root),
+        "network": network_interfaces(sys_root),
         "notes": [*facts.notes, *notes],
     }
     if facts.ram_bytes is None:
@@ -263,6 +264,22 @@ def _disks(sys_root: Path) -> list[DiskRef]:
         raw = sysfs.raw_facts(name, sys_root)
         found.append(disk_ref_of(raw))
     return found
+
+
+def network_interfaces(sys_root: Path = sysfs.SYS) -> list[NetworkInterface]:
+    """Physical interfaces from /sys/class/net: those with a `device` link (not lo, bridges
+    or tunnels), with a real MAC (all zeros is none), in bus order as Devicehub sorts them."""
+    found = []
+    for entry in sorted((sys_root / "class" / "net").glob("*")):
+        device = entry / "device"
+        mac = _read(entry / "address").strip().lower()
+        if not device.exists() or not mac or set(mac) <= {"0", ":"}:
+            continue
+        try:
+            found.append(NetworkInterface(name=entry.name, mac=mac, bus=device.resolve().name))
+        except ValueError:
+            continue  # not an Ethernet-style address (InfiniBand, ...): not a hardware id
+    return sorted(found, key=lambda nic: nic.bus or "")
 
 
 def _meminfo_bytes() -> int | None:

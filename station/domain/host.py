@@ -44,6 +44,14 @@ class Processor(_Model):
     max_speed_mhz: int | None = None
 
 
+class NetworkInterface(_Model):
+    """A physical network interface (one with a device behind it, not lo or a bridge)."""
+
+    name: str
+    mac: str = Field(pattern=r"^[0-9a-f]{2}(:[0-9a-f]{2}){5}$")
+    bus: str | None = Field(default=None, description="its device's bus address: 0000:00:1f.6")
+
+
 class HostFacts(_Model):
     host: HostRef
     chassis: str | None = None
@@ -56,6 +64,7 @@ class HostFacts(_Model):
     batteries: list[Battery] = Field(default_factory=list)
     msdm_sha256: str | None = None
     disks: list[DiskRef] = Field(default_factory=list)
+    network: list[NetworkInterface] = Field(default_factory=list)
     notes: list[str] = Field(default_factory=list)
 
     @property

@@ -42,6 +42,9 @@ PUBLIC_PATHS: frozenset[str] = frozenset(
         "/docs/oauth2-redirect",
         "/redoc",
         "/openapi.json",
+        "/static/station.css",  # the pages' style sheet
+        "/",  # without a session: the sign-in form and the certificate check only
+        "/verification",  # the certificate check by its printed number (303 to its page)
     }
 )
 # Prefixes of public pages: the verification page of one certificate

@@ -7,17 +7,21 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import FileResponse, JSONResponse, Response
 from starlette.exceptions import HTTPException
 
 from station import __version__
 from station.inventory import (
     queries,
     routes_benches,
+    routes_benches_page,
     routes_daily_page,
     routes_home,
     routes_keys,
+    routes_lots,
+    routes_machines,
     routes_records,
+    routes_reports,
     routes_session,
     routes_subjects,
     routes_verification_page,
@@ -30,6 +34,7 @@ from station.inventory.problems import Problem
 from station.inventory.schema import migrate
 from station.inventory.settings import Settings
 from station.inventory.users import ensure_secret
+from station.inventory.web import STATIC, PageRefusal
 
 
 def _problem(problem: Problem) -> JSONResponse:
@@ -67,6 +72,11 @@ async def _on_http(_: Request, exc: Exception) -> JSONResponse:
     )
 
 
+async def _on_page_refusal(_: Request, exc: Exception) -> Response:
+    assert isinstance(exc, PageRefusal)
+    return exc.response
+
+
 async def _on_unavailable(_: Request, exc: Exception) -> JSONResponse:
     return JSONResponse(
         {"error": "storage_unavailable", "detail": str(exc)},
@@ -98,6 +108,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.add_exception_handler(RequestValidationError, _on_invalid)
     app.add_exception_handler(HTTPException, _on_http)
     app.add_exception_handler(StorageUnavailable, _on_unavailable)
+    app.add_exception_handler(PageRefusal, _on_page_refusal)
     app.include_router(routes_records.router)
     app.include_router(routes_benches.router)
     app.include_router(routes_subjects.router)
@@ -106,6 +117,15 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(routes_verification_page.router)
     app.include_router(routes_home.router)
     app.include_router(routes_session.router)
+    app.include_router(routes_lots.router)
+    app.include_router(routes_machines.router)
+    app.include_router(routes_reports.router)
+    app.include_router(routes_benches_page.router)
+
+    @app.get("/static/station.css", include_in_schema=False)
+    def style() -> FileResponse:
+        """The back office's one style sheet (public: no data in it)."""
+        return FileResponse(STATIC / "station.css", media_type="text/css")
 
     @app.get(
         "/v1/health",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hmac
 from dataclasses import dataclass
 from typing import Annotated, Any
 
@@ -14,6 +15,7 @@ from station.inventory.ingest import Ingestor
 from station.inventory.models import ProblemOut
 from station.inventory.problems import Problem
 from station.inventory.settings import Settings
+from station.inventory.users import COOKIE_NAME, csrf_token
 
 # Documented on every route: the refusals all share the Problem shape.
 PROBLEMS: dict[int | str, dict[str, Any]] = {
@@ -90,6 +92,19 @@ def require_admin(
         )
     if not found.is_admin:
         raise Problem(403, "admin_only", "this needs the admin role")
+    cookie = request.cookies.get(COOKIE_NAME)
+    if credentials is None and cookie and request.method not in ("GET", "HEAD"):
+        # A session's change needs its CSRF token too: the cookie alone could be sent by
+        # a page of another site.
+        expected = csrf_token(ctx.db, cookie) or ""
+        sent = request.headers.get("x-csrf-token", "")
+        if not expected or not hmac.compare_digest(sent, expected):
+            raise Problem(
+                403,
+                "csrf_token_missing",
+                "a signed-in change needs the X-CSRF-Token header of the session "
+                "(the csrf_token of its pages' forms)",
+            )
 
 
 Admin = Depends(require_admin)

@@ -1,34 +1,32 @@
 """GET /: the workshop's home page on the inventory server, in French (not a JSON 404).
 
-It names the workshop and points to what a visitor can do: check a certificate from the
-number printed on it (public), the supervisors' daily log, and the API documentation.
+Without a session it shows the sign-in form and the public certificate check (a number
+printed on a certificate), nothing of the inventory; signed in, it is the back office's
+dashboard: the lots and their progress.
 """
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
-from station.inventory.routes_verification_page import page
-from station.reports.workshop import find_workshop
+from station.inventory.context import Ctx
+from station.inventory.machines import all_machines
+from station.inventory.state import lot_views
+from station.inventory.web import PageRefusal, render, signed_in
 
 router = APIRouter(tags=["pages"])
 
 
 @router.get("/", response_class=HTMLResponse, include_in_schema=False)
-def home() -> HTMLResponse:
-    workshop = find_workshop()
-    name = workshop.name if workshop else "Inventaire de l'atelier"
-    body = (
-        "<h2>Vérifier un certificat d'effacement</h2>"
-        "<p>Scannez le QR code du certificat, ou tapez le numéro imprimé sous son titre "
-        "(16 caractères, par exemple 5e328af5e0ceede0).</p>"
-        '<form method="get" action="/verification"><label>Numéro du certificat '
-        '<input name="n" minlength="16" maxlength="64" required autocomplete="off"></label> '
-        "<button>Vérifier</button></form>"
-        "<h2>Pour l'atelier</h2><ul>"
-        '<li><a href="/daily">Journal du jour des postes</a> (encadrants)</li>'
-        '<li><a href="/docs">Documentation de l\'API</a> (postes et intégrations)</li>'
-        "</ul>"
+def home(request: Request, ctx: Ctx) -> HTMLResponse:
+    try:
+        person = signed_in(ctx, request)
+    except PageRefusal:
+        return render("home.html", None, reason="", error="", next_path="/")
+    return render(
+        "home.html",
+        person,
+        lots=lot_views(ctx.db),
+        machine_count=len(all_machines(ctx.db)),
     )
-    return page(name, body, workshop)

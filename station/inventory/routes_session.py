@@ -7,7 +7,6 @@ SameSite=Strict) and sends a browser on to `next` (a path of this server only).
 
 from __future__ import annotations
 
-import html
 from typing import Annotated
 from urllib.parse import parse_qs
 
@@ -25,32 +24,22 @@ from station.inventory.users import (
     end_session,
     start_session,
 )
+from station.inventory.web import PageRefusal, check_form_origin, read_form, render, signed_in
 
 router = APIRouter(tags=["session"])
 FORM_LIMIT = 4096
-_FORM = """<!doctype html><html lang="fr"><head><meta charset="utf-8">
-<title>Connexion — inventaire Station</title>
-<style>body{{font-family:DejaVu Sans,Verdana,sans-serif;margin:2em;max-width:28em}}
-label{{display:block;margin:.6em 0}}.error{{color:#aa1414;font-weight:bold}}</style>
-</head><body><h1>Connexion</h1>{error}
-<form method="post" action="/login"><input type="hidden" name="next" value="{next}">
-<label>Identifiant <input name="username" autocomplete="username" autofocus></label>
-<label>Mot de passe <input name="password" type="password"
- autocomplete="current-password"></label>
-<button>Se connecter</button></form></body></html>"""
 
 
 def _safe_next(target: str | None) -> str:
     """Only a path of this server: never another site (an open redirect)."""
     if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
         return target
-    return "/daily"
+    return "/"
 
 
 def _form_page(next_path: str, error: str = "", status: int = 200) -> HTMLResponse:
-    shown = f'<p class="error">{html.escape(error)}</p>' if error else ""
-    return HTMLResponse(
-        _FORM.format(error=shown, next=html.escape(_safe_next(next_path))), status_code=status
+    return render(
+        "login.html", None, status, reason="", error=error, next_path=_safe_next(next_path)
     )
 
 
@@ -81,6 +70,8 @@ async def _credentials(request: Request) -> tuple[str, str, str, bool]:
 @router.post("/login", include_in_schema=False)
 async def login(request: Request, ctx: Ctx) -> Response:
     username, password, next_path, is_json = await _credentials(request)
+    if not is_json and not check_form_origin(request):
+        return _form_page(next_path, "Formulaire refusé : il vient d'un autre site.", 403)
     user = await run_in_threadpool(check_password, ctx.db, username[:64], password[:1024])
     if user is None:
         if is_json:
@@ -106,10 +97,18 @@ async def login(request: Request, ctx: Ctx) -> Response:
 
 @router.post("/logout", include_in_schema=False)
 async def logout(request: Request, ctx: Ctx) -> Response:
-    """Ends the session in the database too: the cookie is worth nothing afterwards."""
+    """Ends the session in the database too: the cookie is worth nothing afterwards.
+
+    The form carries the session's CSRF token: another site cannot sign a user out."""
     cookie = request.cookies.get(COOKIE_NAME)
     if cookie:
-        await run_in_threadpool(end_session, ctx.db, cookie)
+        try:
+            person = signed_in(ctx, request)
+        except PageRefusal:
+            person = None  # an ended session: nothing to end, just forget the cookie
+        if person is not None:
+            await read_form(ctx, request, person)
+            await run_in_threadpool(end_session, ctx.db, cookie)
     response = RedirectResponse("/login", status_code=303)
     response.delete_cookie(COOKIE_NAME, path="/")
     return response

@@ -10,8 +10,10 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from station.inventory.database import Database
+from station.inventory.destinations import MIGRATION as DESTINATIONS_MIGRATION
 from station.inventory.keypool import MIGRATION as KEY_POOL_MIGRATION
 from station.inventory.keypool import SIGNED_REQUESTS_MIGRATION
+from station.inventory.lots import MIGRATION as LOTS_MIGRATION
 from station.inventory.users import MIGRATION as USERS_MIGRATION
 
 MIGRATIONS: list[list[str]] = [
@@ -48,6 +50,8 @@ MIGRATIONS: list[list[str]] = [
     KEY_POOL_MIGRATION,  # 2: licence_keys, key_assignments (station/inventory/keypool.py)
     USERS_MIGRATION,  # 3: users, sessions, server_secrets (station/inventory/users.py)
     SIGNED_REQUESTS_MIGRATION,  # 4: answered signed requests (station/inventory/keypool.py)
+    LOTS_MIGRATION,  # 5: lots, lot_machines, lot_documents (station/inventory/lots.py)
+    DESTINATIONS_MIGRATION,  # 6: signed destinations (station/inventory/destinations.py)
 ]
 
 

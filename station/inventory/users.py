@@ -153,6 +153,16 @@ def session_user(db: Database, cookie: str) -> User | None:
     return None if row is None else User(str(row[0]), row[1])
 
 
+def csrf_token(db: Database, cookie: str) -> str | None:
+    """The anti-forgery token of a session: its forms carry it back, so a page of another
+    site cannot post in the user's name (the cookie alone is not enough)."""
+    with db.transaction() as tx:
+        session_id = _session_id(tx, cookie)
+        if session_id is None:
+            return None
+        return _mac(_secret(tx), "csrf:" + session_id)
+
+
 def end_session(db: Database, cookie: str) -> None:
     with db.transaction(write=True) as tx:
         session_id = _session_id(tx, cookie)

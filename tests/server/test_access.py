@@ -7,10 +7,13 @@ from __future__ import annotations
 import re
 import subprocess
 import sys
+from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 import requests
+from starlette.routing import Route
 
 from station.inventory.access import is_public
 from station.inventory.app import create_app
@@ -24,20 +27,37 @@ pytestmark = pytest.mark.server
 HEX = "a" * 64
 
 
+def csrf_of(session: requests.Session, url: str) -> str:
+    """The CSRF token a signed-in page's forms carry."""
+    found = re.search(r'name="csrf_token" value="([^"]+)"', session.get(url + "/", timeout=30).text)
+    assert found, "the signed-in home page has a form with the CSRF token"
+    return found.group(1)
+
+
 def concrete(path: str, bench_id: str) -> str:
     """A route's path with its parameters filled in."""
     filled = path.replace("{bench_id}", bench_id)
-    return re.sub(r"\{[a-z_]+\}", HEX, filled)
+    return re.sub(r"\{[a-z0-9_]+\}", HEX, filled)
+
+
+def _walk(routes: Iterable[Any]) -> Iterator[tuple[str, str]]:
+    for route in routes:
+        included = getattr(route, "original_router", None)
+        if included is not None:
+            yield from _walk(included.routes)
+        elif isinstance(route, Route):
+            for method in sorted(route.methods or ()):
+                if method != "HEAD":
+                    yield method, route.path
 
 
 def private_routes(sqlite_url: str) -> list[tuple[str, str]]:
-    """Every (method, path) the server publishes, outside the allow-list, plus /daily
-    (an HTML page, not in the OpenAPI)."""
-    paths = create_app(Settings(database_url=sqlite_url)).openapi()["paths"]
-    found = [("GET", "/daily")]
-    for path, operations in paths.items():
-        if not is_public(path):
-            found += [(method.upper(), path) for method in sorted(operations)]
+    """Every (method, path) the server routes, outside the allow-list: the API of the
+    OpenAPI description and the back office's HTML pages (not in it) alike."""
+    app = create_app(Settings(database_url=sqlite_url))
+    found = sorted({pair for pair in _walk(app.routes) if not is_public(pair[1])})
+    described = {path for path in app.openapi()["paths"] if not is_public(path)}
+    assert described <= {path for _, path in found}  # the walk sees at least the API
     return found
 
 
@@ -49,6 +69,9 @@ def test_every_route_outside_the_allow_list_needs_credentials(
     assert sqlite_api.post("/v1/records", json=bench.next()).status_code == 201
     routes = private_routes(sqlite_url)
     assert ("GET", "/v1/records/{record_id}") in routes and len(routes) > 12
+    for html_page in ("/daily", "/lots", "/lots/{code}", "/machines", "/machines/{ident}"):
+        assert ("GET", html_page) in routes
+    assert ("POST", "/lots") in routes
     for method, path in routes:
         url = sqlite_api.url + concrete(path, bench.bench_id)
         answer = requests.request(method, url, params={"date": "2026-12-01"}, timeout=30)
@@ -57,7 +80,9 @@ def test_every_route_outside_the_allow_list_needs_credentials(
     # verification page of one certificate (an unknown one is a 404 page, not a 401).
     assert requests.get(sqlite_api.url + "/v1/health", timeout=30).status_code == 200
     assert requests.get(sqlite_api.url + "/login", timeout=30).status_code == 200
-    assert requests.get(sqlite_api.url + "/", timeout=30).status_code == 200
+    home = requests.get(sqlite_api.url + "/", timeout=30)
+    assert home.status_code == 200 and 'name="password"' in home.text
+    assert "Lots" not in home.text  # without a session: the sign-in form, no inventory
     page = requests.get(f"{sqlite_api.url}/verification/{HEX}", timeout=30)
     assert page.status_code not in (401, 403), page.status_code
 
@@ -96,8 +121,17 @@ def test_a_user_signs_in_reads_and_signs_out(sqlite_api: Api) -> None:
     other_id = session_id[:-1] + ("B" if session_id.endswith("A") else "A")
     forged = requests.get(path, cookies={COOKIE_NAME: f"{other_id}.{mac}"}, timeout=30)
     assert forged.status_code == 401
+    # Logging out is a form with the session's CSRF token: without it, nothing happens.
+    forged_out = reader.post(f"{sqlite_api.url}/logout", allow_redirects=False, timeout=30)
+    assert forged_out.status_code == 403
+    assert reader.get(path, timeout=30).status_code == 200
     # After logout the same cookie is worth nothing, even replayed by hand.
-    out = reader.post(f"{sqlite_api.url}/logout", allow_redirects=False, timeout=30)
+    out = reader.post(
+        f"{sqlite_api.url}/logout",
+        data={"csrf_token": csrf_of(reader, sqlite_api.url)},
+        allow_redirects=False,
+        timeout=30,
+    )
     assert out.status_code == 303
     replayed = requests.get(path, cookies={COOKIE_NAME: cookie}, timeout=30)
     assert (replayed.status_code, replayed.json()["error"]) == (401, "session_ended")
@@ -132,7 +166,7 @@ def test_the_sign_in_never_redirects_to_another_site(sqlite_api: Api) -> None:
         allow_redirects=False,
         timeout=30,
     )
-    assert answer.headers["location"] == "/daily"
+    assert answer.headers["location"] == "/"
 
 
 def test_a_bench_reads_its_own_data_only(sqlite_api: Api) -> None:

@@ -117,7 +117,11 @@ def test_unknown_certificates_and_numbers(certified: tuple[str, str, str], sqlit
 
 def test_home_page_instead_of_a_json_404(sqlite_api: Api, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("STATION_WORKSHOP", str(WORKSHOP))
-    answer = sqlite_api.get("/")
+    answer = sqlite_api.get("/", anonymous=True)
     assert answer.status_code == 200 and "text/html" in answer.headers["content-type"]
     assert "Atelier Solidaire du Numérique" in answer.text
-    assert 'action="/verification"' in answer.text and 'href="/daily"' in answer.text
+    # Without a session: the certificate check and the sign-in form, no link inward.
+    assert 'action="/verification"' in answer.text and 'action="/login"' in answer.text
+    assert 'href="/daily"' not in answer.text
+    signed_in = sqlite_api.sign_in("home-reader", "lecture").get(sqlite_api.url + "/", timeout=30)
+    assert 'href="/daily"' in signed_in.text and 'href="/lots"' in signed_in.text

@@ -76,3 +76,29 @@ def test_the_qr_of_a_demo_certificate_opens_its_page_on_the_demo_server(tmp_path
         done.stdout,
     ), done.stdout
     assert "EPN-4242" in PdfReader(cert).pages[0].extract_text()
+
+
+def test_the_demo_back_office_walk_matches_the_records() -> None:
+    """Issue 18's "done when" on the demo: the supervisor made by `make demo` signs in,
+    creates a lot, sees the demo's erased machine under it, records a destination, and the
+    donor and funder reports (read back from their PDFs) say what the records say; the
+    CO2e is not computed since the demo configures no factor; no session, no page."""
+    env = {**os.environ, "DEMO_NO_TUI": "1", "DEMO_SIZE_MIB": "8", "PY": sys.executable,
+           "DEMO_CERTIFICATE": "1", "DEMO_BACK_OFFICE": "1"}  # fmt: skip
+    for name in ("STATION_DATA_DIR", "STATION_CO2E_FACTOR_KG", "STATION_CO2E_SOURCE",
+                 "STATION_CO2E_DATE"):  # fmt: skip
+        env.pop(name, None)
+    done = subprocess.run(
+        [str(REPO / "scripts" / "demo.sh")],
+        env=env, capture_output=True, text=True, timeout=600, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert re.search(r"back office: http://127\.0\.0\.1:\d+/ as encadrant, password \S+",
+                     done.stdout)  # fmt: skip
+    assert "back office: lot DEMO-2026: machines EPN-4242, received 1, erased 1" in done.stdout
+    assert (
+        "donor report: Machines reçues 1, Machines effacées 1, Machines réemployées 1"
+        in done.stdout
+    ), done.stdout
+    assert "funder report: réemployés 1, CO2e: Non calculé : aucun facteur" in done.stdout
+    assert "without a session: 401" in done.stdout

@@ -125,7 +125,7 @@ def test_host_record_and_devicehub_snapshot(tmp_path: Path) -> None:
     types = [component["type"] for component in snapshot["components"]]
     assert types.count("RamModule") == 2 and "Processor" in types and "Battery" in types
     ram = next(c for c in snapshot["components"] if c["type"] == "RamModule")
-    assert ram["size"] == 8192  # MiB, as Devicehub counts
+    assert ram["size"] == "8192 MiB"  # with its unit: a bare number reads as GB
 
 
 def test_collect_on_this_machine_says_what_it_could_not_read(tmp_path: Path) -> None:
