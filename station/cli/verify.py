@@ -19,6 +19,7 @@ from station.journal.envelope import key_id
 from station.journal.keys import KEY_DIR_NAME, PUBLIC_KEY_FILE, load_public_key
 from station.paths import data_dir
 from station.reports.certificate_check import is_pdf, read_evidence, verify_pdf
+from station.reports.function_report import verify_lines
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -59,6 +60,8 @@ def run(args: argparse.Namespace) -> int:
     keys = _public_keys(args.key)
     verified = verify_document(load_document(args.file), keys, from_start=not args.partial)
     print(verified.summary(cli_language()))
+    for line in verify_lines(verified.bodies, cli_language()):
+        print(line)
     if args.qr is not None:
         named = check_qr(read_qr_payload(args.qr), verified.bodies, keys)
         print(

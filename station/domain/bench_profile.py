@@ -13,6 +13,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from station.domain.disk import MediaKind
+from station.domain.grading import GradeRules, default_grade_rules
 from station.domain.supervisor_secret import is_supervisor_hash, supervisor_proven
 from station.domain.text import LocalizedText
 
@@ -49,6 +50,32 @@ class WifiNetwork(BaseModel):
     ssid: str = Field(min_length=1, max_length=32, description="the network's name")
     passphrase: str | None = Field(
         None, min_length=8, max_length=63, description="WPA passphrase (none: open network)"
+    )
+
+
+class FunctionTestSettings(BaseModel):
+    """How the bench tests the laptop's functions (docs/functional-tests.md)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    keyboard_layout: Literal["azerty-fr", "qwerty-us"] = Field(
+        "azerty-fr", description="the keyboard map drawn for the keyboard test"
+    )
+    memory_test_megabytes: int = Field(
+        256, ge=1, le=65536, description="how much free memory memtester tests"
+    )
+    memory_test_loops: int = Field(1, ge=1, le=20, description="memtester passes")
+    memory_test_seconds: int = Field(
+        600, ge=10, le=7200, description="memtester is stopped (not_tested) after this"
+    )
+    discharge_seconds: int = Field(
+        120, ge=30, le=1800, description="how long the battery is measured on its own"
+    )
+    battery_min_minutes: float = Field(
+        60,
+        ge=0,
+        description="a full battery that would last less than this under the test's load "
+        "fails the battery test",
     )
 
 
@@ -118,6 +145,11 @@ class BenchProfile(BaseModel):
     )
     wifi: WifiNetwork | None = Field(
         None, description="the Wi-Fi to join when no cable is plugged in (live stick)"
+    )
+    function_tests: FunctionTestSettings = Field(default_factory=FunctionTestSettings)
+    grades: GradeRules = Field(
+        default_factory=default_grade_rules,
+        description="grade levels (best first) and the rules that cap the grade",
     )
     simulated_disks: list[SimulatedDisk] = Field(default_factory=list)
 

@@ -26,8 +26,10 @@ from pydantic import (
     model_validator,
 )
 
+from station.domain.function_tests import Judge, TestName, TestStatus
 from station.domain.profiles import Pattern
 from station.domain.results import Result
+from station.domain.text import LocalizedText
 from station.errors import RecordError
 
 SCHEMA_VERSION: Literal[1] = 1
@@ -394,6 +396,69 @@ class HostInventory(_HostStep):
     notes: list[str] = Field(default_factory=list)
 
 
+Measure = str | int | float | bool | None
+
+
+class FunctionTest(_HostStep):
+    """One functional test of the machine (docs/functional-tests.md): what ran, with
+    which tool, what was measured, what the operator answered; never a guess."""
+
+    kind: Literal["function_test"] = "function_test"
+    test: TestName
+    status: TestStatus
+    judged_by: Judge = Field(description="automatic (the tool decided) or operator (a person)")
+    answer: str | None = Field(
+        default=None, max_length=500, description="the question asked and the operator's answer"
+    )
+    observed: str | None = Field(
+        default=None, max_length=2000, description="what was seen; required when failed"
+    )
+    reason: str | None = Field(
+        default=None, max_length=500, description="why it was not tested; required then"
+    )
+    measured: dict[str, Measure] = Field(default_factory=dict)
+    defects: list[str] = Field(default_factory=list)
+    tool: ToolRef | None = None
+    commands: list[CommandRecord] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _honest(self) -> Self:
+        if self.status == "not_tested" and not (self.reason or "").strip():
+            raise ValueError("a test not done says why (reason)")
+        if self.status == "failed" and not ((self.observed or "").strip() or self.defects):
+            raise ValueError("a failed test says what was seen (observed)")
+        if self.status != "failed" and self.defects:
+            raise ValueError("only a failed test lists defects")
+        return self
+
+
+class Grade(_HostStep):
+    """The machine's grade from the bench profile's rules, with the rules that set it;
+    a supervisor may give another grade, with the reason, in a record of its own."""
+
+    kind: Literal["grade"] = "grade"
+    grade: str = Field(min_length=1, max_length=32, description="the level's code, e.g. B")
+    label: LocalizedText
+    computed: str = Field(min_length=1, max_length=32, description="what the rules gave")
+    reasons: list[LocalizedText] = Field(default_factory=list, description="why, rule by rule")
+    defects: list[str] = Field(default_factory=list)
+    based_on: list[Sha256Hex] = Field(
+        default_factory=list, description="record ids of the function_test records used"
+    )
+    rules: str = Field(min_length=1, description="the bench profile whose rules were applied")
+    overridden_by: PseudonymousId | None = None
+    override_reason: str | None = Field(default=None, max_length=1000)
+
+    @model_validator(mode="after")
+    def _override_said(self) -> Self:
+        overridden = self.overridden_by is not None or self.override_reason is not None
+        if self.grade != self.computed and not overridden:
+            raise ValueError("a grade other than the computed one names who gave it and why")
+        if overridden and not (self.overridden_by and (self.override_reason or "").strip()):
+            raise ValueError("an override names the supervisor (overridden_by) and the reason")
+        return self
+
+
 class SupervisorSignoff(RecordHeader):
     kind: Literal["supervisor_signoff"] = "supervisor_signoff"
     supervisor: PseudonymousId
@@ -427,6 +492,8 @@ StepBody = Annotated[
     | WorkCancelled
     | LicenceAssignment
     | HostInventory
+    | FunctionTest
+    | Grade
     | SupervisorSignoff
     | DailyCheckpoint,
     Field(discriminator="kind"),
@@ -434,7 +501,7 @@ StepBody = Annotated[
 STEP_KINDS = (
     "disk_seen", "smart_assessment", "self_test", "hpa_dco_change", "purge_command",
     "overwrite_pass", "verification", "image_deploy", "work_cancelled", "licence_assignment",
-    "host_inventory", "supervisor_signoff", "daily_checkpoint",
+    "host_inventory", "function_test", "grade", "supervisor_signoff", "daily_checkpoint",
 )  # fmt: skip
 SEALED_FIELDS = ("bench_id", "seq", "record_id")
 

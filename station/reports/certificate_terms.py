@@ -21,6 +21,8 @@ _TERMS = {
     "work_cancelled": localized("travail arrêté à la demande", "work stopped on request"),
     "licence_assignment": localized("attribution de licence", "licence assignment"),
     "host_inventory": localized("inventaire de la machine", "machine inventory"),
+    "function_test": localized("test de fonctionnement", "function test"),
+    "grade": localized("note de la machine", "machine grade"),
     "supervisor_signoff": localized("visa de l'encadrant", "supervisor sign-off"),
     "daily_checkpoint": localized("bilan du jour", "daily checkpoint"),
     # media kinds and buses

@@ -20,6 +20,8 @@ STEPS = {
     "work_cancelled": ("arrêt", "stop"),
     "licence_assignment": ("licence", "licence"),
     "host_inventory": ("inventaire", "inventory"),
+    "function_test": ("test de fonctionnement", "function test"),
+    "grade": ("note", "grade"),
     "daily_checkpoint": ("point du jour", "checkpoint"),
 }
 RESULTS = {
