@@ -22,6 +22,8 @@ packages=(
   fonts-dejavu-core poppler-utils zbar-tools chromium  # reports: PDF font; tests read PDFs, QR codes, the web page
   cups-client  # lp: the screen prints certificates and labels when the bench names a queue
   cups-daemon  # the tests print on a real CUPS scheduler of their own
+  # functional tests of the laptop (docs/functional-tests.md): memory, sound, camera, Wi-Fi
+  memtester alsa-utils v4l-utils iw
 )
 
 missing=()
