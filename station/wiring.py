@@ -47,6 +47,7 @@ from station.jobs.bench_sequence import (
     run_sequence,
 )
 from station.jobs.checkpoint import CheckpointStore
+from station.jobs.function_session import FunctionSession
 from station.jobs.profiles import load_wipe_profile
 from station.jobs.sanitize import UnfreezeChoice
 from station.journal.keys import KEY_DIR_NAME, load_or_create_bench_key
@@ -223,6 +224,11 @@ class Services:
             return self.disk_source
         source = AllowlistDiskSource if simulated_bench() else UdevDiskSource
         return source(self.bench, self.runner)
+
+    @cached_property
+    def functions(self) -> FunctionSession:
+        """The functional tests of the machine Station runs on (the Tests step)."""
+        return FunctionSession(self.journal, self.bench, self.runner, self.clock)
 
     @cached_property
     def sync_state(self) -> SyncState:

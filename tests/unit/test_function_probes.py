@@ -158,6 +158,6 @@ def test_bluetooth_and_wired_links_from_sysfs(tmp_path: Path) -> None:
 
 
 def test_every_fixture_is_listed_with_its_source() -> None:
-    listed = (FUNCTIONS / "SOURCES.md").read_text()
+    listed = (FIXTURES / "functions/SOURCES.md").read_text()
     files = [p.relative_to(FUNCTIONS).as_posix() for p in FUNCTIONS.rglob("*.txt")]
     assert files and [f for f in files if f"| {f} |" not in listed] == []

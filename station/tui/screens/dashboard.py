@@ -34,6 +34,7 @@ from station.tui.screens.dialogs import (
     UnfreezeScreen,
     WhyScreen,
 )
+from station.tui.screens.function_tests import FunctionTestsScreen
 from station.tui.screens.login import LoginScreen
 from station.tui.screens.supervisor import SupervisorScreen
 from station.tui.slots import (
@@ -83,6 +84,7 @@ class DashboardScreen(Screen[None]):
         Binding("s", "supervisor", show=False),
         Binding("o", "change_operator", show=False),
         Binding("c", "documents", show=False),
+        Binding("f", "function_tests", show=False),
     ]
 
     def __init__(self, services: Services, operator: str) -> None:
@@ -113,6 +115,7 @@ class DashboardScreen(Screen[None]):
                 ("S", lambda: _("Supervisor")),
                 ("O", lambda: _("Operator")),
                 ("C", lambda: _("Certificate")),
+                ("F", lambda: _("Tests")),
                 ("F2", lambda: _("Français")),
                 ("F3", lambda: _("Large text")),
                 ("F4", lambda: _("Contrast")),
@@ -595,6 +598,13 @@ class DashboardScreen(Screen[None]):
             )
             return
         self.app.call_from_thread(self.notice, documents_text(made))
+
+    def action_function_tests(self) -> None:
+        """F: the functional tests of this computer and its grade (docs/functional-tests.md)."""
+        if self.services.bench.dock:
+            self.notice(_("This bench is a dock: the tests are for the computer Station runs on."))
+            return
+        self.app.push_screen(FunctionTestsScreen(self.services.functions, self.operator))
 
     def action_supervisor(self) -> None:
         self.app.push_screen(SupervisorScreen(self.services))
