@@ -37,7 +37,7 @@ from station.domain.disk import SlotMap
 from station.domain.host import inventory_record
 from station.domain.image_profile import ImageProfile
 from station.domain.record import HostInventory, HostRef, disk_ref_of
-from station.errors import CommandError, StationError
+from station.errors import CommandError, StationError, UsageError
 from station.imaging.profiles import load_image_profile
 from station.jobs.bench_sequence import (
     SequenceOutcome,
@@ -57,6 +57,7 @@ from station.reports.certificate import all_records, build_certificate
 from station.reports.certificate_pdf import certificate_pdf
 from station.reports.daily_log import DailyLog
 from station.reports.daily_sources import journal_daily_log, prove_supervisor, sign_off
+from station.reports.fiche import fiche_of, fiche_pdf
 from station.reports.host_labels import host_key_of_disk, host_label
 from station.reports.labels import STOCKS, labels_pdf
 from station.reports.wording import PARIS
@@ -373,6 +374,23 @@ class Services:
             else:
                 made.printed_on = self.bench.printer
         return made
+
+    def fiche(self) -> Path:
+        """The fiche de reconditionnement of this computer (its functional tests, grade
+        and the erasure of its disks) as a PDF in the data folder's documents/."""
+        host = self.functions.host
+        key = host.serial or host.uuid or host.asset_tag
+        if not key:
+            raise UsageError(
+                "this computer has no serial, UUID or asset tag to name its sheet",
+                french="cet ordinateur n'a ni numéro de série, ni UUID, ni étiquette "
+                "pour nommer sa fiche",
+            )
+        folder = self.data_dir / "documents"
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / f"fiche-{_file_part(key)}.pdf"
+        write_whole(path, fiche_pdf(fiche_of(self.journal, key), "fr"))
+        return path
 
     def remember(self, setting: str, value: bool) -> bool:
         """Keep a screen setting (large_text, high_contrast) in the bench profile, for

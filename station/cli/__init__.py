@@ -37,6 +37,7 @@ COMMANDS = [
     "station.cli.supervisor",
     "station.cli.host",
     "station.cli.label",
+    "station.cli.fiche",
     "station.cli.tui",
     "station.cli.support",
 ]

@@ -25,7 +25,11 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     )
     parser.add_argument("hosts", nargs="+", metavar="SERIAL_OR_ASSET_TAG")
     parser.add_argument("--size", choices=sorted(STOCKS), default="62x29")
-    parser.add_argument("--grade", default=None, help="cosmetic grade printed on the label")
+    parser.add_argument(
+        "--grade",
+        default=None,
+        help="grade printed on the label instead of the recorded one (station fiche)",
+    )
     parser.add_argument("--out", type=Path, required=True, metavar="FILE.pdf")
     parser.add_argument("--server", default=None, metavar="URL", help=f"(${URL_ENV})")
     add_journal_options(parser)
@@ -49,7 +53,8 @@ def run(args: argparse.Namespace) -> int:
                     "étiquette sur l'écran du banc",
                 )
             )
-        labels.append(replace(label, grade=args.grade))
+        # The recorded grade unless the command line gives one (then printed as given).
+        labels.append(replace(label, grade=args.grade) if args.grade else label)
     write_output(args.out, labels_pdf(labels, STOCKS[args.size]))
     print(
         tr(

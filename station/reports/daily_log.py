@@ -15,7 +15,7 @@ from typing import Any
 
 from station.domain.certificate import disk_key, erasure_result, stopped_on_request
 from station.domain.text import LocalizedText
-from station.reports.daily_log_checks import Signoff, discrepancies, failure_reasons
+from station.reports.daily_log_checks import Signoff, discrepancies, failure_reasons, test_notes
 from station.reports.wording import PARIS, parse_utc, size
 
 Body = Mapping[str, Any]
@@ -45,6 +45,8 @@ class LogLine:
     seqs: list[int]
     unsynced: int | None
     stopped: bool = False  # work stopped on request: not finished, not failed either
+    # Functional tests skipped (with why) or that found a defect: seen, not failures.
+    tests: list[LocalizedText] = field(default_factory=list)
 
     @property
     def duration_s(self) -> float:
@@ -182,6 +184,7 @@ def _line(group: list[Body], hosts: dict[str, str], pending: set[int] | None) ->
         seqs=seqs,
         unsynced=None if pending is None else sum(seq in pending for seq in seqs),
         stopped=_stopped(group),
+        tests=[note for b in group for note in test_notes(b)],
     )
 
 

@@ -7,6 +7,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from station.domain.function_tests import title
 from station.domain.smart_verdict import SEEN_WORDS
 from station.domain.text import LocalizedText
 from station.reports.wording import localized
@@ -161,3 +162,19 @@ STOPPED_AT = {
         "stopped on request during the image: disk erased, no image",
     ),
 }
+
+
+def test_notes(body: Body) -> list[LocalizedText]:
+    """A functional test not done (with its reason) or that found a defect: the
+    supervisor sees it in the day's log. Not a failure of the bench."""
+    if body.get("kind") != "function_test":
+        return []
+    test = str(body.get("test"))
+    fr, en = title(test, "fr"), title(test, "en")
+    if body.get("status") == "not_tested":
+        why = str(body.get("reason") or "?")
+        return [localized(f"test {fr} non fait : {why}", f"{en} test not done: {why}")]
+    if body.get("status") == "failed":
+        seen = "; ".join(body.get("defects") or []) or str(body.get("observed") or "?")
+        return [localized(f"test {fr} : défaut ({seen})", f"{en} test: defect ({seen})")]
+    return []

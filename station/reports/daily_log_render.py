@@ -70,7 +70,7 @@ def line_cells(log: DailyLog, line: LogLine, lang: Lang) -> list[str]:
         ", ".join(line.operators),
         ", ".join(_pick(STEPS, step, lang) for step in line.steps),
         _pick(RESULTS, "cancelled" if line.stopped else line.result, lang),
-        "; ".join(reason.get(lang) for reason in line.failures),
+        "; ".join(reason.get(lang) for reason in [*line.failures, *line.tests]),
         "; ".join(line.licences),
         "—" if line.unsynced is None else str(line.unsynced),
         f"{line.seqs[0]}-{line.seqs[-1]}" if len(line.seqs) > 1 else str(line.seqs[0]),
@@ -128,6 +128,8 @@ def daily_log_text(log: DailyLog, lang: Lang = "fr") -> str:
         )
         for reason in line.failures:
             out.append(f"    ! {reason.get(lang)}")
+        for note in line.tests:
+            out.append(f"    - {note.get(lang)}")
         for licence in line.licences:
             out.append(f"    licence {licence}")
     return "\n".join(out) + "\n"

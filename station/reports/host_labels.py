@@ -3,7 +3,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from station.journal.store import StoredRecord
+from station.reports.fiche import same_machine
 from station.reports.labels import AssetLabel
 
 
@@ -46,10 +49,26 @@ def host_label(records: list[StoredRecord], key: str, url: str | None) -> AssetL
         if url and serial
         else f"station:record:{record.record_id}"
     )
+    grade = latest_grade(
+        records, [str(host[k]) for k in ("serial", "uuid", "asset_tag") if host.get(k)]
+    )
     return AssetLabel(
         asset_tag=host.get("asset_tag") or serial or key,
         model=model or "?",
         serial=serial or "-",
-        grade=None,
+        grade=str(grade["grade"]) if grade else None,
         qr=qr,
+        defects=tuple(dict.fromkeys(d.split(" : ")[0] for d in grade.get("defects") or []))
+        if grade
+        else (),
     )
+
+
+def latest_grade(records: list[StoredRecord], keys: list[str]) -> dict[str, Any] | None:
+    """The newest grade record of the machine any of `keys` (serial, UUID, tag) names."""
+    for record in reversed(records):
+        if record.kind == "grade":
+            body = record.body()
+            if any(same_machine(body.get("host"), key) for key in keys):
+                return body
+    return None

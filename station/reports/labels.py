@@ -33,6 +33,7 @@ class AssetLabel:
     serial: str
     grade: str | None
     qr: str
+    defects: tuple[str, ...] = ()  # the failed functions, as the grade record lists them
 
 
 def labels_pdf(labels: list[AssetLabel], stock: LabelStock) -> bytes:
@@ -72,7 +73,13 @@ def _draw(pdf: Document, label: AssetLabel, x: float, y: float, stock: LabelStoc
     if label.grade:
         pdf.set_font(FONT, "B", 9 * scale)
         pdf.set_xy(x + pad, y + stock.height - pad - 6 * scale)
-        pdf.cell(min(width, 22 * scale), 6 * scale, f"Grade {label.grade}", border=1, align="C")
+        box = min(width, 22 * scale)
+        pdf.cell(box, 6 * scale, f"Note {label.grade}", border=1, align="C")
+    if label.defects:
+        # Under the serial, above the grade: what failed, in the grade record's words.
+        pdf.set_font(FONT, size=5.5 * scale)
+        pdf.set_xy(x + pad, y + pad + (6 + 3 * 3.4) * scale)
+        pdf.cell(width, 3 * scale, _fit(pdf, "Défauts : " + ", ".join(label.defects), width))
 
 
 def _fit(pdf: Document, text: str, width: float) -> str:

@@ -174,7 +174,9 @@ async def test_colour_screens_fill_the_screen_then_ask_and_the_grade_is_recorded
         assert mode_of(screen) == "end"
         assert "Note : C — Correct" in body_text(app)
         await pilot.press("enter")
-        await pilot.pause()
+        notice = screen.query_one("#notice", Static)
+        await wait_for(pilot, lambda: "Fiche" in str(notice.render()), "the sheet written")
+        assert "Note C enregistrée. Fiche de reconditionnement :" in str(notice.render())
     records = function_records(services)
     by_test = {b.get("test"): b for b in records if b["kind"] == "function_test"}
     assert by_test["screen"]["measured"]["native_resolution"] == "1920x1080"
@@ -189,3 +191,4 @@ async def test_colour_screens_fill_the_screen_then_ask_and_the_grade_is_recorded
     assert (grade["kind"], grade["grade"], grade["computed"]) == ("grade", "C", "C")
     assert any("essentiel" in r["fr"] for r in grade["reasons"])
     assert grade["defects"] == ["Charnières et coque : coque fendue"]
+    assert (services.data_dir / "documents" / "fiche-PF0TEST1.pdf").is_file()

@@ -604,7 +604,8 @@ class DashboardScreen(Screen[None]):
         if self.services.bench.dock:
             self.notice(_("This bench is a dock: the tests are for the computer Station runs on."))
             return
-        self.app.push_screen(FunctionTestsScreen(self.services.functions, self.operator))
+        tests = FunctionTestsScreen(self.services.functions, self.operator, self.services.fiche)
+        self.app.push_screen(tests)
 
     def action_supervisor(self) -> None:
         self.app.push_screen(SupervisorScreen(self.services))

@@ -11,6 +11,7 @@ end shows the grade the bench profile's rules give, with its reasons, and record
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 from typing import ClassVar, Literal
 
 from textual import events, on, work
@@ -69,9 +70,15 @@ PERSON_STEPS: tuple[TestName, ...] = (
 class FunctionTestsScreen(Screen[None]):
     BINDINGS: ClassVar[list[BindingType]] = []
 
-    def __init__(self, session: FunctionSession, operator: str) -> None:
+    def __init__(
+        self,
+        session: FunctionSession,
+        operator: str,
+        write_fiche: Callable[[], Path] | None = None,
+    ) -> None:
         super().__init__()
         self.session = session
+        self.write_fiche = write_fiche
         self.operator = operator
         self.mode: Mode = "intro"
         self.typing: Typing = "observed"
@@ -399,3 +406,18 @@ class FunctionTestsScreen(Screen[None]):
                 self.notice(exc.one_line_in(language()))
                 return
             self.notice(_("Grade {code} recorded.").format(code=grade.grade))
+            if self.write_fiche is not None:
+                self.make_fiche(grade.grade)
+
+    @work(thread=True, exclusive=True, group="function-tests", exit_on_error=False)
+    def make_fiche(self, code: str) -> None:
+        """The fiche de reconditionnement (PDF) of this computer, off the screen's thread."""
+        assert self.write_fiche is not None
+        recorded = _("Grade {code} recorded.").format(code=code)
+        try:
+            path = self.write_fiche()
+        except StationError as exc:
+            said = _("No sheet: {error}").format(error=exc.one_line_in(language()))
+        else:
+            said = _("Refurbishing sheet: {path}").format(path=path)
+        self.app.call_from_thread(self.notice, f"{recorded} {said}")

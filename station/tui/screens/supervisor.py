@@ -72,6 +72,9 @@ def line_details(line: LogLine) -> list[str]:
         out += [f"- {reason.get(lang)}" for reason in line.failures]
     elif line.result == "failed" and not line.stopped:
         out.append(_("No reason recorded: open the certificate."))
+    if line.tests:
+        out.append(_("Functional tests:"))
+        out += [f"- {note.get(lang)}" for note in line.tests]
     out.append(_("Records: {seqs}").format(seqs=", ".join(str(s) for s in line.seqs)))
     return out
 
