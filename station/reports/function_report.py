@@ -52,8 +52,9 @@ def grade_line(grade: dict[str, Any], lang: str) -> str:
 def verify_lines(bodies: Iterable[dict[str, Any]], lang: str) -> list[str]:
     """The functional tests and grade among verified records, one line each."""
     tests, grade = latest_of(bodies)
+    colon = " : " if lang == "fr" else ": "
     lines = [
-        f"  test {title(name, lang)} : {status_word(str(b.get('status')), lang)}"
+        f"  test {title(name, lang)}{colon}{status_word(str(b.get('status')), lang)}"
         + (f" ({detail})" if (detail := test_detail(b)) else "")
         for name, b in tests.items()
     ]

@@ -26,6 +26,7 @@ from station.tui.keyboard_map import KeyboardMap
 from station.tui.screens.function_tests import FunctionTestsScreen
 from station.wiring import Services
 from tests.tui.conftest import (
+    SUPERVISOR_SECRET,
     StaticDiskSource,
     bench_profile_for,
     fixed_clock,
@@ -165,7 +166,7 @@ async def test_colour_screens_fill_the_screen_then_ask_and_the_grade_is_recorded
             seen.append(screen.styles.background)
         assert seen == [Color.parse(c) for c in ("black", "white", "red", "green", "blue")]
         await pilot.press("enter")
-        assert "native_resolution : 1920x1080" in body_text(app)
+        assert "définition native : 1920x1080" in body_text(app)
         await pilot.press("o")  # screen perfect
         await wait_for(pilot, lambda: screen.mode == "ask", "the sound question")
         await pilot.press("o", "o", "o")  # sound, ports, touchpad
@@ -177,6 +178,13 @@ async def test_colour_screens_fill_the_screen_then_ask_and_the_grade_is_recorded
         notice = screen.query_one("#notice", Static)
         await wait_for(pilot, lambda: "Fiche" in str(notice.render()), "the sheet written")
         assert "Note C enregistrée. Fiche de reconditionnement :" in str(notice.render())
+        # The supervisor gives another grade: a wrong code records nothing.
+        await pilot.press("n", "B", "enter", *"formateur-01", "enter", *"0000", "enter")
+        await pilot.press(*"batterie neuve posée", "enter")
+        assert "Note : C" in body_text(app) and "Fiche" not in str(notice.render())
+        await pilot.press("n", "B", "enter", *"formateur-01", "enter")
+        await pilot.press(*SUPERVISOR_SECRET, "enter", *"batterie neuve posée", "enter")
+        await wait_for(pilot, lambda: "Note B enregistrée" in str(notice.render()), "grade B")
     records = function_records(services)
     by_test = {b.get("test"): b for b in records if b["kind"] == "function_test"}
     assert by_test["screen"]["measured"]["native_resolution"] == "1920x1080"
@@ -187,8 +195,17 @@ async def test_colour_screens_fill_the_screen_then_ask_and_the_grade_is_recorded
         by_test["memory"]["status"] == "passed" and by_test["wireless"]["status"] == "not_present"
     )
     assert by_test["storage"]["status"] == "not_tested"  # no SMART record of its disk yet
-    grade = records[-1]
-    assert (grade["kind"], grade["grade"], grade["computed"]) == ("grade", "C", "C")
+    grade, changed = (b for b in records if b["kind"] == "grade")
+    assert (grade["grade"], grade["computed"], grade["overridden_by"]) == ("C", "C", None)
+    assert (changed["grade"], changed["computed"], changed["operator"]) == (
+        "B",
+        "C",
+        "formateur-01",
+    )
+    assert (changed["overridden_by"], changed["override_reason"]) == (
+        "formateur-01",
+        "batterie neuve posée",
+    )
     assert any("essentiel" in r["fr"] for r in grade["reasons"])
     assert grade["defects"] == ["Charnières et coque : coque fendue"]
     assert (services.data_dir / "documents" / "fiche-PF0TEST1.pdf").is_file()

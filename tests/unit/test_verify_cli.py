@@ -69,7 +69,7 @@ def test_an_exported_chain_verifies(
         assert out.startswith(f"valid chain: {KINDS} records of bench-")
         assert f"seq 1 to {KINDS}" in out
         # The functional tests and the grade are shown (docs/functional-tests.md).
-        assert "  test Battery : passed\n  grade: B — Good\n" in out
+        assert "  test Battery: passed\n  grade: B — Good\n" in out
     # Without --key, the bench's own public key is used.
     assert run(capsys, "verify", str(tmp_path / "chain.json"))[0] == 0
 

@@ -604,7 +604,12 @@ class DashboardScreen(Screen[None]):
         if self.services.bench.dock:
             self.notice(_("This bench is a dock: the tests are for the computer Station runs on."))
             return
-        tests = FunctionTestsScreen(self.services.functions, self.operator, self.services.fiche)
+        tests = FunctionTestsScreen(
+            self.services.functions,
+            self.operator,
+            self.services.fiche,
+            self.services.override_grade,
+        )
         self.app.push_screen(tests)
 
     def action_supervisor(self) -> None:

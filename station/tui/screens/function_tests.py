@@ -22,7 +22,7 @@ from textual.widgets import Input, Static
 
 from station.domain.function_tests import TestName, status_word, title
 from station.domain.keyboard_layouts import NOT_CHECKABLE, KeyboardTally
-from station.domain.record import FunctionTest, Measure
+from station.domain.record import FunctionTest, Grade, Measure
 from station.errors import StationError
 from station.jobs import function_checks as checks
 from station.jobs.function_session import FunctionSession
@@ -32,8 +32,34 @@ from station.tui.widgets import KeyBar
 
 AUTOMATIC: tuple[TestName, ...] = ("storage", "memory", "camera", "wireless")
 COLOURS = ("black", "white", "red", "green", "blue")
-Mode = Literal["intro", "busy", "ask", "typing", "keyboard", "colour", "end"]
+Mode = Literal["intro", "busy", "ask", "typing", "keyboard", "colour", "end", "override"]
 Typing = Literal["observed", "reason"]
+Override = Callable[[str, str, str, str], Grade]  # grade, supervisor id, secret, reason
+
+
+def _measure_words() -> dict[str, str]:
+    """What the trainee reads beside a question (the record keeps the field names)."""
+    return {
+        "native_resolution": _("native resolution"),
+        "panel": _("panel"),
+        "keys_never_pressed": _("keys never pressed"),
+        "keys_repeating": _("keys repeating by themselves"),
+        "not_checkable": _("not seen by the screen, try them by hand"),
+        "device": _("sound card"),
+        "microphone_peak_percent": _("microphone level (% of the loudest)"),
+        "ethernet_ports": _("Ethernet ports"),
+        "ethernet_link": _("Ethernet cable live on"),
+        "ethernet_mbps": _("Ethernet speed (Mb/s)"),
+    }
+
+
+def _override_prompts() -> list[str]:
+    return [
+        _("The grade the supervisor gives:"),
+        _("Supervisor: your id, or scan your badge:"),
+        _("Your secret code:"),
+        _("Why this grade? (it is recorded)"),
+    ]
 
 
 def _questions() -> dict[TestName, Callable[[], str]]:
@@ -75,10 +101,13 @@ class FunctionTestsScreen(Screen[None]):
         session: FunctionSession,
         operator: str,
         write_fiche: Callable[[], Path] | None = None,
+        override: Override | None = None,
     ) -> None:
         super().__init__()
         self.session = session
         self.write_fiche = write_fiche
+        self.override = override
+        self.override_answers: list[str] = []
         self.operator = operator
         self.mode: Mode = "intro"
         self.typing: Typing = "observed"
@@ -219,7 +248,10 @@ class FunctionTestsScreen(Screen[None]):
         keys = [("O", lambda: _("yes")), ("N", lambda: _("no")), ("P", lambda: _("skip"))]
         if self.current == "battery":
             keys = [("enter", lambda: _("measure")), ("P", lambda: _("skip"))]
-        extra = "".join(f"\n{k} : {v}" for k, v in self.measured.items() if v is not None)
+        words = _measure_words()
+        extra = "".join(
+            f"\n{words[k]} : {v}" for k, v in self.measured.items() if v is not None and k in words
+        )
         self._show(f"{name}\n\n{question}{extra}", keys)
 
     def on_key(self, event: events.Key) -> None:
@@ -237,6 +269,10 @@ class FunctionTestsScreen(Screen[None]):
         elif self.mode == "typing" and event.key == "escape":
             event.stop()
             self.ask()
+        elif self.mode == "override" and event.key == "escape":
+            event.stop()
+            self.query_one("#typed", Input).password = False
+            self.show_end()
 
     def _key_intro(self, event: events.Key) -> None:
         if event.key == "enter":
@@ -275,6 +311,9 @@ class FunctionTestsScreen(Screen[None]):
     @on(Input.Submitted, "#typed")
     def typed(self, event: Input.Submitted) -> None:
         text = event.value.strip()
+        if self.mode == "override" and text:
+            self._override_typed(text)
+            return
         if not text:
             self.notice(_("Write it in a few words first: nothing is recorded without it."))
             return
@@ -394,20 +433,59 @@ class FunctionTestsScreen(Screen[None]):
             lines.append(_("Defects:"))
             lines += [f"  {d}" for d in decision.defects]
         keys = [("enter", lambda: _("record the grade")), ("esc", lambda: _("back"))]
+        if self.override is not None:
+            keys.insert(1, ("N", lambda: _("the supervisor changes the grade")))
         self._show("\n".join(lines), keys)
 
     def _key_end(self, event: events.Key) -> None:
         if event.key == "escape":
             self.dismiss(None)
+        elif (event.character or "").lower() == "n" and self.override is not None:
+            self.override_answers = []
+            self._ask_override()
         elif event.key == "enter":
             try:
                 grade = self.session.grade(self.operator)
             except StationError as exc:
                 self.notice(exc.one_line_in(language()))
                 return
-            self.notice(_("Grade {code} recorded.").format(code=grade.grade))
-            if self.write_fiche is not None:
-                self.make_fiche(grade.grade)
+            self.graded(grade)
+
+    def graded(self, grade: Grade) -> None:
+        self.notice(_("Grade {code} recorded.").format(code=grade.grade))
+        if self.write_fiche is not None:
+            self.make_fiche(grade.grade)
+
+    # The supervisor's grade -----------------------------------------------------------
+    def _ask_override(self) -> None:
+        """One prompt at a time: grade, id, secret (hidden), reason."""
+        self.mode = "override"
+        step = len(self.override_answers)
+        codes = ", ".join(level.code for level in self.session.bench.grades.levels)
+        head = _("Grade computed: {code}. Grades of this bench: {codes}.").format(
+            code=self.session.decision().code, codes=codes
+        )
+        keys = [("enter", lambda: _("next")), ("esc", lambda: _("back"))]
+        self._show(f"{head}\n\n{_override_prompts()[step]}", keys, typed=True)
+        self.query_one("#typed", Input).password = step == 2
+
+    def _override_typed(self, text: str) -> None:
+        self.override_answers.append(text)
+        if len(self.override_answers) < len(_override_prompts()):
+            self._ask_override()
+            return
+        assert self.override is not None
+        grade, who, secret, reason = self.override_answers
+        self.override_answers = []
+        self.query_one("#typed", Input).password = False
+        try:
+            recorded = self.override(grade.strip().upper(), who, secret, reason)
+        except StationError as exc:
+            self.show_end()
+            self.notice(exc.one_line_in(language()))
+            return
+        self.show_end()
+        self.graded(recorded)
 
     @work(thread=True, exclusive=True, group="function-tests", exit_on_error=False)
     def make_fiche(self, code: str) -> None:
