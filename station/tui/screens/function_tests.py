@@ -10,6 +10,7 @@ end shows the grade the bench profile's rules give, with its reasons, and record
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import ClassVar, Literal
@@ -51,6 +52,11 @@ def _measure_words() -> dict[str, str]:
         "ethernet_link": _("Ethernet cable live on"),
         "ethernet_mbps": _("Ethernet speed (Mb/s)"),
     }
+
+
+def _clock(seconds: float) -> str:
+    minutes, rest = divmod(int(seconds), 60)
+    return f"{minutes}:{rest:02d}"
 
 
 def _override_prompts() -> list[str]:
@@ -116,6 +122,8 @@ class FunctionTestsScreen(Screen[None]):
         self.tally = KeyboardTally(session.bench.function_tests.keyboard_layout)
         self.measured: dict[str, Measure] = {}
         self.last_key: str | None = None
+        self.busy_since = 0.0
+        self.busy_most = 0.0
 
     # Layout ------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
@@ -128,6 +136,23 @@ class FunctionTestsScreen(Screen[None]):
 
     def on_mount(self) -> None:
         self.show_intro()
+        self.set_interval(1.0, self._tick)
+
+    def _busy(self, most_seconds: float) -> None:
+        """A long step starts: the notice line counts the time, up to its bound."""
+        self.mode = "busy"
+        self.busy_since = time.monotonic()
+        self.busy_most = most_seconds
+
+    def _tick(self) -> None:
+        if self.mode != "busy" or self.busy_most <= 0:
+            return
+        elapsed = time.monotonic() - self.busy_since
+        self.notice(
+            _("Elapsed {elapsed} — {most} at most").format(
+                elapsed=_clock(elapsed), most=_clock(self.busy_most)
+            )
+        )
 
     @property
     def current(self) -> TestName:
@@ -175,7 +200,7 @@ class FunctionTestsScreen(Screen[None]):
         self._show("\n".join(lines), [("enter", lambda: _("start")), ("esc", lambda: _("back"))])
 
     def start_automatic(self) -> None:
-        self.mode = "busy"
+        self._busy(self.session.bench.function_tests.memory_test_seconds + 120)
         self._show(
             _("Tests running by themselves (memory: up to {minutes} min)…").format(
                 minutes=max(1, self.session.bench.function_tests.memory_test_seconds // 60)
@@ -228,7 +253,7 @@ class FunctionTestsScreen(Screen[None]):
             self._show(text, [("enter", lambda: _("start"))])
             return
         if test == "audio":
-            self.mode = "busy"
+            self._busy(45)  # speaker-test and one second of microphone, both bounded
             self._show(_("Playing a sound on the speakers…"), [])
             self.play_sound()
             return
@@ -283,6 +308,7 @@ class FunctionTestsScreen(Screen[None]):
     def _key_ask(self, event: events.Key) -> None:
         key = (event.character or event.key).lower()
         if self.current == "battery" and event.key == "enter":
+            self._busy(self.session.bench.function_tests.discharge_seconds)
             self.measure_battery()
         elif key in ("o", "y") and self.current != "battery":
             self.keep(
