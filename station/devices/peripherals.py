@@ -156,3 +156,20 @@ def wired_links(sys_root: Path = sysfs.SYS) -> list[WiredLink]:
             )
         )
     return found
+
+
+BLACK_PERCENT = 5.0  # a frame darker than this on average: covered or dead camera
+
+
+def frame_argv(node: str, target: Path) -> list[str]:
+    """One YUYV frame from the camera into `target` (UVC cameras all offer YUYV)."""
+    return [
+        "v4l2-ctl", "-d", node, "--set-fmt-video=pixelformat=YUYV",
+        "--stream-mmap", "--stream-count=1", f"--stream-to={target}",
+    ]  # fmt: skip
+
+
+def yuyv_brightness(frame: bytes) -> float | None:
+    """The mean luma of a YUYV frame (every other byte), in % of white; None if empty."""
+    luma = frame[0::2]
+    return round(sum(luma) / len(luma) / 255 * 100, 1) if luma else None

@@ -11,6 +11,7 @@ checklist) are asked on the bench screen; their bodies are built by `answered`.
 from __future__ import annotations
 
 import logging
+import tempfile
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
@@ -20,11 +21,14 @@ from typing import Any
 from station.devices import sysfs
 from station.devices.memtest import run_memtester
 from station.devices.peripherals import (
+    BLACK_PERCENT,
     bluetooth_adapters,
     count_scan_networks,
+    frame_argv,
     parse_iw_dev,
     parse_v4l2_devices,
     wired_links,
+    yuyv_brightness,
 )
 from station.devices.power import PowerState
 from station.devices.runner import CommandEvidence, Runner
@@ -156,7 +160,9 @@ def check_storage(
 
 
 def check_camera(ctx: Context, runner: Runner) -> FunctionTest:
-    """A USB (UVC) camera listed by v4l2-ctl; its picture is judged on the screen."""
+    """A USB (UVC) camera listed by v4l2-ctl, and one frame from it: its brightness is
+    recorded; a black frame means a covered or dead camera (failed); no frame read at
+    all is not_tested, with v4l2-ctl's words (the tool may be at fault, not the camera)."""
     try:
         evidence = runner.run(["v4l2-ctl", "--list-devices"], timeout=15)
     except CommandError as exc:
@@ -166,8 +172,27 @@ def check_camera(ctx: Context, runner: Runner) -> FunctionTest:
         return result(ctx, "camera", "not_present", evidence=[evidence])
     first = cameras[0]
     measured: dict[str, Measure] = {"camera": first.name, "node": first.video_node}
-    return result(ctx, "camera", "passed", evidence=[evidence], measured=measured,
-                  observed=f"caméra vue : {first.name}")  # fmt: skip
+    if first.video_node is None:
+        return result(ctx, "camera", "not_tested", evidence=[evidence], measured=measured,
+                      reason="la caméra n'a pas de nœud vidéo")  # fmt: skip
+    with tempfile.TemporaryDirectory() as folder:
+        target = Path(folder) / "frame.yuyv"
+        try:
+            capture = runner.run(frame_argv(first.video_node, target), timeout=20)
+        except CommandError as exc:
+            return _missing(ctx, "camera", exc)
+        frame = target.read_bytes() if target.is_file() else b""
+    brightness = yuyv_brightness(frame)
+    measured["brightness_percent"] = brightness
+    runs = [evidence, capture]
+    if brightness is None:
+        return result(ctx, "camera", "not_tested", evidence=runs, measured=measured,
+                      reason=f"aucune image lue ({capture.describe()})")  # fmt: skip
+    if brightness < BLACK_PERCENT:
+        return result(ctx, "camera", "failed", evidence=runs, measured=measured,
+                      defects=["image noire : caméra masquée ou hors service"])  # fmt: skip
+    return result(ctx, "camera", "passed", evidence=runs, measured=measured,
+                  observed=f"image lue, luminosité {brightness} %")  # fmt: skip
 
 
 def check_wireless(ctx: Context, runner: Runner, sys_root: Path = sysfs.SYS) -> FunctionTest:

@@ -54,6 +54,11 @@ class RecordedTools:
 
     def run(self, argv: Sequence[str], *, timeout: float) -> CommandEvidence:
         key = tuple(argv)
+        frame = next((a.split("=", 1)[1] for a in key if a.startswith("--stream-to=")), None)
+        if frame is not None:  # the camera gives a lit YUYV frame
+            Path(frame).write_bytes(bytes([120, 128]) * 320 * 240)
+            now = fixed_clock()
+            return CommandEvidence(key, 0, "", "", now, now)
         if key[0] == "arecord":
             raise CommandError("arecord: not found")
         if key not in self.ANSWERS:

@@ -36,16 +36,32 @@ T0 = datetime(2026, 12, 6, 9, 0, tzinfo=UTC)
 CTX = Context(HostRef(manufacturer="LENOVO", serial="PF0ABCDE"), "op-1", lambda: T0)
 
 
+Answers = dict[tuple[str, ...], tuple[str | None, int | None]]
+
+
 class Outputs:
     """Answers each argv with a recorded output (a file name) or raises like a missing tool."""
 
-    def __init__(self, answers: dict[tuple[str, ...], tuple[str | None, int | None]]) -> None:
+    def __init__(
+        self,
+        answers: dict[tuple[str, ...], tuple[str | None, int | None]],
+        frame: bytes | None = None,
+    ) -> None:
         self.answers = answers
+        self.frame = frame  # what the camera gives to `v4l2-ctl --stream-to=FILE`
         self.calls: list[tuple[str, ...]] = []
 
     def run(self, argv: Sequence[str], *, timeout: float) -> CommandEvidence:
         key = tuple(argv)
         self.calls.append(key)
+        target = next((a.split("=", 1)[1] for a in key if a.startswith("--stream-to=")), None)
+        if target is not None and self.frame is not None:
+            Path(target).write_bytes(self.frame)
+            return CommandEvidence(key, 0, "", "", T0, T0)
+        if target is not None:
+            return CommandEvidence(
+                key, 255, "", "VIDIOC_STREAMON returned -1 (No space left on device)", T0, T0
+            )
         if key not in self.answers:
             raise CommandError(f"{argv[0]}: not found")
         name, code = self.answers[key]
@@ -89,14 +105,22 @@ def test_storage_comes_from_the_smart_records_of_this_machines_disk() -> None:
     assert other_disk.status == "not_tested" and "reconditionnez" in (other_disk.reason or "")
 
 
-def test_camera_present_or_not() -> None:
+def test_camera_present_its_frame_black_or_lit_or_none() -> None:
     argv = ("v4l2-ctl", "--list-devices")
-    laptop = check_camera(CTX, Outputs({argv: ("v4l2/laptop-integrated-webcam-and-usb-4k.txt", 0)}))
-    assert laptop.status == "passed"
-    assert laptop.measured == {"camera": "Integrated_Webcam_HD: Integrate", "node": "/dev/video0"}
+    listed: Answers = {argv: ("v4l2/laptop-integrated-webcam-and-usb-4k.txt", 0)}
+    # A YUYV frame: luma, chroma, luma, chroma... mid-grey lit, then all black.
+    lit = check_camera(CTX, Outputs(listed, frame=bytes([128, 128] * 640 * 480)))
+    assert (lit.status, lit.measured["brightness_percent"]) == ("passed", 50.2)
+    assert lit.measured["camera"] == "Integrated_Webcam_HD: Integrate"
+    assert lit.commands[1].argv[:3] == ["v4l2-ctl", "-d", "/dev/video0"]
+    black = check_camera(CTX, Outputs(listed, frame=bytes([0, 128] * 640 * 480)))
+    assert black.status == "failed" and black.defects == [
+        "image noire : caméra masquée ou hors service"
+    ]
+    none = check_camera(CTX, Outputs(listed))
+    assert none.status == "not_tested" and "No space left on device" in (none.reason or "")
     # v4l2-ctl with no camera says "Cannot open device /dev/video0, exiting." and exits 1.
-    none = check_camera(CTX, Outputs({argv: (None, 1)}))
-    assert none.status == "not_present"
+    assert check_camera(CTX, Outputs({argv: (None, 1)})).status == "not_present"
 
 
 def test_wireless_sees_networks_or_says_why_not(tmp_path: Path) -> None:
