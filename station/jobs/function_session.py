@@ -22,6 +22,7 @@ from station.devices.hostinfo import POWER_SUPPLY, collect_host_facts
 from station.devices.peripherals import parse_aplay_list, speakers
 from station.devices.power import PowerState, read_power_state
 from station.devices.runner import CommandEvidence, Runner
+from station.devices.usb_ports import UsbPortWatcher
 from station.domain.bench_profile import BenchProfile
 from station.domain.function_tests import TestName
 from station.domain.grading import GradeDecision, compute_grade, grade_record
@@ -44,6 +45,8 @@ class FunctionSession:
     sys_root: Path = sysfs.SYS
     power_supply: Path = POWER_SUPPLY
     host_facts: Callable[[], HostFacts] | None = None
+    # Starts counting USB plugs (port names to the callback); returns how to stop.
+    usb_watch: Callable[[Callable[[str], None]], Callable[[], None]] | None = None
     _facts: HostFacts | None = field(default=None, init=False)
 
     @property
@@ -125,6 +128,19 @@ class FunctionSession:
 
     def ports(self) -> dict[str, Measure]:
         return checks.ethernet_state(self.sys_root)
+
+    def watch_usb(self, on_port: Callable[[str], None]) -> Callable[[], None] | None:
+        """Count the USB ports a stick is plugged into; None when udev cannot be heard
+        (the question is still asked, the count is then not recorded)."""
+        if self.usb_watch is not None:
+            return self.usb_watch(on_port)
+        watcher = UsbPortWatcher(on_port)
+        try:
+            watcher.start()
+        except (OSError, ImportError, ValueError) as exc:
+            log.warning("no USB port count: %s", exc)
+            return None
+        return watcher.stop
 
     # Sound -------------------------------------------------------------------------
     def speaker_device(self) -> str | None:

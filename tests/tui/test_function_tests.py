@@ -7,7 +7,8 @@ recorded files (a laptop panel's EDID, a battery's uevent) and recorded tool out
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+import threading
+from collections.abc import Callable, Sequence
 from datetime import timedelta
 from pathlib import Path
 from typing import Any, ClassVar
@@ -69,6 +70,31 @@ class RecordedTools:
         return CommandEvidence(key, code, out, "", now, now + timedelta(seconds=1))
 
 
+class UsbPlugs:
+    """Stands for udev: the test plugs sticks, the callback runs on another thread."""
+
+    def __init__(self) -> None:
+        self.on_port: Callable[[str], None] | None = None
+
+    def watch(self, on_port: Callable[[str], None]) -> Callable[[], None]:
+        self.on_port = on_port
+        return self.stopped
+
+    def stopped(self) -> None:
+        self.on_port = None
+
+    def plug(self, *ports: str) -> threading.Thread:
+        """udev's thread: it waits on the screen, so the test must not wait on it."""
+        on_port = self.on_port
+        assert on_port is not None, "not watching USB ports"
+        thread = threading.Thread(target=lambda: [on_port(port) for port in ports])
+        thread.start()
+        return thread
+
+
+USB = UsbPlugs()
+
+
 def laptop_sysfs(root: Path) -> tuple[Path, Path]:
     """/sys with the panel's EDID and /sys/class/power_supply with a real battery."""
     dump = (FUNCTIONS / "edid/auo-b140hak01-1920x1080.txt").read_text()
@@ -98,6 +124,7 @@ def services(tmp_path: Path) -> Services:
     made.__dict__["functions"] = FunctionSession(
         made.journal, made.bench, RecordedTools(), fixed_clock, sys_root=sys_root,
         power_supply=supply, host_facts=lambda: HostFacts(host=HOST, ram_bytes=8 << 30),
+        usb_watch=USB.watch,
     )  # fmt: skip
     return made
 
@@ -174,7 +201,12 @@ async def test_colour_screens_fill_the_screen_then_ask_and_the_grade_is_recorded
         assert "définition native : 1920x1080" in body_text(app)
         await pilot.press("o")  # screen perfect
         await wait_for(pilot, lambda: screen.mode == "ask", "the sound question")
-        await pilot.press("o", "o", "o")  # sound, ports, touchpad
+        await pilot.press("o")  # sound
+        plugging = USB.plug("1-1", "1-2", "1-1")  # the same port twice counts once
+        await wait_for(pilot, lambda: not plugging.is_alive(), "the plugs")
+        assert "lesquels : 1-1, 1-2" in body_text(app)
+        await pilot.press("o", "o")  # ports, touchpad
+        assert USB.on_port is None  # no longer watching once answered
         await pilot.press("p", *"voyant masqué par un autocollant", "enter")  # camera light
         await pilot.press("n", *"coque fendue", "enter")  # hinges and case
         assert mode_of(screen) == "end"
@@ -195,6 +227,9 @@ async def test_colour_screens_fill_the_screen_then_ask_and_the_grade_is_recorded
     assert by_test["screen"]["measured"]["native_resolution"] == "1920x1080"
     assert by_test["screen"]["measured"]["panel"] == "B140HAK01.0"
     assert by_test["webcam_led"]["reason"] == "voyant masqué par un autocollant"
+    assert by_test["ports"]["measured"]["usb_ports_seen"] == 2
+    assert by_test["ports"]["measured"]["usb_ports"] == "1-1, 1-2"
+    assert by_test["camera"]["measured"]["brightness_percent"] == 47.1
     assert by_test["case"]["observed"] == "coque fendue"
     assert (
         by_test["memory"]["status"] == "passed" and by_test["wireless"]["status"] == "not_present"

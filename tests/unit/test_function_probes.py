@@ -19,6 +19,7 @@ from station.devices.peripherals import (
     wired_links,
 )
 from station.devices.power import power_state_of, read_power_state
+from station.devices.usb_ports import port_of
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 FUNCTIONS = FIXTURES / "functions"
@@ -161,3 +162,11 @@ def test_every_fixture_is_listed_with_its_source() -> None:
     listed = (FIXTURES / "functions/SOURCES.md").read_text()
     files = [p.relative_to(FUNCTIONS).as_posix() for p in FUNCTIONS.rglob("*.txt")]
     assert files and [f for f in files if f"| {f} |" not in listed] == []
+
+
+def test_usb_ports_are_the_laptops_own_ports() -> None:
+    # Kernel names of USB devices: bus-port, then ports behind hubs; root hubs and
+    # interfaces are not plugged devices.
+    assert [port_of(n) for n in ("1-2", "3-1.4", "1-10.2.1", "usb1", "1-2:1.0")] == [
+        "1-2", "3-1", "1-10", None, None,
+    ]  # fmt: skip

@@ -51,6 +51,8 @@ def _measure_words() -> dict[str, str]:
         "ethernet_ports": _("Ethernet ports"),
         "ethernet_link": _("Ethernet cable live on"),
         "ethernet_mbps": _("Ethernet speed (Mb/s)"),
+        "usb_ports_seen": _("USB ports where a device was seen"),
+        "usb_ports": _("which ports"),
     }
 
 
@@ -124,6 +126,8 @@ class FunctionTestsScreen(Screen[None]):
         self.last_key: str | None = None
         self.busy_since = 0.0
         self.busy_most = 0.0
+        self.usb_seen: list[str] = []
+        self.stop_usb: Callable[[], None] | None = None
 
     # Layout ------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
@@ -133,6 +137,9 @@ class FunctionTestsScreen(Screen[None]):
         yield Input(id="typed", max_length=200)
         yield Static("", id="notice", markup=False)
         yield KeyBar([], id="keys")
+
+    def on_unmount(self) -> None:
+        self._stop_usb()
 
     def on_mount(self) -> None:
         self.show_intro()
@@ -259,6 +266,9 @@ class FunctionTestsScreen(Screen[None]):
             return
         if test == "ports":
             self.measured = self.session.ports()
+            self.usb_seen = []
+            self.stop_usb = self.session.watch_usb(self._usb_plugged)
+            self.measured["usb_ports_seen"] = None if self.stop_usb is None else 0
         if test == "battery" and not self.session.power().batteries:
             self.done(self.session.battery(self.operator, measure=False))
             return
@@ -359,6 +369,23 @@ class FunctionTestsScreen(Screen[None]):
                 )
             )
 
+    def _usb_plugged(self, port: str) -> None:
+        """From udev's thread: one more port seen; the question shows the count."""
+        self.app.call_from_thread(self._count_usb, port)
+
+    def _count_usb(self, port: str) -> None:
+        if self.mode != "ask" or self.current != "ports" or port in self.usb_seen:
+            return
+        self.usb_seen.append(port)
+        self.measured["usb_ports_seen"] = len(self.usb_seen)
+        self.measured["usb_ports"] = ", ".join(self.usb_seen)
+        self.ask()
+
+    def _stop_usb(self) -> None:
+        if self.stop_usb is not None:
+            self.stop_usb()
+            self.stop_usb = None
+
     def _ctx(self) -> checks.Context:
         return self.session.context(self.operator)
 
@@ -375,6 +402,7 @@ class FunctionTestsScreen(Screen[None]):
 
     def done(self, body: FunctionTest) -> None:
         """The test's record is in the journal: say so, then the next question."""
+        self._stop_usb()
         self.notice(self._line(body))
         self.next_step()
 
