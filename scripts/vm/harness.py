@@ -196,6 +196,8 @@ class VM:
     cpus: int = 2
     timeout_s: int = 300
     extra_cmdline: str = ""
+    # Devices beyond the drives, e.g. a sound card for the functional tests.
+    extra_devices: tuple[str, ...] = ()
     images: dict[str, Path] = field(default_factory=dict)
     _process: subprocess.Popen[bytes] | None = None
     _started: float = 0.0
@@ -328,7 +330,7 @@ class VM:
         for drive in self.drives:
             if not drive.hotplug_later:
                 argv += self.drive_args(drive)
-        return argv
+        return argv + list(self.extra_devices)
 
     def pcie_roles(self) -> list[str]:
         return [d.role for d in self.drives if d.bus in ("nvme", "virtio")]

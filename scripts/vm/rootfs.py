@@ -45,10 +45,20 @@ PACKAGES = [
     "dosfstools",
     "dmsetup",
     "procps",
+    # the functional tests (docs/functional-tests.md): memory, sound, Wi-Fi, camera
+    "memtester",
+    "alsa-utils",
+    "iw",
+    "v4l-utils",
 ]
 # Modules for the emulated buses and the filesystems the tests use; their dependencies
 # are added from modules.dep. Names are normalised ('-' and '_' are the same to modprobe).
 MODULES = [
+    # QEMU's intel-hda + hda-duplex sound card, and its USB keyboard
+    "snd_hda_intel",
+    "snd_hda_codec_generic",
+    "usbhid",
+    "hid_generic",
     "ahci",
     "libahci",
     "libata",
