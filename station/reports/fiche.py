@@ -90,6 +90,46 @@ def _erasure(journal: Journal, serial: str) -> Erasure:
     )
 
 
+TESTED = ("passed", "failed", "not_present")  # tried (or nothing to try): tested
+ERASED = ("purged", "cleared")
+
+
+def conclusion(fiche: Fiche, lang: str = "fr") -> str:
+    """Whether this sheet supports the word « reconditionné » (décret 2022-190: every
+    function tested and the previous user's data removed), and if not, what is missing."""
+    untested = [
+        title(name, lang)
+        for name in TEST_NAMES
+        if str((fiche.tests.get(name) or {}).get("status")) not in TESTED
+    ]
+    kept = [e.serial for e in fiche.erasures if e.result not in ERASED]
+    fr = lang == "fr"
+    if not untested and fiche.erasures and not kept:
+        return (
+            "Toutes les fonctions ont été testées et les données des disques supprimées : "
+            "cette fiche appuie la mention « reconditionné » (décret n° 2022-190)."
+            if fr
+            else "Every function was tested and the disks' data removed: this sheet "
+            "supports the word « reconditionné » (décret 2022-190)."
+        )
+    missing = []
+    if untested:
+        names = ", ".join(untested)
+        missing.append(f"fonctions non testées : {names}" if fr else f"not tested: {names}")
+    if not fiche.erasures:
+        missing.append("aucun disque enregistré" if fr else "no disk recorded")
+    elif kept:
+        names = ", ".join(kept)
+        missing.append(
+            f"suppression non établie : {names}" if fr else f"removal not established: {names}"
+        )
+    if fr:
+        return "Cette fiche ne permet pas d'employer la mention « reconditionné » : " + (
+            " ; ".join(missing) + "."
+        )
+    return "This sheet does not support the word « reconditionné »: " + "; ".join(missing) + "."
+
+
 def fiche_pdf(fiche: Fiche, lang: str = "fr") -> bytes:
     fr = lang == "fr"
     pdf = Document(
@@ -167,6 +207,8 @@ def fiche_pdf(fiche: Fiche, lang: str = "fr") -> bytes:
                 ("Certificat" if fr else "Certificate", f"station certificate {erasure.serial}"),
             ]
         )
+    pdf.section("Conclusion")
+    pdf.note(conclusion(fiche, lang), size=9.5)
     pdf.note(
         "Chaque ligne vient d'un enregistrement signé du banc ; `station verify` les vérifie."
         if fr

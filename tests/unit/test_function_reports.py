@@ -12,13 +12,14 @@ import pytest
 from pypdf import PdfReader
 
 from station.cli import main
+from station.domain.function_tests import TEST_NAMES
 from station.journal.keys import load_or_create_bench_key
 from station.journal.samples import sample_body
 from station.journal.store import Journal
 from station.reports.certificate import all_records
 from station.reports.daily_log import build_daily_log
 from station.reports.daily_log_render import daily_log_text
-from station.reports.fiche import fiche_of, fiche_pdf
+from station.reports.fiche import conclusion, fiche_of, fiche_pdf
 from station.reports.host_labels import host_label
 from station.reports.labels import STOCKS, labels_pdf
 
@@ -77,6 +78,7 @@ def test_the_fiche_shows_the_tests_and_the_erasure_of_the_same_machine(
         "Fiche de reconditionnement", "PF0ABCDE", "Clavier", "OK", "coque fendue",
         "pas de caméra sur ce modèle ?", "aucun enregistrement", "C — Correct",
         "Effacement des données", "WD-WCC4N0000001", "EFFACÉ (Clear)",
+        "ne permet pas d'employer la mention « reconditionné »",
     ):  # fmt: skip
         assert said in text, said
 
@@ -118,3 +120,19 @@ def test_station_fiche_writes_the_pdf(
     ])  # fmt: skip
     assert code == 0 and "3 test(s), 1 disk(s)" in capsys.readouterr().out
     assert "CLEARED" in pdf_text(out.read_bytes())  # the command line speaks English here
+
+
+def test_the_conclusion_supports_the_word_only_when_everything_was_done(
+    journal_path: Path,
+) -> None:
+    with open_journal(journal_path) as journal:
+        fiche = fiche_of(journal, SERIAL)
+    said = conclusion(fiche)
+    assert said.startswith("Cette fiche ne permet pas")
+    assert "fonctions non testées : Écran, Batterie" in said and "Caméra" in said
+    assert "Clavier" not in said and "Charnières" not in said  # tested, even with a defect
+    fiche.tests = {name: {"status": "passed"} for name in TEST_NAMES}
+    fiche.tests["camera"] = {"status": "not_present"}
+    assert "appuie la mention « reconditionné »" in conclusion(fiche)
+    fiche.erasures[0].result = "failed"
+    assert conclusion(fiche).endswith("suppression non établie : WD-WCC4N0000001.")
