@@ -81,3 +81,13 @@ def title(test: str, lang: str) -> str:
 def status_word(status: str, lang: str) -> str:
     found = STATUS_WORDS.get(status)  # type: ignore[call-overload]
     return found.get(lang) if found is not None else status
+
+
+# A function was tested when it has a result: passed, failed (tested, found a defect) or
+# not_present (nothing to test). not_tested, or no record at all, is not tested.
+TESTED: tuple[TestStatus, ...] = ("passed", "failed", "not_present")
+
+
+def untested(statuses: dict[str, str]) -> list[TestName]:
+    """The functions without a result, in test order (`statuses`: test -> status)."""
+    return [name for name in TEST_NAMES if statuses.get(name) not in TESTED]

@@ -3,16 +3,20 @@ consommation art. R. 122-4): a machine sold or given as « reconditionné » mus
 1° all its functions tested and 2° every data of a previous user removed.
 
 Part 2° comes from the disks' signed erasure records (with each certificate's number);
-part 1° from the bench's functional tests, which benches do not record yet: the fiche
-says so, and then says the mention « reconditionné » is not supported by this document.
+part 1° from the bench's signed function_test records (the last of each test) and its
+grade; a function without a result is named, and then the mention « reconditionné » is
+said not to be supported by this document.
 It never states a test or an erasure that no record shows.
 """
 
 from __future__ import annotations
 
+from station.domain.function_tests import TEST_NAMES, status_word, untested
+from station.domain.function_tests import title as test_title
 from station.inventory.lots import Lot
-from station.inventory.machines import Machine
+from station.inventory.machines import Machine, RecordRef
 from station.inventory.partner_reports import titled_document
+from station.reports.function_report import grade_line, test_detail
 from station.reports.workshop import Workshop
 
 DECREE = (
@@ -21,6 +25,40 @@ DECREE = (
     "et, s'il y avait lieu, des interventions qui incluent la suppression de toutes les "
     "données liées à un précédent usage ou utilisateur."
 )
+
+
+def _test_words(ref: RecordRef | None) -> str:
+    if ref is None:
+        return "non testé (aucun enregistrement)"
+    body = dict(ref.body)
+    detail = test_detail(body)
+    word = status_word(str(body.get("status")), "fr")
+    return f"{word} — {detail}" if detail else word
+
+
+def _conclusion(tests: dict[str, RecordRef], removed: bool) -> str:
+    """Décret 2022-190's two conditions, each said as the records establish it."""
+    not_done = untested({name: str(ref.body.get("status")) for name, ref in tests.items()})
+    if not not_done and removed:
+        return (
+            "Toutes les fonctionnalités ont été testées et toutes les données supprimées : "
+            "cette fiche permet d'employer la mention « reconditionné »."
+        )
+    if not tests:
+        missing = "les tests des fonctionnalités ne sont pas enregistrés"
+    elif not_done:
+        missing = "fonctionnalités non testées : " + ", ".join(
+            test_title(n, "fr") for n in not_done
+        )
+    else:
+        missing = ""
+    parts = [part for part in (missing, "" if removed else "la suppression des données "
+                               "n'est pas établie") if part]  # fmt: skip
+    return (
+        "Cette fiche ne permet pas d'employer la mention « reconditionné » : "
+        + ", et ".join(parts)
+        + "."
+    )
 
 
 def data_removed(machine: Machine | None) -> bool:
@@ -59,14 +97,14 @@ def fiche_pdf(
         size=10,
     )
     pdf.section("Tests des fonctionnalités (1°)")
-    pdf.pairs(
-        [("Tests de fonctionnement", "non relevés : les postes ne les enregistrent pas encore")]
-    )
+    tests = machine.tests if machine else {}
+    if not tests:
+        pdf.pairs([("Tests de fonctionnement", "non relevés : aucun poste ne les a enregistrés")])
+    else:
+        pdf.pairs([(test_title(name, "fr"), _test_words(tests.get(name))) for name in TEST_NAMES])
+        grade = machine.grade_record if machine else None
+        if grade is not None:
+            pdf.pairs([("Note", grade_line(dict(grade.body), "fr"))])
     pdf.section("Conclusion")
-    pdf.note(
-        "Cette fiche ne permet pas d'employer la mention « reconditionné » : les tests des "
-        "fonctionnalités ne sont pas enregistrés"
-        + ("." if removed else ", et la suppression des données n'est pas établie."),
-        size=10,
-    )
+    pdf.note(_conclusion(tests, removed), size=10)
     return bytes(pdf.output())

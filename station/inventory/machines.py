@@ -32,6 +32,8 @@ KINDS = (
     "image_deploy",
     "licence_assignment",
     "host_inventory",
+    "function_test",
+    "grade",
 )
 ERASED = ("purged", "cleared")
 # The honest labels of docs/sanitization.md, in the pages' French.
@@ -112,6 +114,9 @@ class Machine:
     licence_record: RecordRef | None = None
     disks: dict[str, Disk] = field(default_factory=dict)
     records: list[RecordRef] = field(default_factory=list)
+    # The bench's functional tests (the last record of each test) and grade.
+    tests: dict[str, RecordRef] = field(default_factory=dict)
+    grade_record: RecordRef | None = None
 
     @property
     def lots(self) -> set[str]:
@@ -229,6 +234,10 @@ def _add(machine: Machine, ref: RecordRef) -> None:
     elif ref.kind == "image_deploy":
         machine.image_name, machine.image_outcome = body.get("image_name"), body.get("outcome")
         machine.image_record = ref
+    elif ref.kind == "function_test":
+        machine.tests[str(body.get("test"))] = ref
+    elif ref.kind == "grade":
+        machine.grade_record = ref
     elif ref.kind == "licence_assignment":
         machine.licence_product, machine.licence_sha256 = (
             body.get("product"),

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from station.domain.function_tests import TEST_NAMES, status_word, title
+from station.domain.function_tests import TEST_NAMES, status_word, title, untested
 from station.errors import StationError, UsageError
 from station.journal.store import Journal
 from station.reports.certificate import all_records, build_certificate
@@ -90,21 +90,17 @@ def _erasure(journal: Journal, serial: str) -> Erasure:
     )
 
 
-TESTED = ("passed", "failed", "not_present")  # tried (or nothing to try): tested
 ERASED = ("purged", "cleared")
 
 
 def conclusion(fiche: Fiche, lang: str = "fr") -> str:
     """Whether this sheet supports the word « reconditionné » (décret 2022-190: every
     function tested and the previous user's data removed), and if not, what is missing."""
-    untested = [
-        title(name, lang)
-        for name in TEST_NAMES
-        if str((fiche.tests.get(name) or {}).get("status")) not in TESTED
-    ]
+    statuses = {name: str(body.get("status")) for name, body in fiche.tests.items()}
+    not_done = [title(name, lang) for name in untested(statuses)]
     kept = [e.serial for e in fiche.erasures if e.result not in ERASED]
     fr = lang == "fr"
-    if not untested and fiche.erasures and not kept:
+    if not not_done and fiche.erasures and not kept:
         return (
             "Toutes les fonctions ont été testées et les données des disques supprimées : "
             "cette fiche appuie la mention « reconditionné » (décret n° 2022-190)."
@@ -113,8 +109,8 @@ def conclusion(fiche: Fiche, lang: str = "fr") -> str:
             "supports the word « reconditionné » (décret 2022-190)."
         )
     missing = []
-    if untested:
-        names = ", ".join(untested)
+    if not_done:
+        names = ", ".join(not_done)
         missing.append(f"fonctions non testées : {names}" if fr else f"not tested: {names}")
     if not fiche.erasures:
         missing.append("aucun disque enregistré" if fr else "no disk recorded")

@@ -15,7 +15,9 @@ from pathlib import Path
 import pytest
 from pypdf import PdfReader
 
+from station.domain.function_tests import TEST_NAMES
 from station.inventory.settings import Co2Factor
+from station.journal.samples import sample_body
 from tests.server.bench_journal import BenchFiles
 from tests.server.conftest import Api, start_server
 from tests.server.test_back_office import LOT, machine_records, supervisor, sync_bench
@@ -132,3 +134,28 @@ def test_a_bad_period_is_explained(sqlite_api: Api) -> None:
     claire = supervisor(sqlite_api)
     page = claire.page("/rapports?du=2026-12-31&au=2026-01-01", status=422)
     assert "la première date est après la seconde" in page
+
+
+def test_the_fiche_lists_the_bench_functional_tests_and_grade(
+    sqlite_api: Api, tmp_path: Path
+) -> None:
+    """The bench's function_test and grade records reach the server's fiche (issue 19):
+    every function with a result and the data removed: the mention is supported."""
+    claire = supervisor(sqlite_api)
+    host = {"manufacturer": "LENOVO", "product": "20HES0JQ00", "serial": "PF-S9", "uuid": None}
+    tests = [
+        sample_body("function_test", host=host, test=name, judged_by="automatic",
+                    status="not_present" if name == "camera" else "passed", measured={})
+        for name in TEST_NAMES
+    ]  # fmt: skip
+    tests[1] = sample_body("function_test", host=host, test="screen", status="failed",
+                           judged_by="operator", observed="pixel mort", measured={})  # fmt: skip
+    grade = sample_body("grade", host=host, grade="C", computed="C",
+                        label={"fr": "Correct", "en": "Fair"})  # fmt: skip
+    sync_bench(sqlite_api, BenchFiles(tmp_path / "bench"),
+               [*machine_records("TOT-0009", "S9"), *tests, grade])  # fmt: skip
+    text = pdf_text(download(claire, "/machines/TOT-0009/fiche.pdf", "application/pdf"))
+    assert "Écran défaut — pixel mort" in text and "Caméra absent" in text, text
+    flat = " ".join(text.split())
+    assert "Note C — Correct" in flat
+    assert "cette fiche permet d'employer la mention « reconditionné »" in flat
