@@ -27,7 +27,8 @@ DECREE = (
 )
 
 
-def _test_words(ref: RecordRef | None) -> str:
+def test_words(ref: RecordRef | None) -> str:
+    """A test's result in French as its last record says it (status, then what was seen)."""
     if ref is None:
         return "non testé (aucun enregistrement)"
     body = dict(ref.body)
@@ -101,7 +102,7 @@ def fiche_pdf(
     if not tests:
         pdf.pairs([("Tests de fonctionnement", "non relevés : aucun poste ne les a enregistrés")])
     else:
-        pdf.pairs([(test_title(name, "fr"), _test_words(tests.get(name))) for name in TEST_NAMES])
+        pdf.pairs([(test_title(name, "fr"), test_words(tests.get(name))) for name in TEST_NAMES])
         grade = machine.grade_record if machine else None
         if grade is not None:
             pdf.pairs([("Note", grade_line(dict(grade.body), "fr"))])

@@ -8,6 +8,7 @@ from urllib.parse import quote
 from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from station.domain.function_tests import TEST_NAMES, title
 from station.inventory import lots as lot_store
 from station.inventory.context import Ctx
 from station.inventory.destinations import (
@@ -16,9 +17,11 @@ from station.inventory.destinations import (
     destinations,
     record_destination,
 )
-from station.inventory.machines import ERASURE_WORDS, SMART_WORDS
+from station.inventory.fiche import test_words
+from station.inventory.machines import ERASURE_WORDS, SMART_WORDS, Machine, RecordRef
 from station.inventory.state import Workshop
 from station.inventory.web import Page, Person, Writer, read_form, render
+from station.reports.function_report import grade_line
 
 router = APIRouter(tags=["pages"])
 Ident = Annotated[str, Path(max_length=64)]
@@ -38,6 +41,14 @@ def machines_page(
             continue
         found.append((machine, lot, state.destinations.get(ident)))
     return render("machines.html", person, q=q, found=found, erasure_words=ERASURE_WORDS)
+
+
+def _function_rows(machine: Machine | None) -> list[tuple[str, str, RecordRef | None]]:
+    """(test, result, record) for each function the bench tests; empty when none was."""
+    if machine is None or not machine.tests:
+        return []
+    return [(title(name, "fr"), test_words(machine.tests.get(name)), machine.tests.get(name))
+            for name in TEST_NAMES]  # fmt: skip
 
 
 def _machine_page(
@@ -60,6 +71,10 @@ def _machine_page(
         kinds=KINDS,
         smart_words=SMART_WORDS,
         erasure_words=ERASURE_WORDS,
+        function_rows=_function_rows(machine),
+        grade_text=grade_line(dict(machine.grade_record.body), "fr")
+        if machine and machine.grade_record
+        else None,
         errors=errors or [],
         form=form or {},
     )

@@ -159,3 +159,9 @@ def test_the_fiche_lists_the_bench_functional_tests_and_grade(
     flat = " ".join(text.split())
     assert "Note C — Correct" in flat
     assert "cette fiche permet d'employer la mention « reconditionné »" in flat
+    # The machine's page says the same, each result linked to its signed record.
+    page = claire.page("/machines/TOT-0009")
+    assert "Écran</th><td>défaut — pixel mort" in page, page
+    assert "Caméra</th><td>absent" in page
+    assert "C — Correct" in page and "/v1/records/" in page
+    assert "Aucun test de fonctionnement" not in page
