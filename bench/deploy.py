@@ -125,7 +125,7 @@ def build_image(loops: Loops, workdir: Path, files: Path, size: int, partclone: 
     from station.imaging import seek_table
     from station.imaging.bmap import parse
     from station.imaging.raw_create import BMAP_FILE, IMAGE_FILE, create_raw_image
-    from station.imaging.raw_deploy import frame_pieces
+    from station.imaging.raw_deploy import frame_pieces, local_reader
 
     tag = f"{size // GIB}g"
     master = loops.make(size, workdir, f"master-{tag}")
@@ -138,7 +138,7 @@ def build_image(loops: Loops, workdir: Path, files: Path, size: int, partclone: 
     block_map = parse(folder / BMAP_FILE)
     frames = seek_table.read(folder / IMAGE_FILE) or []
     with (folder / IMAGE_FILE).open("rb") as packed:
-        pieces = frame_pieces(packed, frames, block_map.spans())
+        pieces = frame_pieces(local_reader(packed), frames, block_map.spans())
         decoded = sum(1 for _, _, fill in pieces if fill is not None)
     from station.imaging.raw_create import file_sha256
 

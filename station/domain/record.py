@@ -329,6 +329,26 @@ class Verification(_DiskStep):
         return self
 
 
+class DeployTransport(BaseModel):
+    """How the image reached the disk: the stick or a folder (`local`), one HTTP stream
+    (`http_stream`), or the classroom's multicast stream (`multicast`), and what was
+    checked and fetched again on the way."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    kind: Literal["local", "http_stream", "multicast"]
+    source: str = Field(description="the server, folder or multicast group it came from")
+    frames_total: int = Field(ge=0, description="frames holding mapped bytes")
+    frames_verified: int = Field(ge=0, description="frames checked against the frame list")
+    fallback_ranges: list[tuple[int, int]] = Field(
+        default_factory=list,
+        description="byte ranges of disk.img.zst fetched over HTTP after multicast missed them",
+    )
+    http_requests: int = Field(default=0, ge=0)
+    http_resumed: int = Field(default=0, ge=0, description="ranges resumed after a drop")
+    note: str | None = None
+
+
 class ImageDeploy(_DiskStep):
     kind: Literal["image_deploy"] = "image_deploy"
     host: HostRef | None = None
@@ -344,6 +364,7 @@ class ImageDeploy(_DiskStep):
         "tables are zeroed, as after a failure, but nothing went wrong with it)"
     )
     commands: list[CommandRecord] = Field(default_factory=list)
+    transport: DeployTransport | None = None
 
 
 CancelledStage = Literal["smart", "self_test", "erase", "verification", "image_deploy"]

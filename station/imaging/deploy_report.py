@@ -47,6 +47,10 @@ class DeployReport(BaseModel):
     licence: dict[str, Any] | None = None
     commands: list[dict[str, Any]] = Field(default_factory=list)
     reasons: list[str] = Field(default_factory=list)
+    transport: dict[str, Any] | None = Field(
+        default=None,
+        description="network deploys: transport, frames verified, ranges fetched over HTTP",
+    )
     started_at: datetime
     ended_at: datetime | None = None
     duration_s: float | None = None

@@ -1,4 +1,4 @@
-"""Make a Format 1 image from a master disk: `disk.img.zst` + `disk.bmap` in a folder.
+"""Make a Format 1 image from a master disk: `disk.img.zst`, `disk.bmap`, `disk.frames`.
 
 The disk goes into one zstd frame per 8 MiB followed by a seek table (seek_table.py): read
 as one stream by `zstd -dc` and `bmaptool copy`, and by Station frame by frame, so the
@@ -19,7 +19,7 @@ import zstandard
 from station.devices.blockio import BlockTarget, aligned_buffer
 from station.errors import ImageError
 from station.imaging import bmap as bmapfile
-from station.imaging import seek_table
+from station.imaging import frame_list, seek_table
 from station.imaging.bmap import BlockMap, MappedRange
 
 IMAGE_FILE = "disk.img.zst"
@@ -107,5 +107,12 @@ def create_raw_image(
     builder.close()
     block_map = BlockMap(size, BLOCK, tuple(builder.ranges))
     bmap_path.write_text(bmapfile.render(block_map), encoding="utf-8")
-    manifest = {IMAGE_FILE: file_sha256(image_path), BMAP_FILE: file_sha256(bmap_path)}
+    # The frame list lets a network deploy check each frame before writing it.
+    frames_path = out / frame_list.FRAMES_FILE
+    frames_path.write_text(frame_list.describe(image_path), encoding="ascii")
+    manifest = {
+        IMAGE_FILE: file_sha256(image_path),
+        BMAP_FILE: file_sha256(bmap_path),
+        frame_list.FRAMES_FILE: file_sha256(frames_path),
+    }
     return CreatedImage(out, size, block_map.mapped_bytes, manifest)

@@ -66,18 +66,34 @@ def check_structure(folder: Path, block_map: BlockMap) -> None:
                 )
 
 
+PackedReader = Callable[[Frame], bytes]
+
+
+def local_reader(packed: BinaryIO) -> PackedReader:
+    """A frame's compressed bytes from the image file on disk (checked whole beforehand)."""
+
+    def read(frame: Frame) -> bytes:
+        packed.seek(frame.packed_offset)
+        return packed.read(frame.packed_size)
+
+    return read
+
+
 def frame_pieces(
-    packed: BinaryIO, frames: list[Frame], spans: list[tuple[int, int, str]]
+    read_packed: PackedReader, frames: list[Frame], spans: list[tuple[int, int, str]]
 ) -> Iterator[Piece]:
-    """One piece per frame; a frame without mapped bytes is a hole: neither read nor decoded."""
+    """One piece per frame; a frame without mapped bytes is a hole: neither read nor decoded.
+
+    `read_packed` gives a frame's compressed bytes (from the file, or from the network,
+    checked against the frame list before they come back)."""
     decompressor = zstandard.ZstdDecompressor()
 
     def fill(view: memoryview, frame: Frame) -> None:
-        packed.seek(frame.packed_offset)
         got, extra = 0, b""
+        data = read_packed(frame)  # ImageError from a network source goes up as it is
         try:
             # Decoded straight into the buffer: a forged frame header cannot make it grow.
-            reader = decompressor.stream_reader(io.BytesIO(packed.read(frame.packed_size)))
+            reader = decompressor.stream_reader(io.BytesIO(data))
             while got < len(view) and (read := reader.readinto(view[got:])) > 0:
                 got += read
             extra = reader.read(1)
@@ -128,10 +144,9 @@ def stream_raw_image(
                     f"{folder / IMAGE_FILE}: its seek table does not cover the block map's "
                     "image size (mismatched files)"
                 )
-            pieces = list(frame_pieces(packed, frames, spans))
-            size = block_map.image_size
-            StreamWriter(pieces, size, spans, runs, tick=tick, cancel=cancel).run()
-            return sum(length for _, length, fill in pieces if fill is not None)
+            return write_frames(
+                local_reader(packed), frames, block_map, runs, tick=tick, cancel=cancel
+            )
         # No usable seek table: one stream across all frames (any zstd file of the disk).
         decompressor = zstandard.ZstdDecompressor()
         stream = decompressor.stream_reader(
@@ -150,6 +165,22 @@ def stream_raw_image(
         if stream.read(1):
             raise ImageError(f"{folder / IMAGE_FILE} is longer than the block map's image size")
         return block_map.image_size
+
+
+def write_frames(
+    read_packed: PackedReader,
+    frames: list[Frame],
+    block_map: BlockMap,
+    runs: list[TargetRun],
+    *,
+    tick: Callable[[int], None] | None = None,
+    cancel: threading.Event | None = None,
+) -> int:
+    """Write the frames holding mapped bytes to every run; the image bytes decompressed."""
+    spans = block_map.spans()
+    pieces = list(frame_pieces(read_packed, frames, spans))
+    StreamWriter(pieces, block_map.image_size, spans, runs, tick=tick, cancel=cancel).run()
+    return sum(length for _, length, fill in pieces if fill is not None)
 
 
 def verify_runs(

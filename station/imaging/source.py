@@ -13,8 +13,10 @@ from pathlib import Path
 
 from station.domain.image_profile import ImageFormat, ImageProfile
 from station.errors import ImageError
+from station.imaging import frame_list
 from station.imaging.fetch import fetch_image
-from station.imaging.raw_create import file_sha256
+from station.imaging.frame_list import FRAMES_FILE, CheckedFrame
+from station.imaging.raw_create import BMAP_FILE, CHUNK, IMAGE_FILE, file_sha256
 from station.paths import data_dir
 
 KNOWN_FORMATS = {ImageFormat.STATION_RAW, ImageFormat.CLONEZILLA}
@@ -83,3 +85,39 @@ def check_format(profile: ImageProfile, folder: Path) -> None:
             magic = handle.read(4)
         if magic != b"\x28\xb5\x2f\xfd":
             raise ImageError(f"{folder}/disk.img.zst is not a zstd stream (unknown format)")
+
+
+def streams_over_http(profile: ImageProfile) -> bool:
+    """A Format 1 image on an HTTP server whose manifest lists its frame list: written
+    while it downloads, frame by frame, instead of being cached whole first."""
+    return (
+        profile.format is ImageFormat.STATION_RAW
+        and profile.location.startswith(("http://", "https://"))
+        and FRAMES_FILE in profile.manifest
+        and IMAGE_FILE in profile.manifest
+    )
+
+
+def image_url(profile: ImageProfile) -> str:
+    return profile.location.rstrip("/") + "/" + IMAGE_FILE
+
+
+def stream_files(
+    profile: ImageProfile, profile_dir: Path | None, cache_root: Path | None = None
+) -> tuple[Path, list[CheckedFrame]]:
+    """The block map and frame list of a streamed image (downloaded and checked against
+    the manifest: small files, kept in the cache), and the frames, checked to cover the
+    block map's image. Everything here refuses before a target is opened."""
+    wanted = {name: profile.manifest[name] for name in (BMAP_FILE, FRAMES_FILE)}
+    if profile.location.startswith(("http://", "https://")):
+        root = cache_root if cache_root is not None else data_dir() / "image-cache"
+        folder = fetch_image(
+            profile.location, wanted, root / profile.name / manifest_digest(profile.manifest)
+        )
+    else:
+        folder = resolve_location(profile, profile_dir, cache_root)
+    check_manifest(folder, wanted)
+    checked = frame_list.load(folder / FRAMES_FILE)
+    if any(c.frame.size > CHUNK for c in checked):
+        raise ImageError(f"{profile.name}: {FRAMES_FILE} lists frames larger than 8 MiB")
+    return folder, checked

@@ -23,7 +23,7 @@ from station.devices.safety import TargetInspection, inspect_target
 from station.domain.clock import utc_now
 from station.domain.image_profile import ImageFormat, ImageProfile, LicencePolicy
 from station.domain.progress import ProgressSink
-from station.domain.record import HostRef, ImageDeploy, disk_ref_of
+from station.domain.record import DeployTransport, HostRef, ImageDeploy, disk_ref_of
 from station.errors import ImageError, JobCancelled
 from station.imaging import source
 from station.imaging.bmap import BlockMap
@@ -31,18 +31,24 @@ from station.imaging.clonezilla import ClonezillaImage, read_clonezilla, used_fi
 from station.imaging.clonezilla_deploy import compressed_size, deploy_clonezilla
 from station.imaging.clonezilla_fit import FitPlan, plan_fit
 from station.imaging.deploy_report import DeployReport
+from station.imaging.frame_list import CheckedFrame
 from station.imaging.keystore import KeyStore
 from station.imaging.licence import ACPI_TABLES
 from station.imaging.licence_step import LicenceContext, run_licence
+from station.imaging.net_source import HttpFrames, Transport
 from station.imaging.post_deploy import PostDeployContext, run_post_deploy
 from station.imaging.raw_deploy import (
     READBACK_CANCELLED,
+    PackedReader,
     check_structure,
+    frame_pieces,
     load_block_map,
     stream_raw_image,
     verify_runs,
+    write_frames,
 )
 from station.imaging.records import command_record
+from station.imaging.seek_table import Frame
 from station.imaging.stream_writer import TargetRun
 from station.imaging.windows_master import key_refusal
 from station.imaging.zeroing import zero_range
@@ -76,6 +82,102 @@ class DeployRequest:
     acpi_tables: Path | None = ACPI_TABLES
     image_cache: Path | None = None  # where HTTP images are kept (default: data dir)
     inspect: Callable[[str], TargetInspection] = field(default=inspect_target)
+    # An HTTP image with a frame list is written while it downloads; True caches it whole
+    # first (the disk stays untouched if the server turns out to hold another image).
+    http_cache: bool = False
+    # Where the frames come from instead (the classroom's multicast receiver), given the
+    # frame list and the transport summary to fill in.
+    frame_source: FrameSourceFactory | None = None
+
+
+Writer = Callable[[Callable[[int], None]], None]
+# (frame list, transport summary to fill, cancel) -> (frame reader, its closer)
+FrameSourceFactory = Callable[
+    [list[CheckedFrame], Transport, "threading.Event | None"],
+    tuple[PackedReader, Callable[[], None]],
+]
+
+
+@dataclass
+class _Network:
+    """A deploy whose frames come from the network, each checked before it is written."""
+
+    reader: PackedReader
+    closer: Callable[[], None]
+    frames: list[Frame]
+    transport: Transport
+
+    def writer(
+        self, block_map: BlockMap, runs: list[TargetRun], cancel: threading.Event | None
+    ) -> Writer:
+        def write(tick: Callable[[int], None]) -> None:
+            write_frames(self.reader, self.frames, block_map, runs, tick=tick, cancel=cancel)
+
+        return write
+
+    def close(self) -> None:
+        self.closer()
+
+
+def _network(
+    request: DeployRequest,
+    checked: list[CheckedFrame],
+    block_map: BlockMap,
+    cancel: threading.Event | None,
+) -> _Network:
+    """The frame reader of a streamed deploy: HTTP ranges, or the request's own source."""
+    frames = [c.frame for c in checked]
+    spans = block_map.spans()
+    total = sum(1 for _, _, fill in frame_pieces(lambda f: b"", frames, spans) if fill)
+    if request.frame_source is not None:
+        transport = Transport("multicast", "", frames_total=total)
+        reader, closer = request.frame_source(checked, transport, cancel)
+    else:
+        url = source.image_url(request.profile)
+        transport = Transport("http_stream", url, frames_total=total)
+        http = HttpFrames(url, checked, transport, cancel=cancel)
+        reader, closer = http, http.close
+    return _Network(reader, closer, frames, transport)
+
+
+@dataclass
+class _Image:
+    folder: Path
+    size: int
+    mapped: int
+    block_map: BlockMap | None = None
+    saved: ClonezillaImage | None = None
+    checked: list[CheckedFrame] | None = None  # frames to fetch from the network
+
+
+def _load_image(request: DeployRequest) -> _Image:
+    """The image's files checked against the manifest, before any target is opened. A
+    streamed image has only its block map and frame list here (its frames are checked one
+    by one as they arrive)."""
+    profile = request.profile
+    if request.frame_source is not None or (
+        source.streams_over_http(profile) and not request.http_cache
+    ):
+        folder, checked = source.stream_files(profile, request.profile_dir, request.image_cache)
+        block_map = load_block_map(folder)
+        if sum(c.frame.size for c in checked) != block_map.image_size:
+            raise ImageError(
+                f"{profile.name}: the frame list does not cover the block map's image "
+                "size (mismatched files): refused before writing"
+            )
+        return _Image(
+            folder, block_map.image_size, block_map.mapped_bytes, block_map, checked=checked
+        )
+    folder = source.resolve_location(profile, request.profile_dir, request.image_cache)
+    source.check_manifest(folder, profile.manifest)
+    source.check_format(profile, folder)
+    if profile.format is ImageFormat.STATION_RAW:
+        block_map = load_block_map(folder)
+        check_structure(folder, block_map)
+        return _Image(folder, block_map.image_size, block_map.mapped_bytes, block_map)
+    saved = read_clonezilla(folder)
+    source.check_listed(folder, profile.manifest, used_files(saved))
+    return _Image(folder, saved.required_bytes, saved.partitions_bytes, saved=saved)
 
 
 def _new_report(
@@ -169,19 +271,9 @@ def run_deploy(
     profile = request.profile
     if not request.targets:
         raise ImageError("no target disk given")
-    folder = source.resolve_location(profile, request.profile_dir, request.image_cache)
-    source.check_manifest(folder, profile.manifest)
-    source.check_format(profile, folder)
-    block_map: BlockMap | None = None
-    saved: ClonezillaImage | None = None
-    if profile.format is ImageFormat.STATION_RAW:
-        block_map = load_block_map(folder)
-        check_structure(folder, block_map)
-        size, mapped = block_map.image_size, block_map.mapped_bytes
-    else:
-        saved = read_clonezilla(folder)
-        source.check_listed(folder, profile.manifest, used_files(saved))
-        size, mapped = saved.required_bytes, saved.partitions_bytes
+    image = _load_image(request)
+    folder, block_map, saved = image.folder, image.block_map, image.saved
+    size, mapped = image.size, image.mapped
     digest = source.manifest_digest(profile.manifest)
     _refuse_useless_key(profile)
     inspections = [ensure_eligible(path, request.inspect) for path in request.targets]
@@ -201,7 +293,20 @@ def run_deploy(
         ]
         if block_map is not None:
             runs = [TargetRun(t, skip_zeros=t.path in request.zero_verified) for t in targets]
-            _write_and_verify(request, folder, block_map, runs, reports, on_event, cancel, clock)
+            if image.checked is None:
+                write = _local_writer(folder, block_map, runs, cancel)
+                _write_and_verify(request, write, block_map, runs, reports, on_event, cancel, clock)
+            else:
+                network = _network(request, image.checked, block_map, cancel)
+                try:
+                    write = network.writer(block_map, runs, cancel)
+                    _write_and_verify(
+                        request, write, block_map, runs, reports, on_event, cancel, clock
+                    )
+                finally:
+                    network.close()
+                for report in reports:
+                    report.transport = network.transport.as_record()
             for run, report in zip(runs, reports, strict=True):
                 if report.outcome != "deployed":
                     _mark_not_deployed(run.target, report)
@@ -280,9 +385,18 @@ def _restore_clonezilla(
             report.verified, report.outcome = outcome.checked, "deployed"
 
 
+def _local_writer(
+    folder: Path, block_map: BlockMap, runs: list[TargetRun], cancel: threading.Event | None
+) -> Writer:
+    def write(tick: Callable[[int], None]) -> None:
+        stream_raw_image(folder, block_map, runs, tick=tick, cancel=cancel)
+
+    return write
+
+
 def _write_and_verify(
     request: DeployRequest,
-    folder: Path,
+    write: Writer,
     block_map: BlockMap,
     runs: list[TargetRun],
     reports: list[DeployReport],
@@ -297,7 +411,7 @@ def _write_and_verify(
     started = clock()
     try:
         tick = progress.ticker("deploy", block_map.image_size, 1, 2)
-        stream_raw_image(folder, block_map, runs, tick=tick, cancel=cancel)
+        write(tick)
     except (ImageError, JobCancelled) as exc:
         stream_error, stopped = exc.one_line(), isinstance(exc, JobCancelled)
     seconds = clock() - started
@@ -376,4 +490,5 @@ def deploy_record(request: DeployRequest, report: DeployReport) -> ImageDeploy:
         post_deploy=report.post_deploy,
         outcome=report.outcome,
         commands=[command_record(c) for c in report.commands],
+        transport=None if report.transport is None else DeployTransport(**report.transport),
     )

@@ -15,7 +15,12 @@ from station.devices.blockio import BlockTarget
 from station.errors import ImageError
 from station.imaging import bmap, seek_table, stream_writer
 from station.imaging.raw_create import BMAP_FILE, IMAGE_FILE, CreatedImage, create_raw_image
-from station.imaging.raw_deploy import frame_pieces, load_block_map, stream_raw_image
+from station.imaging.raw_deploy import (
+    frame_pieces,
+    load_block_map,
+    local_reader,
+    stream_raw_image,
+)
 from station.imaging.readback import readback_many
 from station.imaging.stream_writer import TargetRun
 
@@ -51,7 +56,7 @@ def test_image_is_one_frame_per_8_mib_with_a_seek_table(image: CreatedImage) -> 
     assert [(f.offset, f.size) for f in frames] == [(n * 8 * MIB, 8 * MIB) for n in range(5)]
     spans = load_block_map(image.folder).spans()
     with (image.folder / IMAGE_FILE).open("rb") as packed:
-        holes = [fill is None for _, _, fill in frame_pieces(packed, frames, spans)]
+        holes = [fill is None for _, _, fill in frame_pieces(local_reader(packed), frames, spans)]
     assert holes == [False, True, False, True, False]
 
 
@@ -65,9 +70,8 @@ def test_consecutive_hole_frames_are_one_piece(tmp_path: Path) -> None:
     assert frames is not None and len(frames) == 6
     spans = load_block_map(made.folder).spans()
     with (made.folder / IMAGE_FILE).open("rb") as packed:
-        pieces = [
-            (at, size, fill is None) for at, size, fill in frame_pieces(packed, frames, spans)
-        ]
+        found = frame_pieces(local_reader(packed), frames, spans)
+        pieces = [(at, size, fill is None) for at, size, fill in found]
     assert pieces == [(0, 8 * MIB, False), (8 * MIB, 32 * MIB, True), (40 * MIB, 8 * MIB, False)]
 
 

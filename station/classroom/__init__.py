@@ -1,0 +1,1 @@
+"""The classroom: network boot and one master image streamed to many laptops."""
