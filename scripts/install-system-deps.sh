@@ -24,6 +24,8 @@ packages=(
   cups-daemon  # the tests print on a real CUPS scheduler of their own
   # functional tests of the laptop (docs/functional-tests.md): memory, sound, camera, Wi-Fi
   memtester alsa-utils v4l-utils iw
+  # classroom: one multicast stream to many laptops; network boot (proxy-DHCP + TFTP, iPXE)
+  udpcast dnsmasq-base ipxe
 )
 
 missing=()

@@ -12,6 +12,7 @@ served (the handler's own path translation refuses `..`).
 from __future__ import annotations
 
 import functools
+import json
 import logging
 import os
 import re
@@ -24,16 +25,52 @@ from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import BinaryIO
 
+from station.classroom.board import BadStatus, StatusBoard
+
 log = logging.getLogger(__name__)
 _RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
 COPY_BLOCK = 1024 * 1024
+MAX_POST = 16 * 1024
 
 
 class RangeHandler(SimpleHTTPRequestHandler):
-    """GET/HEAD of files under the folder, with single byte ranges."""
+    """GET/HEAD of files under the folder, with single byte ranges; with a status board,
+    `POST /status` from the laptops, `GET /status.json` and the supervisor's page `GET /`."""
 
     on_request: Callable[[str, str | None], None] | None = None
+    board: StatusBoard | None = None
     _range: tuple[int, int] | None = None
+
+    def do_GET(self) -> None:
+        if self.board is not None and self.path in ("/", "/status.json"):
+            page = self.path == "/"
+            body = self.board.page() if page else json.dumps(self.board.snapshot())
+            kind = "text/html; charset=utf-8" if page else "application/json"
+            self._answer(HTTPStatus.OK, body.encode(), kind)
+            return
+        super().do_GET()
+
+    def do_POST(self) -> None:
+        if self.board is None or self.path != "/status":
+            self._answer(HTTPStatus.NOT_FOUND, b"not found\n", "text/plain")
+            return
+        try:
+            length = int(self.headers.get("Content-Length", "0"))
+            if not 0 < length <= MAX_POST:
+                raise BadStatus(f"a status post holds 1 to {MAX_POST} bytes")
+            self.board.post(json.loads(self.rfile.read(length)))
+        except (ValueError, BadStatus) as exc:  # JSONDecodeError is a ValueError
+            self._answer(HTTPStatus.BAD_REQUEST, f"{exc}\n".encode(), "text/plain")
+            return
+        self._answer(HTTPStatus.NO_CONTENT, b"", "text/plain")
+
+    def _answer(self, status: HTTPStatus, body: bytes, kind: str) -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", kind)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        if body and self.command != "HEAD":
+            self.wfile.write(body)
 
     def log_message(self, format: str, *args: object) -> None:
         if self.on_request is not None:
@@ -107,11 +144,11 @@ class FileServer:
         host: str = "127.0.0.1",
         port: int = 0,
         on_request: Callable[[str, str | None], None] | None = None,
+        board: StatusBoard | None = None,
     ) -> None:
+        attributes = {"on_request": staticmethod(on_request) if on_request else None}
         handler = functools.partial(
-            type("Handler", (RangeHandler,), {"on_request": staticmethod(on_request)})
-            if on_request is not None
-            else RangeHandler,
+            type("Handler", (RangeHandler,), {**attributes, "board": board}),
             directory=os.fspath(folder),
         )
         self.server = _Server((host, port), handler)

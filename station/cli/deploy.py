@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import signal
+import socket
 import sys
 import threading
 from pathlib import Path
@@ -16,15 +17,20 @@ from station.cli.keys import open_keystore
 from station.cli.lang import tr
 from station.cli.progress_line import ProgressPrinter, human_bytes
 from station.devices.safety import inspect_target
+from station.devices.udpcast import DEFAULT_PORTBASE, ReceiverSettings
 from station.domain.image_profile import ImageProfile, LicencePolicy
 from station.domain.notes import note_or_technical
+from station.domain.progress import ProgressEvent, ProgressSink
 from station.domain.wipe_report import WipeReport
-from station.errors import UsageError
+from station.errors import StationError, UsageError
+from station.imaging import source
 from station.imaging.deploy_report import DeployReport
 from station.imaging.licence import ACPI_TABLES
 from station.imaging.profiles import load_image_profile, zero_basis
-from station.jobs.deploy import DeployRequest, run_deploy
+from station.jobs.deploy import DeployRequest, FrameSourceFactory, run_deploy
+from station.jobs.multicast_source import multicast_source
 from station.jobs.wipe import ensure_eligible
+from station.sync.classroom_status import StatusReporter
 from station.wiring import build_services
 
 EXIT_DEPLOYED, EXIT_FAILED = 0, 4
@@ -66,6 +72,29 @@ def register(subparsers: Any) -> None:
     parser.add_argument("--json", metavar="FILE", help="write the reports as JSON to FILE")
     parser.add_argument("--operator", default="station", help="pseudonymous operator id")
     parser.add_argument("--no-journal", action="store_true", help="do not write signed records")
+    classroom = parser.add_argument_group("classroom (docs/classroom.md)")
+    classroom.add_argument(
+        "--multicast",
+        metavar="IFACE",
+        help="receive the image from the classroom's multicast stream (udp-receiver) on "
+        "IFACE; frames it misses come over HTTP ranges from the profile's http location",
+    )
+    classroom.add_argument("--portbase", type=int, default=DEFAULT_PORTBASE, help="udpcast port")
+    classroom.add_argument(
+        "--start-timeout",
+        type=int,
+        default=30,
+        help="seconds to wait for the stream to start before taking everything over HTTP",
+    )
+    classroom.add_argument(
+        "--status-url",
+        help="the classroom server's status board: this laptop reports its progress there",
+    )
+    parser.add_argument(
+        "--http-cache",
+        action="store_true",
+        help="download an HTTP image whole into the cache before writing (default: stream it)",
+    )
     parser.set_defaults(func=handle)
 
 
@@ -124,6 +153,8 @@ def handle(args: argparse.Namespace) -> int:
         cancel.set()
 
     previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGINT, signal.SIGTERM)}
+    reporter = _reporter(args, hosts)
+    reports: list[DeployReport] = []
     try:
         request = DeployRequest(
             devices,
@@ -139,11 +170,20 @@ def handle(args: argparse.Namespace) -> int:
             keystore=open_keystore() if profile.licence.policy is LicencePolicy.KEY_POOL else None,
             # In a dock this machine's firmware is the bench's, not the targets'.
             acpi_tables=None if hosts.this_machine is None else ACPI_TABLES,
+            http_cache=args.http_cache,
+            frame_source=_frame_source(args, profile, reporter),
         )
-        reports = run_deploy(request, on_event=ProgressPrinter(), cancel=cancel)
+        reports = run_deploy(request, on_event=_progress(reporter), cancel=cancel)
+    except StationError as exc:
+        if reporter is not None:
+            reporter.say("failed", reason=exc.one_line())
+        raise
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
+        if reporter is not None:
+            _report_outcome(reporter, reports)
+            reporter.close()
     if args.json:
         payload = [r.model_dump(mode="json") for r in reports]
         Path(args.json).write_text(json.dumps(payload, indent=2) + "\n", encoding="utf-8")
@@ -152,6 +192,56 @@ def handle(args: argparse.Namespace) -> int:
     if cancel.is_set():
         return 130
     return EXIT_DEPLOYED if all(r.outcome == "deployed" for r in reports) else EXIT_FAILED
+
+
+def _reporter(args: argparse.Namespace, hosts: DeployHosts) -> StatusReporter | None:
+    """The classroom status board's client, named by the asset tag (else the hostname)."""
+    if not args.status_url:
+        return None
+    laptop = args.asset_tag[0] if args.asset_tag else socket.gethostname()
+    reporter = StatusReporter(args.status_url, laptop)
+    reporter.say("joined")
+    return reporter
+
+
+def _progress(reporter: StatusReporter | None) -> ProgressSink:
+    printer = ProgressPrinter()
+    if reporter is None:
+        return printer
+    said: set[str] = set()
+
+    def sink(event: ProgressEvent) -> None:
+        printer(event)
+        if event.phase == "verify" and "verify" not in said:
+            said.add("verify")
+            reporter.say("verifying")
+
+    return sink
+
+
+def _report_outcome(reporter: StatusReporter, reports: list[DeployReport]) -> None:
+    for report in reports:
+        how = report.transport or {}
+        summary = f"{how.get('kind', 'local')}, {len(how.get('fallback_ranges', []))} plage(s) HTTP"
+        if report.outcome == "deployed":
+            reporter.say("done", transport=summary)
+        else:
+            reporter.say("failed", reason="; ".join(report.reasons) or "échec", transport=summary)
+
+
+def _frame_source(
+    args: argparse.Namespace, profile: ImageProfile, reporter: StatusReporter | None
+) -> FrameSourceFactory | None:
+    if args.multicast is None:
+        return None
+    if not source.streams_over_http(profile):
+        raise UsageError(
+            f"{profile.name}: --multicast needs an image on the classroom server (an http "
+            "location) whose manifest lists disk.frames"
+        )
+    settings = ReceiverSettings(args.multicast, args.portbase, args.start_timeout)
+    on_frame = None if reporter is None else reporter.frame
+    return multicast_source(settings, source.image_url(profile), on_frame)
 
 
 def _refuse_unnamed_hosts(profile: ImageProfile, devices: list[str], hosts: DeployHosts) -> None:

@@ -1,0 +1,54 @@
+"""The classroom status board over real HTTP on 127.0.0.1: laptops post their state, the
+supervisor's page and status.json show the last word of each; bad posts get a 400 that
+says why and change nothing; the reporter a laptop uses posts the final state."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import requests
+
+from station.classroom.board import StatusBoard
+from station.classroom.http_files import FileServer
+from station.sync.classroom_status import StatusReporter
+
+pytestmark = pytest.mark.server
+
+
+def test_laptops_post_and_the_supervisor_sees_them(tmp_path: Path) -> None:
+    board = StatusBoard("CM2 école Jaurès")
+    with FileServer(tmp_path, board=board) as server:
+        url = f"http://127.0.0.1:{server.port}/"
+        reporter = StatusReporter(url, "PC-07")
+        reporter.say("joined")
+        reporter.frame("multicast", 4)
+        reporter.frame("http", 4)
+        reporter.say("failed", reason="la lecture de contrôle <diffère>")
+        reporter.close()
+        ok = requests.post(url + "status", json={"laptop": "PC-08", "state": "done"}, timeout=5)
+        page = requests.get(url, timeout=5)
+        rows = requests.get(url + "status.json", timeout=5).json()
+    assert ok.status_code == 204
+    assert [(r["laptop"], r["state"]) for r in rows] == [("PC-07", "failed"), ("PC-08", "done")]
+    assert rows[0]["frames_verified"] == 2 and rows[0]["frames_over_http"] == 1
+    assert "échec" in page.text and "terminé" in page.text
+    assert "&lt;diffère&gt;" in page.text and "<diffère>" not in page.text
+
+
+@pytest.mark.parametrize(
+    ("body", "why"),
+    [
+        (b"not json", "Expecting value"),
+        (b'{"laptop": "PC-1", "state": "asleep"}', "'state' must be one of"),
+        (b'{"state": "done"}', "'laptop' must name"),
+        (b'{"laptop": "PC-1", "state": "done", "frames_verified": -1}', "whole number"),
+        (b"[1, 2]", "JSON object"),
+    ],
+)
+def test_bad_posts_are_refused_with_the_reason(tmp_path: Path, body: bytes, why: str) -> None:
+    board = StatusBoard()
+    with FileServer(tmp_path, board=board) as server:
+        answer = requests.post(f"http://127.0.0.1:{server.port}/status", data=body, timeout=5)
+    assert answer.status_code == 400 and why in answer.text
+    assert board.snapshot() == []
