@@ -29,6 +29,7 @@ COMMANDS = [
     "station.cli.enrol",
     "station.cli.network",
     "station.cli.deploy",
+    "station.cli.classroom",
     "station.cli.image",
     "station.cli.keys",
     "station.cli.certificate",

@@ -201,6 +201,19 @@ class SubprocessRunner:
         return self._versions[name]
 
 
+def end_process(process: subprocess.Popen[bytes], grace_s: float = 5.0) -> int | None:
+    """Stop a long-running child (a server, a stream) if it still runs: SIGTERM, then
+    SIGKILL after `grace_s`. Its exit code (negative when ended by a signal)."""
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(grace_s)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+    return process.returncode
+
+
 def _elapsed(clock: float) -> timedelta:
     # Durations come from the monotonic clock so a wall-clock jump cannot make them negative.
     return timedelta(seconds=time.monotonic() - clock)

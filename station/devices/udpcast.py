@@ -23,6 +23,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
 
+from station.devices.runner import end_process
+
 log = logging.getLogger(__name__)
 
 DEFAULT_PORTBASE = 9000
@@ -103,14 +105,8 @@ class UdpProcess:
         return code
 
     def stop(self) -> int | None:
-        """End it if it still runs; its exit code (None when it had to be killed)."""
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(5)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        """End it if it still runs; its exit code (negative when it had to be ended)."""
+        end_process(self.process)
         if self.process.stdout is not None:
             self.process.stdout.close()
         self._read_messages()

@@ -1,0 +1,76 @@
+"""The supervisor's session: wait for the laptops, start the stream, follow the board.
+
+`conduct` is what `station classroom serve` runs once the server is up: it waits until
+`laptops` laptops said `joined` on the board (or starts at once with `start_now`), starts
+udp-sender for the image with that many receivers, then reports the board's counts until
+every laptop that joined is `done` or `failed` (or the supervisor stops it). Laptops that
+join after the start are not waited for: they take the image over HTTP.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from station.classroom.board import LABELS_FR
+from station.classroom.session import ClassroomServer
+from station.devices.udpcast import SenderSettings
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class SessionPlan:
+    image_folder: Path
+    sender: SenderSettings
+    laptops: int
+    start_now: bool = False
+    join_wait_s: float = 600.0  # start anyway after this long, with who joined
+
+
+def counts_line(server: ClassroomServer) -> str:
+    counts = server.board.counts()
+    return " · ".join(f"{LABELS_FR[state]} {n}" for state, n in counts.items())
+
+
+def conduct(
+    server: ClassroomServer,
+    plan: SessionPlan,
+    *,
+    say: Callable[[str], None] = print,
+    stop: threading.Event | None = None,
+    poll_s: float = 1.0,
+) -> dict[str, int]:
+    """Run the session (see the module's docstring); the board's final counts."""
+    stop = stop or threading.Event()
+    started = time.monotonic()
+    joined = 0
+    while not plan.start_now and not stop.is_set():
+        joined = len(server.board.snapshot())
+        if joined >= plan.laptops or time.monotonic() - started > plan.join_wait_s:
+            break
+        say(f"en attente des portables : {joined}/{plan.laptops} inscrits")
+        stop.wait(poll_s)
+    if stop.is_set():
+        return server.board.counts()
+    receivers = max(1, min(plan.laptops, joined or plan.laptops))
+    say(f"envoi de l'image à {receivers} portable(s) par multicast")
+    sender = server.stream(plan.image_folder, replace(plan.sender, min_receivers=receivers))
+    last = ""
+    while not stop.is_set():
+        line = counts_line(server)
+        if line != last:
+            say(line)
+            last = line
+        counts = server.board.counts()
+        finished = counts["done"] + counts["failed"]
+        if finished and finished >= len(server.board.snapshot()):
+            break
+        stop.wait(poll_s)
+    code = sender.stop()
+    log.info("udp-sender ended (exit %s): %s", code, sender.messages[-300:])
+    return server.board.counts()

@@ -1,0 +1,108 @@
+"""`station classroom prepare|serve`: network boot and one image streamed to a classroom.
+
+prepare: write ROOT/tftp (Debian's iPXE loaders, boot.ipxe) and ROOT/dnsmasq.conf for
+the classroom network, check it with `dnsmasq --test`, say which live files are missing.
+serve: the same, then run dnsmasq (proxy-DHCP + TFTP), the HTTP server (live system,
+images, the supervisor's page at /), and stream the image by multicast once the laptops
+joined. docs/classroom.md tells the whole set-up.
+"""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+import threading
+from pathlib import Path
+from types import FrameType
+
+from station.classroom.conduct import SessionPlan, conduct
+from station.classroom.pxe import ClassroomLayout, PxeSettings
+from station.classroom.session import ClassroomServer
+from station.devices import dnsmasq
+from station.devices.udpcast import DEFAULT_PORTBASE, SenderSettings
+from station.errors import ConfigError, UsageError
+
+
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = subparsers.add_parser(
+        "classroom",
+        help="network boot and one image streamed to a whole classroom",
+        description="Serve the live system by network boot (dnsmasq proxy-DHCP + TFTP, iPXE, "
+        "HTTP) and stream one image to many laptops (udpcast). See docs/classroom.md.",
+    )
+    parser.add_argument("action", choices=["prepare", "serve"])
+    parser.add_argument("--root", type=Path, required=True, help="served folder (live/, images/)")
+    parser.add_argument("--interface", required=True, help="the classroom network's interface")
+    parser.add_argument("--address", required=True, help="this server's address on it")
+    parser.add_argument(
+        "--subnet", required=True, help="the classroom network, e.g. 192.168.50.0/24"
+    )
+    parser.add_argument("--port", type=int, default=8080, help="HTTP port (default 8080)")
+    parser.add_argument("--image", help="serve: the image folder's name under ROOT/images/")
+    parser.add_argument("--laptops", type=int, default=1, help="serve: laptops to wait for")
+    parser.add_argument(
+        "--start-now", action="store_true", help="serve: stream at once, without waiting"
+    )
+    parser.add_argument(
+        "--join-wait", type=float, default=600.0, help="serve: seconds to wait for the laptops"
+    )
+    parser.add_argument("--no-pxe", action="store_true", help="serve: no dnsmasq (boot sticks)")
+    parser.add_argument("--portbase", type=int, default=DEFAULT_PORTBASE, help="udpcast port")
+    parser.add_argument("--max-bitrate", help="udp-sender's limit, e.g. 600m")
+    parser.set_defaults(func=run)
+
+
+def _layout(args: argparse.Namespace) -> tuple[ClassroomLayout, Path]:
+    settings = PxeSettings(args.interface, args.address, args.port, args.subnet)
+    layout = ClassroomLayout(args.root)
+    conf = layout.write_boot_files(settings)
+    reason = dnsmasq.missing()
+    if reason is None:
+        dnsmasq.check_config(conf)
+    elif not args.no_pxe:
+        raise ConfigError(reason)
+    return layout, conf
+
+
+def run(args: argparse.Namespace) -> int:
+    layout, conf = _layout(args)
+    missing = layout.missing_live_files()
+    print(f"démarrage réseau : {conf} et {layout.tftp}/ écrits", file=sys.stderr)
+    if missing:
+        print(
+            f"attention : {', '.join(missing)} manque(nt) dans {layout.live}/ (copiez le "
+            "dossier live/ de l'ISO Station)",
+            file=sys.stderr,
+        )
+    if args.action == "prepare":
+        return 0
+    if not args.image:
+        raise UsageError("serve : donnez --image (un dossier de ROOT/images/)")
+    image = layout.root / "images" / args.image
+    stop = threading.Event()
+
+    def on_signal(signum: int, frame: FrameType | None) -> None:
+        stop.set()
+
+    previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
+    dhcp: dnsmasq.Dnsmasq | None = None
+    try:
+        if not args.no_pxe:
+            dhcp = dnsmasq.start(conf, layout.root / "dnsmasq.log")
+        with ClassroomServer(layout.root, args.address, args.port, title=args.image) as server:
+            print(f"page du superviseur : {server.url}", file=sys.stderr)
+            plan = SessionPlan(
+                image,
+                SenderSettings(args.interface, args.portbase, max_bitrate=args.max_bitrate),
+                args.laptops,
+                start_now=args.start_now,
+                join_wait_s=args.join_wait,
+            )
+            counts = conduct(server, plan, say=lambda line: print(line, file=sys.stderr), stop=stop)
+    finally:
+        if dhcp is not None:
+            dhcp.stop()
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    return 0 if counts["failed"] == 0 and not stop.is_set() else 4
