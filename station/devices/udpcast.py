@@ -114,6 +114,8 @@ class UdpProcess:
         return self.process.returncode
 
     def _read_messages(self) -> None:
+        if self.log_file.closed:
+            return  # stopped before: the messages were kept then
         self.log_file.seek(0)
         # udpcast redraws its progress with \r: keep the lines that say something.
         text = self.log_file.read().decode("utf-8", "replace").replace("\r", "\n")

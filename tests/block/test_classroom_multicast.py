@@ -16,6 +16,7 @@ import json
 import os
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -23,6 +24,7 @@ from typing import Any
 
 import pytest
 
+from station.classroom.conduct import SessionPlan, conduct
 from station.classroom.session import ClassroomServer
 from station.devices.udpcast import SenderSettings
 from station.imaging import frame_list
@@ -109,14 +111,20 @@ def test_three_laptops_one_stream_late_and_cut(
 
         start_laptop(1, 60)
         start_laptop(2, 60)
-        wait_for("laptops 1 and 2 joined", lambda: len(server.board.snapshot()) == 2)
-        sender = server.stream(
+        # The supervisor's session: waits for 2 laptops, then streams to them.
+        plan = SessionPlan(
             root / "images" / "classe",
             SenderSettings(
-                net.host_if, port + 100, min_receivers=2, max_wait_s=60,
-                retries_until_drop=8, max_bitrate="40m",
+                net.host_if, port + 100, max_wait_s=60, retries_until_drop=8, max_bitrate="40m"
             ),
-        )  # fmt: skip
+            laptops=2,
+        )
+        said: list[str] = []
+        outcome: dict[str, int] = {}
+        session = threading.Thread(
+            target=lambda: outcome.update(conduct(server, plan, say=said.append, poll_s=0.2))
+        )
+        session.start()
         wait_for("laptop 2 receiving", lambda: frames_of(server, "PC-2") >= 1)
         # Laptop 3 arrives once the stream runs; laptop 2's cable is pulled for a while.
         start_laptop(3, 5)
@@ -124,9 +132,11 @@ def test_three_laptops_one_stream_late_and_cut(
         time.sleep(6)
         net.cut(2, down=False)
         codes = {index: process.wait(timeout=300) for index, process in laptops.items()}
-        sender.wait(timeout=120)
+        session.join(timeout=120)
         board = {row["laptop"]: row for row in server.board.snapshot()}
 
+    assert "envoi de l'image à 2 portable(s) par multicast" in said, said
+    assert outcome["done"] == 3 and outcome["failed"] == 0, outcome
     logs = {i: (tmp_path / f"pc{i}.log").read_text(errors="replace")[-2000:] for i in laptops}
     assert codes == {1: 0, 2: 0, 3: 0}, logs
     want = sha256_of(master, MASTER)
