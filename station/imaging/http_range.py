@@ -105,5 +105,21 @@ class RangeFetcher:
                     return
 
 
+def answers_ranges(url: str) -> bool:
+    """Whether the server answers a byte range of `url` with 206 (Python's plain
+    http.server, some proxies and mirrors send the whole file instead). ImageError when
+    the server cannot be reached or does not have the file."""
+    try:
+        with requests.get(
+            url, headers={"Range": "bytes=0-0", "Accept-Encoding": "identity"},
+            stream=True, timeout=TIMEOUT,
+        ) as answer:  # fmt: skip
+            if answer.status_code in (404, 410):
+                raise ImageError(f"{url}: the server answered {answer.status_code}")
+            return answer.status_code == 206
+    except requests.RequestException as exc:
+        raise ImageError(f"{url}: the server cannot be reached ({exc})") from exc
+
+
 class _Refused(Exception):
     """An answer that cannot be used; retried like a dropped connection."""

@@ -32,6 +32,7 @@ from station.imaging.clonezilla_deploy import compressed_size, deploy_clonezilla
 from station.imaging.clonezilla_fit import FitPlan, plan_fit
 from station.imaging.deploy_report import DeployReport
 from station.imaging.frame_list import CheckedFrame
+from station.imaging.http_range import answers_ranges
 from station.imaging.keystore import KeyStore
 from station.imaging.licence import ACPI_TABLES
 from station.imaging.licence_step import LicenceContext, run_licence
@@ -150,14 +151,24 @@ class _Image:
     checked: list[CheckedFrame] | None = None  # frames to fetch from the network
 
 
+def _streams(request: DeployRequest) -> bool:
+    """An HTTP image with a frame list is streamed, unless the request asks for the cache
+    or the server does not answer byte ranges (then it is cached whole, as before)."""
+    if request.http_cache or not source.streams_over_http(request.profile):
+        return False
+    url = source.image_url(request.profile)
+    if answers_ranges(url):
+        return True
+    log.warning("%s: the server does not answer byte ranges; downloading it whole first", url)
+    return False
+
+
 def _load_image(request: DeployRequest) -> _Image:
     """The image's files checked against the manifest, before any target is opened. A
     streamed image has only its block map and frame list here (its frames are checked one
     by one as they arrive)."""
     profile = request.profile
-    if request.frame_source is not None or (
-        source.streams_over_http(profile) and not request.http_cache
-    ):
+    if request.frame_source is not None or _streams(request):
         folder, checked = source.stream_files(profile, request.profile_dir, request.image_cache)
         block_map = load_block_map(folder)
         if sum(c.frame.size for c in checked) != block_map.image_size:
