@@ -60,6 +60,7 @@ bench: $(STAMP) system-deps ## measure Station against dd and nwipe; writes docs
 	$(PY) bench/wipe.py --write-doc docs/performance.md
 	$(PY) bench/sync.py --write-doc docs/performance.md
 	$(PY) bench/deploy.py --write-doc docs/performance.md
+	$(PY) bench/classroom.py --write-doc docs/performance.md
 
 vm-test: $(STAMP) system-deps ## the VM tier alone (QEMU with emulated drives)
 	$(PY) -m pytest tests/vm
