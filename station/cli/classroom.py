@@ -19,6 +19,7 @@ from types import FrameType
 from station.classroom.conduct import SessionPlan, conduct
 from station.classroom.pxe import ClassroomLayout, PxeSettings
 from station.classroom.session import ClassroomServer
+from station.cli.lang import tr
 from station.devices import dnsmasq
 from station.devices.udpcast import DEFAULT_PORTBASE, SenderSettings
 from station.errors import ConfigError, UsageError
@@ -68,17 +69,26 @@ def _layout(args: argparse.Namespace) -> tuple[ClassroomLayout, Path]:
 def run(args: argparse.Namespace) -> int:
     layout, conf = _layout(args)
     missing = layout.missing_live_files()
-    print(f"démarrage réseau : {conf} et {layout.tftp}/ écrits", file=sys.stderr)
+    print(
+        tr(f"network boot: wrote {conf} and {layout.tftp}/",
+           f"démarrage réseau : {conf} et {layout.tftp}/ écrits"),
+        file=sys.stderr,
+    )  # fmt: skip
     if missing:
         print(
-            f"attention : {', '.join(missing)} manque(nt) dans {layout.live}/ (copiez le "
-            "dossier live/ de l'ISO Station)",
+            tr(f"warning: {', '.join(missing)} missing from {layout.live}/ (copy the live/ "
+               "folder of the Station ISO)",
+               f"attention : {', '.join(missing)} manque(nt) dans {layout.live}/ (copiez le "
+               "dossier live/ de l'ISO Station)"),
             file=sys.stderr,
-        )
+        )  # fmt: skip
     if args.action == "prepare":
         return 0
     if not args.image:
-        raise UsageError("serve : donnez --image (un dossier de ROOT/images/)")
+        raise UsageError(
+            tr("serve: give --image (a folder of ROOT/images/)",
+               "serve : donnez --image (un dossier de ROOT/images/)")
+        )  # fmt: skip
     image = layout.root / "images" / args.image
     stop = threading.Event()
 
@@ -91,7 +101,7 @@ def run(args: argparse.Namespace) -> int:
         if not args.no_pxe:
             dhcp = dnsmasq.start(conf, layout.root / "dnsmasq.log")
         with ClassroomServer(layout.root, args.address, args.port, title=args.image) as server:
-            print(f"page du superviseur : {server.url}", file=sys.stderr)
+            print(tr("supervisor's page: ", "page du superviseur : ") + server.url, file=sys.stderr)
             plan = SessionPlan(
                 image,
                 SenderSettings(args.interface, args.portbase, max_bitrate=args.max_bitrate),

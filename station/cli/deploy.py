@@ -236,9 +236,11 @@ def _frame_source(
         return None
     if not source.streams_over_http(profile):
         raise UsageError(
-            f"{profile.name}: --multicast needs an image on the classroom server (an http "
-            "location) whose manifest lists disk.frames"
-        )
+            tr(f"{profile.name}: --multicast needs an image on the classroom server (an http "
+               "location) whose manifest lists disk.frames",
+               f"{profile.name} : --multicast demande une image sur le serveur de la salle "
+               "(un emplacement http) dont le manifeste liste disk.frames")
+        )  # fmt: skip
     settings = ReceiverSettings(args.multicast, args.portbase, args.start_timeout)
     on_frame = None if reporter is None else reporter.frame
     return multicast_source(settings, source.image_url(profile), on_frame)
