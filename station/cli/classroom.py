@@ -48,6 +48,9 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser.add_argument(
         "--join-wait", type=float, default=600.0, help="serve: seconds to wait for the laptops"
     )
+    parser.add_argument(
+        "--append", default="", help="more kernel parameters for the laptops (e.g. nomodeset)"
+    )
     parser.add_argument("--no-pxe", action="store_true", help="serve: no dnsmasq (boot sticks)")
     parser.add_argument("--portbase", type=int, default=DEFAULT_PORTBASE, help="udpcast port")
     parser.add_argument("--max-bitrate", help="udp-sender's limit, e.g. 600m")
@@ -55,7 +58,9 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 
 def _layout(args: argparse.Namespace) -> tuple[ClassroomLayout, Path]:
-    settings = PxeSettings(args.interface, args.address, args.port, args.subnet)
+    settings = PxeSettings(
+        args.interface, args.address, args.port, args.subnet, extra_append=args.append
+    )
     layout = ClassroomLayout(args.root)
     conf = layout.write_boot_files(settings)
     reason = dnsmasq.missing()

@@ -37,6 +37,10 @@ def test_boot_script_loads_the_live_system_from_this_server() -> None:
     assert f"fetch={base}/live/filesystem.squashfs" in script
     assert f"initrd {base}/live/initrd.img" in script
     assert f"station.classroom={base}/" in script
+    with_extra = boot_script(
+        PxeSettings("eno1", "192.168.50.2", 8080, "192.168.50.0/24", extra_append="nomodeset")
+    )
+    assert "initrd=initrd.img nomodeset" in with_extra
 
 
 @pytest.mark.parametrize(
