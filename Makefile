@@ -7,7 +7,7 @@ PY      = $(VENV)/bin/python
 STAMP   = $(VENV)/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help demo demo-headless test check lint typecheck imports bench vm-test system-deps clean lock report-previews back-office-screenshots
+.PHONY: help demo demo-headless test check lint typecheck imports bench classroom-test vm-test system-deps clean lock report-previews back-office-screenshots
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | expand -t 16
@@ -61,6 +61,9 @@ bench: $(STAMP) system-deps ## measure Station against dd and nwipe; writes docs
 	$(PY) bench/sync.py --write-doc docs/performance.md
 	$(PY) bench/deploy.py --write-doc docs/performance.md
 	$(PY) bench/classroom.py --write-doc docs/performance.md
+
+classroom-test: $(STAMP) system-deps ## the classroom tier so far (docs/classroom.md): namespaces, 3 laptops by multicast, PXE answers, a VM booting from the network; 3 VMs imaged: not yet
+	$(PY) -m pytest tests/block/test_classroom_multicast.py tests/block/test_classroom_pxe.py tests/vm/test_classroom_boot.py
 
 vm-test: $(STAMP) system-deps ## the VM tier alone (QEMU with emulated drives)
 	$(PY) -m pytest tests/vm
