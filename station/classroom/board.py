@@ -3,7 +3,8 @@
 Each laptop posts its state to the classroom server (`POST /status`, JSON) as its deploy
 goes: `joined` (its disk passed the safety checks and it waits for the stream),
 `receiving` (frames checked and written, how many came over HTTP), `verifying` (reading
-the disk back), `done` or `failed` with the reason. The server keeps the last word of
+the disk back), `done`, `failed` with the reason, or `cancelled` (stopped on request: not
+a failure of the laptop, its disk is not imaged). The server keeps the last word of
 each laptop; the supervisor's page (`GET /`) shows them as a table that refreshes
 itself, and `GET /status.json` gives the same to scripts and tests.
 
@@ -19,13 +20,14 @@ from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-STATES = ("joined", "receiving", "verifying", "done", "failed")
+STATES = ("joined", "receiving", "verifying", "done", "failed", "cancelled")
 LABELS_FR = {
     "joined": "inscrit",
     "receiving": "réception",
     "verifying": "vérification",
     "done": "terminé",
     "failed": "échec",
+    "cancelled": "arrêté à la demande",
 }
 MAX_TEXT = 300
 

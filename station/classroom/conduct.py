@@ -3,8 +3,9 @@
 `conduct` is what `station classroom serve` runs once the server is up: it waits until
 `laptops` laptops said `joined` on the board (or starts at once with `start_now`), starts
 udp-sender for the image with that many receivers, then reports the board's counts until
-every laptop that joined is `done` or `failed` (or the supervisor stops it). Laptops that
-join after the start are not waited for: they take the image over HTTP.
+every laptop that joined is `done`, `failed` or `cancelled` (or the supervisor stops
+it). Laptops that join after the start are not waited for: they take the image over
+HTTP.
 """
 
 from __future__ import annotations
@@ -67,7 +68,7 @@ def conduct(
             say(line)
             last = line
         counts = server.board.counts()
-        finished = counts["done"] + counts["failed"]
+        finished = counts["done"] + counts["failed"] + counts["cancelled"]
         if finished and finished >= len(server.board.snapshot()):
             break
         stop.wait(poll_s)

@@ -225,6 +225,8 @@ def _report_outcome(reporter: StatusReporter, reports: list[DeployReport]) -> No
         summary = f"{how.get('kind', 'local')}, {len(how.get('fallback_ranges', []))} plage(s) HTTP"
         if report.outcome == "deployed":
             reporter.say("done", transport=summary)
+        elif report.outcome == "cancelled":
+            reporter.say("cancelled", reason="; ".join(report.reasons), transport=summary)
         else:
             reporter.say("failed", reason="; ".join(report.reasons) or "échec", transport=summary)
 

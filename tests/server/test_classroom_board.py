@@ -27,10 +27,17 @@ def test_laptops_post_and_the_supervisor_sees_them(tmp_path: Path) -> None:
         reporter.say("failed", reason="la lecture de contrôle <diffère>")
         reporter.close()
         ok = requests.post(url + "status", json={"laptop": "PC-08", "state": "done"}, timeout=5)
+        stopped = {"laptop": "PC-09", "state": "cancelled", "reason": "arrêté à la demande"}
+        requests.post(url + "status", json=stopped, timeout=5)
+        counts = board.counts()
         page = requests.get(url, timeout=5)
         rows = requests.get(url + "status.json", timeout=5).json()
     assert ok.status_code == 204
-    assert [(r["laptop"], r["state"]) for r in rows] == [("PC-07", "failed"), ("PC-08", "done")]
+    assert [(r["laptop"], r["state"]) for r in rows] == [
+        ("PC-07", "failed"), ("PC-08", "done"), ("PC-09", "cancelled"),
+    ]  # fmt: skip
+    # A laptop stopped on request is not counted as failed.
+    assert (counts["failed"], counts["cancelled"]) == (1, 1)
     assert rows[0]["frames_verified"] == 2 and rows[0]["frames_over_http"] == 1
     assert "échec" in page.text and "terminé" in page.text
     assert "&lt;diffère&gt;" in page.text and "<diffère>" not in page.text
