@@ -224,7 +224,7 @@ def test_host_summary_and_labels(day_of_work: Path) -> None:
         assert label.returncode == 0, label.stderr
         page = PdfReader(tmp_path / f"label-{size}.pdf").pages[0]
         words = page.extract_text()
-        assert "RC-2026-0042" in words and f"S/N {HOST_SERIAL}" in words and "Grade B" in words
+        assert "RC-2026-0042" in words and f"S/N {HOST_SERIAL}" in words and "Note B" in words
     missing = station(tmp_path, "label", "NOPE", "--out", str(tmp_path / "x.pdf"))
     assert missing.returncode == 2
     assert "no host inventory for serial or asset tag 'NOPE'" in missing.stderr
