@@ -45,6 +45,7 @@ PUBLIC_PATHS: frozenset[str] = frozenset(
         "/static/station.css",  # the pages' style sheet
         "/",  # without a session: the sign-in form and the certificate check only
         "/verification",  # the certificate check by its printed number (303 to its page)
+        "/langue/{lang}",  # the pages' language (a cookie), no data
     }
 )
 # Prefixes of public pages: the verification page of one certificate

@@ -28,6 +28,7 @@ from station.inventory import (
 )
 from station.inventory.context import PROBLEMS, Context, Ctx
 from station.inventory.database import Database, StorageUnavailable
+from station.inventory.i18n import LanguageMiddleware
 from station.inventory.ingest import Ingestor
 from station.inventory.models import Health
 from station.inventory.problems import Problem
@@ -103,6 +104,7 @@ def create_app(settings: Settings) -> FastAPI:
         "ingest, disk and device histories, daily logs and certificate verification.",
         lifespan=lifespan,
     )
+    app.add_middleware(LanguageMiddleware)
     app.state.station = Context(settings=settings, db=db, ingestor=Ingestor(db))
     app.add_exception_handler(Problem, _on_problem)
     app.add_exception_handler(RequestValidationError, _on_invalid)

@@ -31,6 +31,7 @@ from cryptography.hazmat.primitives.serialization import (
 
 from station.domain.clock import utc_now_text
 from station.inventory.database import Database, Tx
+from station.inventory.i18n import N_, _
 from station.reports.wording import parse_day
 
 MIGRATION: list[str] = [
@@ -49,13 +50,13 @@ MIGRATION: list[str] = [
 ]
 # The kinds of beneficiary of the issue, in the order the form offers them.
 KINDS: dict[str, str] = {
-    "ecole": "École",
-    "college": "Collège",
-    "association": "Association",
-    "famille": "Famille (via une structure sociale)",
-    "commune": "Commune",
-    "revente": "Revente",
-    "recyclage": "Recyclage",
+    "ecole": N_("École"),
+    "college": N_("Collège"),
+    "association": N_("Association"),
+    "famille": N_("Famille (via une structure sociale)"),
+    "commune": N_("Commune"),
+    "revente": N_("Revente"),
+    "recyclage": N_("Recyclage"),
 }
 FILE_NUMBER = r"^[A-Za-z0-9][A-Za-z0-9._/-]{0,31}$"
 _KEY_NAME = "destination_key"
@@ -100,28 +101,30 @@ def check_destination(fields: dict[str, str]) -> tuple[dict[str, Any], list[str]
     errors: list[str] = []
     kind = fields.get("kind", "")
     if kind not in KINDS:
-        errors.append("Type de bénéficiaire : choisissez dans la liste.")
+        errors.append(_("Type de bénéficiaire : choisissez dans la liste."))
     organisation = fields.get("organisation", "").strip()
     referrer = fields.get("referrer", "").strip()
     number = fields.get("file_number", "").strip()
     if not organisation or len(organisation) > 200:
-        errors.append("Organisation : son nom (200 caractères au plus).")
+        errors.append(_("Organisation : son nom (200 caractères au plus)."))
     if len(referrer) > 200:
-        errors.append("Structure qui oriente : 200 caractères au plus.")
+        errors.append(_("Structure qui oriente : 200 caractères au plus."))
     if kind == "famille":
         if not referrer:
-            errors.append("Une famille est orientée par une structure sociale : nommez-la.")
+            errors.append(_("Une famille est orientée par une structure sociale : nommez-la."))
         if not re.fullmatch(FILE_NUMBER, number):
             errors.append(
-                "Numéro de dossier : celui de la structure sociale (lettres, chiffres, "
-                "« / », « - », 32 caractères, sans espace), jamais un nom de personne."
+                _(
+                    "Numéro de dossier : celui de la structure sociale (lettres, chiffres, "
+                    "« / », « - », 32 caractères, sans espace), jamais un nom de personne."
+                )
             )
     elif number:
-        errors.append("Le numéro de dossier ne sert que pour une famille.")
+        errors.append(_("Le numéro de dossier ne sert que pour une famille."))
     try:
         given = parse_day(fields.get("given_on", "").strip())
     except ValueError:
-        errors.append("Date : une date (jj/mm/aaaa).")
+        errors.append(_("Date : une date (jj/mm/aaaa)."))
         given = None
     body = {
         "kind": "destination",

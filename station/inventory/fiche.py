@@ -27,13 +27,13 @@ DECREE = (
 )
 
 
-def test_words(ref: RecordRef | None) -> str:
-    """A test's result in French as its last record says it (status, then what was seen)."""
+def test_words(ref: RecordRef | None, lang: str = "fr") -> str:
+    """A test's result as its last record says it (status, then what was seen)."""
     if ref is None:
-        return "non testé (aucun enregistrement)"
+        return "not tested (no record)" if lang == "en" else "non testé (aucun enregistrement)"
     body = dict(ref.body)
     detail = test_detail(body)
-    word = status_word(str(body.get("status")), "fr")
+    word = status_word(str(body.get("status")), lang)
     return f"{word} — {detail}" if detail else word
 
 

@@ -10,16 +10,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from station.inventory.i18n import N_
 from station.inventory.lots import Lot
 from station.inventory.machines import Machine
 
 STAGES: tuple[tuple[str, str], ...] = (
-    ("received", "reçues"),
-    ("erased", "effacées"),
-    ("imaged", "image installée"),
-    ("ready", "prêtes"),
-    ("given", "données"),
-    ("recycled", "recyclées"),
+    ("received", N_("reçues")),
+    ("erased", N_("effacées")),
+    ("imaged", N_("image installée")),
+    ("ready", N_("prêtes")),
+    ("given", N_("données")),
+    ("recycled", N_("recyclées")),
 )
 
 

@@ -17,6 +17,7 @@ from datetime import date
 
 from station.domain.clock import utc_now_text
 from station.inventory.database import Database
+from station.inventory.i18n import N_, _
 from station.inventory.problems import Problem
 from station.reports.wording import parse_day
 
@@ -123,7 +124,7 @@ def _number(text: str, what: str, errors: list[str]) -> int | None:
     if not text:
         return None
     if not text.isdigit() or len(text) > 9:
-        errors.append(f"{what} : un nombre entier positif, sans espace.")
+        errors.append(_("%(what)s : un nombre entier positif, sans espace.") % {"what": _(what)})
         return None
     return int(text)
 
@@ -132,25 +133,27 @@ def parse_lot(form: LotInput, created_by: str) -> Lot | None:
     """A Lot, or None with `form.errors` saying what to fix."""
     errors = form.errors
     if not re.fullmatch(CODE_PATTERN, form.code):
-        errors.append("Code du lot : lettres, chiffres, « . », « _ » ou « - », sans espace.")
+        errors.append(_("Code du lot : lettres, chiffres, « . », « _ » ou « - », sans espace."))
     if not form.donor or len(form.donor) > 200:
-        errors.append("Donateur : le nom de l'organisation (200 caractères au plus).")
+        errors.append(_("Donateur : le nom de l'organisation (200 caractères au plus)."))
     try:
         received: date | None = parse_day(form.received_on)
     except ValueError:
         received = None
-        errors.append("Date de réception : une date (jj/mm/aaaa).")
-    expected = _number(form.expected_count, "Nombre attendu", errors)
-    tag_from = _number(form.tag_from, "Premier numéro", errors)
-    tag_to = _number(form.tag_to, "Dernier numéro", errors)
+        errors.append(_("Date de réception : une date (jj/mm/aaaa)."))
+    expected = _number(form.expected_count, N_("Nombre attendu"), errors)
+    tag_from = _number(form.tag_from, N_("Premier numéro"), errors)
+    tag_to = _number(form.tag_to, N_("Dernier numéro"), errors)
     if (tag_from is None) != (tag_to is None):
-        errors.append("Plage de numéros : donnez le premier et le dernier, ou aucun.")
+        errors.append(_("Plage de numéros : donnez le premier et le dernier, ou aucun."))
     elif tag_from is not None and tag_to is not None and tag_from > tag_to:
-        errors.append("Plage de numéros : le premier est plus grand que le dernier.")
+        errors.append(_("Plage de numéros : le premier est plus grand que le dernier."))
     if form.tag_prefix and not re.fullmatch(TAG_PATTERN, form.tag_prefix):
-        errors.append("Préfixe des étiquettes : 64 caractères au plus, sans caractère de contrôle.")
+        errors.append(
+            _("Préfixe des étiquettes : 64 caractères au plus, sans caractère de contrôle.")
+        )
     if len(form.notes) > 4000:
-        errors.append("Notes : 4000 caractères au plus.")
+        errors.append(_("Notes : 4000 caractères au plus."))
     if errors or received is None:
         return None
     return Lot(

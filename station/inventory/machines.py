@@ -19,6 +19,7 @@ from typing import Any
 
 from station.domain.certificate import disk_key, erasure_result
 from station.inventory.database import Database
+from station.inventory.i18n import N_
 
 Body = Mapping[str, Any]
 KINDS = (
@@ -36,21 +37,22 @@ KINDS = (
     "grade",
 )
 ERASED = ("purged", "cleared")
-# The honest labels of docs/sanitization.md, in the pages' French.
+# The honest labels of docs/sanitization.md, in the pages' French (N_: translated where
+# a page shows them, i18n.py).
 ERASURE_WORDS = {
-    "purged": "purgé (Purge)",
-    "cleared": "effacé (Clear)",
-    "cleared_with_warnings": "effacé avec avertissements",
-    "failed": "échec",
-    "cancelled": "annulé",
+    "purged": N_("purgé (Purge)"),
+    "cleared": N_("effacé (Clear)"),
+    "cleared_with_warnings": N_("effacé avec avertissements"),
+    "failed": N_("échec"),
+    "cancelled": N_("annulé"),
 }
 SMART_WORDS = {
-    "healthy": "bon",
-    "worn": "usé",
-    "worn_out": "très usé",
-    "needs_review": "à examiner",
-    "failing": "défaillant",
-    "unknown": "inconnu",
+    "healthy": N_("bon"),
+    "worn": N_("usé"),
+    "worn_out": N_("très usé"),
+    "needs_review": N_("à examiner"),
+    "failing": N_("défaillant"),
+    "unknown": N_("inconnu"),
 }
 
 
@@ -90,7 +92,7 @@ class Disk:
 
     @property
     def erasure_words(self) -> str:
-        return ERASURE_WORDS.get(self.erasure or "", "pas effacé")
+        return ERASURE_WORDS.get(self.erasure or "", N_("pas effacé"))
 
 
 @dataclass

@@ -20,13 +20,14 @@ from station.inventory import benches
 from station.inventory.benches import Bench
 from station.inventory.context import Ctx
 from station.inventory.database import Database
+from station.inventory.i18n import N_, _
 from station.inventory.problems import Problem
 from station.inventory.web import Page, Person, Writer, read_form, refused, render
 
 router = APIRouter(tags=["pages"])
 BenchId = Annotated[str, Path(max_length=64)]
 RECENT_DAYS = 10
-STATUS_WORDS = {"pending": "en attente", "approved": "approuvé", "revoked": "révoqué"}
+STATUS_WORDS = {"pending": N_("en attente"), "approved": N_("approuvé"), "revoked": N_("révoqué")}
 
 
 @dataclass
@@ -63,10 +64,12 @@ def bench_rows(db: Database, *, pending: bool) -> list[BenchRow]:
     return rows
 
 
-def _page(ctx: Ctx, person: Person, message: str = "", status: int = 200) -> HTMLResponse:
+def _page(
+    ctx: Ctx, person: Person, message: str = "", status: int = 200, *, error: bool = False
+) -> HTMLResponse:
     is_admin = person.user.role == "admin"
     return render("benches.html", person, status, rows=bench_rows(ctx.db, pending=is_admin),
-                  is_admin=is_admin, message=message)  # fmt: skip
+                  is_admin=is_admin, message=message, message_is_error=error)  # fmt: skip
 
 
 @router.get("/postes", response_class=HTMLResponse, include_in_schema=False)
@@ -79,14 +82,19 @@ async def decide(request: Request, ctx: Ctx, person: Writer, bench_id: BenchId) 
     """Approve or revoke (admins only, as the admin API)."""
     form = await read_form(ctx, request, person)
     if person.user.role != "admin":
-        return refused(person, "Approuver ou révoquer un poste est réservé aux admins.")
+        return refused(person, _("Approuver ou révoquer un poste est réservé aux admins."))
     decision = form.get("decision")
     if decision not in ("approved", "revoked"):
-        return refused(person, "Décision inconnue.", 422)
+        return refused(person, _("Décision inconnue."), 422)
     if decision == "revoked" and form.get("confirm") != "oui":
-        return _page(ctx, person, "Cochez la case pour confirmer la révocation.", 422)
+        return _page(
+            ctx, person, _("Cochez la case pour confirmer la révocation."), 422, error=True
+        )
     try:
         bench = benches.decide(ctx.db, bench_id, decision)  # type: ignore[arg-type]
     except Problem as exc:
         return refused(person, exc.detail, exc.status)
-    return _page(ctx, person, f"Poste {bench.bench_id} : {STATUS_WORDS[bench.status]}.")
+    done = _("Poste %(bench)s : %(status)s.")
+    return _page(
+        ctx, person, done % {"bench": bench.bench_id, "status": _(STATUS_WORDS[bench.status])}
+    )

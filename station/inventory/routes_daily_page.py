@@ -19,6 +19,7 @@ from station.inventory.access import principal
 from station.inventory.benches import list_benches
 from station.inventory.context import Ctx
 from station.inventory.database import Database
+from station.inventory.i18n import _, language
 from station.inventory.problems import Problem
 from station.reports.daily_log import DailyLog, build_daily_log
 from station.reports.daily_log_render import HEADER, line_cells, signoff_lines
@@ -54,33 +55,35 @@ def _e(text: object) -> str:
 
 
 def render_log(log: DailyLog, name: str) -> str:
-    status = signoff_lines(log, "fr")
+    lang = "en" if language() == "en" else "fr"
+    status = signoff_lines(log, lang)
     if log.discrepancies:
         kind = "discrepancy"
     elif log.signoff is None:
         kind = "missing"
     else:
         kind = log.signoff.decision
+    heading = _("Poste %(bench)s") % {"bench": log.bench_id}
     parts = [
         f'<section id="bench-{_e(log.bench_id)}">',
-        f"<h2>Poste {_e(log.bench_id)} — {_e(name)}</h2>",
+        f"<h2>{_e(heading)} — {_e(name)}</h2>",
         f'<p class="signoff {kind}">{_e(status[0])}</p>',
     ]
     if log.discrepancies:
         items = "".join(f"<li>{_e(line)}</li>" for line in status[1:])
         parts.append(f'<ul class="discrepancies">{items}</ul>')
     if not log.lines:
-        parts.append("<p>Aucun enregistrement ce jour.</p></section>")
+        nothing = _("Aucun enregistrement ce jour.")
+        parts.append(f"<p>{_e(nothing)}</p></section>")
         return "".join(parts)
-    parts.append(
-        f"<p>{len(log.lines)} ligne(s), {log.record_count} enregistrement(s), "
-        f"{log.failures} échec(s)</p>"
-    )
+    counts = _("%(lines)s ligne(s), %(records)s enregistrement(s), %(failures)s échec(s)")
+    numbers = {"lines": len(log.lines), "records": log.record_count, "failures": log.failures}
+    parts.append(f"<p>{_e(counts % numbers)}</p>")
     keep = [2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]
-    head = "".join(f"<th>{_e(HEADER['fr'][i])}</th>" for i in keep)
+    head = "".join(f"<th>{_e(HEADER[lang][i])}</th>" for i in keep)
     rows = []
     for line in log.lines:
-        cells = line_cells(log, line, "fr")
+        cells = line_cells(log, line, lang)
         css = ' class="failed"' if line.result == "failed" or line.failures else ""
         rows.append(f"<tr{css}>" + "".join(f"<td>{_e(cells[i])}</td>" for i in keep) + "</tr>")
     parts.append(f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>")
@@ -89,27 +92,37 @@ def render_log(log: DailyLog, name: str) -> str:
 
 
 def render_page(day: date, sections: list[str], problem: str | None = None) -> str:
-    title = f"Journal du jour — {day_text(day)}"
-    body = "".join(sections) or "<p>Aucun poste enrôlé.</p>"
+    title = _("Journal du jour — %(day)s") % {"day": day_text(day)}
+    no_bench = _("Aucun poste enrôlé.")
+    body = "".join(sections) or f"<p>{_e(no_bench)}</p>"
+    label, show = _("Date (jj/mm/aaaa)"), _("Afficher")
     error = f'<p class="signoff discrepancy">{_e(problem)}</p>' if problem else ""
     return (
-        '<!doctype html><html lang="fr"><head><meta charset="utf-8">'
+        f'<!doctype html><html lang="{language()}"><head><meta charset="utf-8">'
         f"<title>{_e(title)}</title><style>{_STYLE}</style></head><body>"
-        f"<h1>{_e(title)}</h1>{error}"
-        '<form method="get" action="/daily"><label>Date (jj/mm/aaaa) '
+        f"<h1>{_e(title)}</h1>{error}{_language_links()}"
+        f'<form method="get" action="/daily"><label>{_e(label)} '
         f'<input name="date" value="{_e(day_text(day))}"></label> '
-        "<button>Afficher</button></form>"
+        f"<button>{_e(show)}</button></form>"
         f"{body}</body></html>"
     )
 
 
+def _language_links() -> str:
+    """The « English / Français » switch of the other pages' header."""
+    if language() == "en":
+        return '<p id="languages"><strong>English</strong> / <a href="/langue/fr">Français</a></p>'
+    return '<p id="languages"><a href="/langue/en">English</a> / <strong>Français</strong></p>'
+
+
 def sign_in_needed(status: int, reason: str) -> HTMLResponse:
-    """A short French page with a link to the sign-in form (a browser's 401)."""
+    """A short page with a link to the sign-in form (a browser's 401)."""
+    heading, sign_in = _e(_("Connexion requise")), _e(_("Se connecter"))
     page = (
-        '<!doctype html><html lang="fr"><head><meta charset="utf-8">'
-        f"<title>Connexion requise</title><style>{_STYLE}</style></head><body>"
-        f"<h1>Connexion requise</h1><p>{_e(reason)}</p>"
-        '<p><a href="/login?next=/daily">Se connecter</a></p></body></html>'
+        f'<!doctype html><html lang="{language()}"><head><meta charset="utf-8">'
+        f"<title>{heading}</title><style>{_STYLE}</style></head><body>"
+        f"<h1>{heading}</h1><p>{_e(reason)}</p>"
+        f'<p><a href="/login?next=/daily">{sign_in}</a></p></body></html>'
     )
     return HTMLResponse(page, status_code=status)
 
@@ -124,14 +137,16 @@ def daily_page(
     try:
         who = principal(ctx.db, request, ctx.settings.admin_token)
     except Problem as exc:
-        return sign_in_needed(exc.status, "Votre session a pris fin : reconnectez-vous.")
+        return sign_in_needed(exc.status, _("Votre session a pris fin : reconnectez-vous."))
     if who is None or who.user is None:
-        return sign_in_needed(401, "Le journal du jour est réservé aux personnes de l'atelier.")
+        return sign_in_needed(401, _("Le journal du jour est réservé aux personnes de l'atelier."))
     today = datetime.now(PARIS).date()
     try:
         day = parse_day(date_text) if date_text else today
     except ValueError as exc:
-        return HTMLResponse(render_page(today, [], f"Date invalide : {exc}"), status_code=422)
+        return HTMLResponse(
+            render_page(today, [], _("Date invalide : %(why)s") % {"why": exc}), status_code=422
+        )
     sections = [
         render_log(bench_log(ctx.db, bench.bench_id, day), bench.name)
         for bench in list_benches(ctx.db, pending=who.is_admin)

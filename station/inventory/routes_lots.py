@@ -11,6 +11,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from station.inventory import lots as lot_store
 from station.inventory.context import Ctx
 from station.inventory.database import Database
+from station.inventory.i18n import _
 from station.inventory.problems import Problem
 from station.inventory.state import Workshop, lot_views
 from station.inventory.web import (
@@ -69,7 +70,9 @@ def _lot_page(
 ) -> HTMLResponse:
     lot = lot_store.get_lot(ctx.db, code)
     if lot is None:
-        return render("not_found.html", person, 404, reason=f"Aucun lot {code}.")
+        return render(
+            "not_found.html", person, 404, reason=_("Aucun lot %(code)s.") % {"code": code}
+        )
     state = Workshop.read(ctx.db)
     view = state.view(lot)
     rows = [(ident, state.machines.get(ident), state.destinations.get(ident))
@@ -95,7 +98,9 @@ async def _lot_form(request: Request, ctx: Ctx, code: str, person: Person) -> Fo
     """A supervisor's form posted about an existing lot (a 403 or 404 page otherwise)."""
     form = await read_form(ctx, request, person)
     if lot_store.get_lot(ctx.db, code) is None:
-        raise PageRefusal(render("not_found.html", person, 404, reason=f"Aucun lot {code}."))
+        raise PageRefusal(
+            render("not_found.html", person, 404, reason=_("Aucun lot %(code)s.") % {"code": code})
+        )
     return form
 
 
@@ -104,13 +109,13 @@ async def attach(request: Request, ctx: Ctx, person: Writer, code: Code) -> Resp
     form = await _lot_form(request, ctx, code, person)
     tags = [tag for tag in re.split(r"[\s,;]+", form.get("asset_tags")) if tag]
     if not tags or len(tags) > 2000:
-        return _lot_page(ctx, person, code, error="Tapez une ou plusieurs étiquettes "
-                         "(une par ligne, 2000 au plus).", status=422)  # fmt: skip
+        return _lot_page(ctx, person, code, error=_("Tapez une ou plusieurs étiquettes "
+                         "(une par ligne, 2000 au plus)."), status=422)  # fmt: skip
     bad = lot_store.attach_machines(ctx.db, code, tags, person.user.username)
     done = len(tags) - len(bad)
-    error = f"Étiquettes refusées : {', '.join(bad)}" if bad else ""
-    return _lot_page(ctx, person, code, message=f"{done} machine(s) rattachée(s) au lot.",
-                     error=error)  # fmt: skip
+    error = _("Étiquettes refusées : %(tags)s") % {"tags": ", ".join(bad)} if bad else ""
+    done_text = _("%(n)s machine(s) rattachée(s) au lot.") % {"n": done}
+    return _lot_page(ctx, person, code, message=done_text, error=error)
 
 
 @router.post("/lots/{code}/documents", include_in_schema=False)
@@ -118,12 +123,12 @@ async def upload(request: Request, ctx: Ctx, person: Writer, code: Code) -> Resp
     form = await _lot_form(request, ctx, code, person)
     sent = form.files.get("document")
     if sent is None:
-        return _lot_page(ctx, person, code, error="Choisissez un fichier PDF.", status=422)
+        return _lot_page(ctx, person, code, error=_("Choisissez un fichier PDF."), status=422)
     try:
         lot_store.add_document(ctx.db, code, sent[0], sent[1], person.user.username)
     except Problem as exc:
         return _lot_page(ctx, person, code, error=exc.detail, status=exc.status)
-    return _lot_page(ctx, person, code, message=f"Document {sent[0]} ajouté.")
+    return _lot_page(ctx, person, code, message=_("Document %(name)s ajouté.") % {"name": sent[0]})
 
 
 @router.get("/lots/{code}/documents/{sha256}", include_in_schema=False)
@@ -132,7 +137,7 @@ def document(
 ) -> Response:
     found = lot_store.document_content(ctx.db, code, sha256)
     if found is None:
-        return refused(person, "Ce document n'existe pas.", 404)
+        return refused(person, _("Ce document n'existe pas."), 404)
     name, content = found
     safe = re.sub(r"[^A-Za-z0-9._-]", "_", name) or "document.pdf"
     return Response(

@@ -18,6 +18,7 @@ from station.inventory.destinations import (
     record_destination,
 )
 from station.inventory.fiche import test_words
+from station.inventory.i18n import _, language
 from station.inventory.machines import ERASURE_WORDS, SMART_WORDS, Machine, RecordRef
 from station.inventory.state import Workshop
 from station.inventory.web import Page, Person, Writer, read_form, render
@@ -47,7 +48,8 @@ def _function_rows(machine: Machine | None) -> list[tuple[str, str, RecordRef | 
     """(test, result, record) for each function the bench tests; empty when none was."""
     if machine is None or not machine.tests:
         return []
-    return [(title(name, "fr"), test_words(machine.tests.get(name)), machine.tests.get(name))
+    lang = language()
+    return [(title(name, lang), test_words(machine.tests.get(name), lang), machine.tests.get(name))
             for name in TEST_NAMES]  # fmt: skip
 
 
@@ -59,7 +61,9 @@ def _machine_page(
     machine = state.machines.get(ident)
     lot = state.lot_of(ident, lot_store.list_lots(ctx.db))
     if machine is None and lot is None:
-        return render("not_found.html", person, 404, reason=f"Aucune machine {ident}.")
+        return render(
+            "not_found.html", person, 404, reason=_("Aucune machine %(ident)s.") % {"ident": ident}
+        )
     return render(
         "machine.html",
         person,
@@ -72,7 +76,7 @@ def _machine_page(
         smart_words=SMART_WORDS,
         erasure_words=ERASURE_WORDS,
         function_rows=_function_rows(machine),
-        grade_text=grade_line(dict(machine.grade_record.body), "fr")
+        grade_text=grade_line(dict(machine.grade_record.body), language())
         if machine and machine.grade_record
         else None,
         errors=errors or [],
@@ -94,6 +98,8 @@ async def record(request: Request, ctx: Ctx, ident: Ident, person: Writer) -> Re
         return _machine_page(ctx, person, ident, errors, form.fields)
     state = Workshop.read(ctx.db)
     if ident not in state.machines and state.lot_of(ident, lot_store.list_lots(ctx.db)) is None:
-        return render("not_found.html", person, 404, reason=f"Aucune machine {ident}.")
+        return render(
+            "not_found.html", person, 404, reason=_("Aucune machine %(ident)s.") % {"ident": ident}
+        )
     record_destination(ctx.db, ident, body, person.user.username)
     return RedirectResponse(f"/machines/{quote(ident, safe='')}#destination", status_code=303)

@@ -14,6 +14,7 @@ from station.inventory import lots as lot_store
 from station.inventory.context import Ctx
 from station.inventory.destinations import destinations
 from station.inventory.fiche import fiche_pdf
+from station.inventory.i18n import _
 from station.inventory.partner_figures import donor_figures, funder_figures
 from station.inventory.partner_reports import (
     co2e_text,
@@ -43,8 +44,8 @@ def _period(start: str, end: str) -> tuple[date, date] | str:
     try:
         first, last = parse_day(start), parse_day(end)
     except ValueError:
-        return "Période : deux dates (jj/mm/aaaa)."
-    return (first, last) if first <= last else "Période : la première date est après la seconde."
+        return _("Période : deux dates (jj/mm/aaaa).")
+    return (first, last) if first <= last else _("Période : la première date est après la seconde.")
 
 
 @router.get("/rapports", response_class=HTMLResponse, include_in_schema=False)
@@ -76,7 +77,9 @@ async def donor_report(
 ) -> Response:
     lot = lot_store.get_lot(ctx.db, code)
     if lot is None or fmt not in FORMATS:
-        return render("not_found.html", person, 404, reason=f"Aucun lot {code}.")
+        return render(
+            "not_found.html", person, 404, reason=_("Aucun lot %(code)s.") % {"code": code}
+        )
     figures = donor_figures(Workshop.read(ctx.db), lot, destinations(ctx.db))
     if fmt == "csv":
         return _download(donor_csv(figures), f"donateur-{code}.csv", "text/csv; charset=utf-8")
@@ -94,7 +97,7 @@ async def funder_report(
     au: DateText = "",
 ) -> Response:
     if fmt not in FORMATS:
-        return render("not_found.html", person, 404, reason="Les rapports sont en PDF ou CSV.")
+        return render("not_found.html", person, 404, reason=_("Les rapports sont en PDF ou CSV."))
     period = _period(du, au)
     if isinstance(period, str):
         return render("refused.html", person, 422, reason=period)
@@ -113,6 +116,8 @@ async def fiche(ctx: Ctx, person: Page, ident: Annotated[str, Path(max_length=64
     machine = state.machines.get(ident)
     lot = state.lot_of(ident, lot_store.list_lots(ctx.db))
     if machine is None and lot is None:
-        return render("not_found.html", person, 404, reason=f"Aucune machine {ident}.")
+        return render(
+            "not_found.html", person, 404, reason=_("Aucune machine %(ident)s.") % {"ident": ident}
+        )
     pdf = await run_in_threadpool(fiche_pdf, ident, machine, lot, find_workshop())
     return _download(pdf, f"fiche-{ident}.pdf", "application/pdf")

@@ -8,7 +8,7 @@ SameSite=Strict) and sends a browser on to `next` (a path of this server only).
 from __future__ import annotations
 
 from typing import Annotated
-from urllib.parse import parse_qs
+from urllib.parse import parse_qs, urlsplit
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
@@ -16,6 +16,8 @@ from starlette.concurrency import run_in_threadpool
 
 from station.inventory.context import Ctx
 from station.inventory.http_input import read_json, read_limited
+from station.inventory.i18n import COOKIE as LANGUAGE_COOKIE
+from station.inventory.i18n import LANGUAGES, _
 from station.inventory.problems import Problem
 from station.inventory.users import (
     COOKIE_NAME,
@@ -71,12 +73,12 @@ async def _credentials(request: Request) -> tuple[str, str, str, bool]:
 async def login(request: Request, ctx: Ctx) -> Response:
     username, password, next_path, is_json = await _credentials(request)
     if not is_json and not check_form_origin(request):
-        return _form_page(next_path, "Formulaire refusé : il vient d'un autre site.", 403)
+        return _form_page(next_path, _("Formulaire refusé : il vient d'un autre site."), 403)
     user = await run_in_threadpool(check_password, ctx.db, username[:64], password[:1024])
     if user is None:
         if is_json:
             raise Problem(401, "bad_credentials", "unknown user or wrong password")
-        return _form_page(next_path, "Identifiant ou mot de passe incorrect.", 401)
+        return _form_page(next_path, _("Identifiant ou mot de passe incorrect."), 401)
     cookie = await run_in_threadpool(start_session, ctx.db, user)
     response: Response
     if is_json:
@@ -111,4 +113,26 @@ async def logout(request: Request, ctx: Ctx) -> Response:
             await run_in_threadpool(end_session, ctx.db, cookie)
     response = RedirectResponse("/login", status_code=303)
     response.delete_cookie(COOKIE_NAME, path="/")
+    return response
+
+
+@router.get("/langue/{lang}", include_in_schema=False)
+def choose_language(request: Request, lang: str) -> Response:
+    """The header's « English / Français » link: remember the choice in a cookie (a
+    year) and go back to the page it was clicked on (a path of this server only)."""
+    back = "/"
+    referer = urlsplit(request.headers.get("referer", ""))
+    if referer.netloc == request.url.netloc:
+        back = _safe_next(referer.path + (f"?{referer.query}" if referer.query else ""))
+    response = RedirectResponse(back, status_code=303)
+    if lang in LANGUAGES:
+        response.set_cookie(
+            LANGUAGE_COOKIE,
+            lang,
+            max_age=365 * 24 * 3600,
+            httponly=True,
+            samesite="lax",
+            secure=request.url.scheme == "https",
+            path="/",
+        )
     return response

@@ -27,6 +27,7 @@ from station.inventory.access import principal
 from station.inventory.context import Context, Ctx
 from station.inventory.destinations import KINDS
 from station.inventory.http_input import read_limited
+from station.inventory.i18n import N_, _, language, ngettext
 from station.inventory.problems import Problem
 from station.inventory.users import COOKIE_NAME, User, csrf_token
 from station.reports.workshop import find_workshop
@@ -40,8 +41,13 @@ _env = Environment(
     autoescape=select_autoescape(["html"]),
     trim_blocks=True,
     lstrip_blocks=True,
+    extensions=["jinja2.ext.i18n"],
 )
+# Callables, not one Translations object: the language is the request's (i18n.language()).
+_env.install_gettext_callables(gettext=_, ngettext=ngettext, newstyle=True)  # type: ignore[attr-defined]
 WRITERS = ("admin", "encadrant")
+# The roles as the header shows them (the stored codes are French words).
+ROLE_WORDS = {"admin": N_("admin"), "encadrant": N_("encadrant"), "lecture": N_("lecture")}
 
 
 @dataclass(frozen=True)
@@ -76,7 +82,12 @@ class PageRefusal(Exception):
 def render(name: str, person: Person | None, status: int = 200, **values: Any) -> HTMLResponse:
     """A template of templates/ with the workshop, the person and their CSRF token."""
     text = _env.get_template(name).render(
-        workshop=find_workshop(), person=person, user=person.user if person else None, **values
+        workshop=find_workshop(),
+        person=person,
+        user=person.user if person else None,
+        lang=language(),
+        role_words=ROLE_WORDS,
+        **values,
     )
     return HTMLResponse(text, status_code=status)
 
@@ -94,16 +105,16 @@ def signed_in(ctx: Context, request: Request, *, write: bool = False) -> Person:
         who = principal(ctx.db, request, ctx.settings.admin_token)
     except Problem as exc:
         raise PageRefusal(
-            sign_in_page(request, "Votre session a pris fin : reconnectez-vous.", exc.status)
+            sign_in_page(request, _("Votre session a pris fin : reconnectez-vous."), exc.status)
         ) from exc
     if who is None or who.user is None or not cookie:
         raise PageRefusal(
-            sign_in_page(request, "Cette page est réservée aux personnes de l'atelier.")
+            sign_in_page(request, _("Cette page est réservée aux personnes de l'atelier."))
         )
     token = csrf_token(ctx.db, cookie) or ""
     person = Person(who.user, token)
     if write and not person.may_write:
-        raise PageRefusal(refused(person, "Votre rôle (lecture) ne permet pas de modifier."))
+        raise PageRefusal(refused(person, _("Votre rôle (lecture) ne permet pas de modifier.")))
     return person
 
 
@@ -161,7 +172,7 @@ async def read_form(ctx: Context, request: Request, person: Person) -> Form:
         raw = await read_limited(request, limit)
     except Problem as exc:
         raise PageRefusal(
-            refused(person, "Le fichier envoyé est trop gros (8 Mio au plus).", 413)
+            refused(person, _("Le fichier envoyé est trop gros (8 Mio au plus)."), 413)
         ) from exc
     if media.lower().startswith("multipart/form-data"):
         form = await run_in_threadpool(_parse_multipart, media, raw)
@@ -173,8 +184,10 @@ async def read_form(ctx: Context, request: Request, person: Person) -> Form:
         raise PageRefusal(
             refused(
                 person,
-                "Formulaire refusé : il ne vient pas d'une page de ce serveur, ou la page "
-                "est trop ancienne. Rechargez la page et recommencez.",
+                _(
+                    "Formulaire refusé : il ne vient pas d'une page de ce serveur, ou la "
+                    "page est trop ancienne. Rechargez la page et recommencez."
+                ),
             )
         )
     return form
@@ -190,4 +203,11 @@ def quoted(text: str) -> str:
 
 
 _env.filters["url"] = quoted
-_env.filters["beneficiary"] = lambda code: KINDS.get(code, code)
+
+
+def beneficiary(code: str) -> str:
+    """A destination's kind of beneficiary in the page's language."""
+    return _(KINDS.get(code, code))
+
+
+_env.filters["beneficiary"] = beneficiary
