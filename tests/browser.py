@@ -9,9 +9,12 @@ from pathlib import Path
 
 import pytest
 
+# A French workshop's browser: headless Chromium otherwise asks for en-US, and the back
+# office follows Accept-Language (station/inventory/i18n.py).
 CHROMIUM_FLAGS = [
     "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
     "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    "--lang=fr-FR", "--accept-lang=fr-FR,fr",
 ]  # fmt: skip
 
 

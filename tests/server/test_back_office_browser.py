@@ -1,7 +1,8 @@
 """The issue's walk through the back office in a real headless Chromium (issue 18, "Tests"):
 a supervisor signs in at /, creates a lot, sees the machines appear as a bench erases
-disks on loop devices and syncs its signed records, records a destination, and downloads
-the donor report, read back with pypdf: its figures are the records'."""
+disks on loop devices and syncs its signed records, records a destination (and reads that
+page in English, then French again), and downloads the donor report, read back with
+pypdf: its figures are the records'."""
 
 from __future__ import annotations
 
@@ -84,6 +85,14 @@ def test_a_supervisor_walks_the_back_office_in_chromium(
         browser.fill("#record-destination [name=given_on]", date.today().isoformat())
         browser.click("#record-destination button")
         assert "École Jules Ferry" in browser.text("#destinations")
+        # « English » in the header: the same page again, in English, until « Français ».
+        browser.click("a[href='/langue/en']")
+        assert browser.url.endswith("/machines/TOT-0001")
+        assert "Identity (DMI / SMBIOS)" in browser.text("main")
+        assert "cleared (Clear)" in browser.text("#disks")
+        assert "School (école)" in browser.text("#destinations")
+        browser.click("a[href='/langue/fr']")
+        assert "Identité (DMI / SMBIOS)" in browser.text("main")
 
         browser.click("a[href='/lots/LOT-TOT-01']")
         assert browser.text("#count-given") == "1"
