@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from harness import MIB, NVME, SATA
+from harness import MIB, NVME, SATA, blocks_with_old_data
 from livevm import INVENTORY_IP, LIVE_BENCH, STICK_SERIAL, LiveVM, make_live_vm, user_network
 
 REPO = Path(__file__).resolve().parents[2]
@@ -193,29 +193,10 @@ def wipe_through_tui(vm: LiveVM, seen: Seen) -> None:
     seen["dashboard_s"] = round(vm.seconds(), 1)
     rows = [line for line in board.splitlines() if "STN-" in line]
     seen["rows"] = rows
-    sata_row = next((i for i, line in enumerate(rows) if SATA.serial in line), None)
-    if sata_row is None:
+    if not erase_from_dashboard(vm, seen, rows, SATA.serial, ("", "after_wipe", "wipe_s")):
         return
-    vm.send_keys(["home"] + ["down"] * sata_row)
-    # The cursor's row is not visible in text: check the dialog names the SATA disk
-    # before typing (the NVMe's serial ends in 0001 too), else move on and ask again.
-    for _attempt in range(len(rows)):
-        vm.type_tty1("r")
-        confirm = wait_screen(vm, lambda s: "Reconditionner ce disque" in s, 60)
-        seen["confirm_screen"] = confirm
-        if SATA.serial in confirm:
-            break
-        vm.send_keys(["esc", "down"])
-    else:
-        return
-    vm.type_tty1(SATA.serial[-4:] + "\n")
-    started = time.monotonic()
-
-    def sata_done(screen: str) -> bool:
-        return bool(FINAL_STATES.search(row_text(screen, SATA.serial)))
-
-    seen["after_wipe"] = wait_screen(vm, sata_done, 1200)
-    seen["wipe_s"] = round(time.monotonic() - started, 1)
+    # The NVMe is purged next: what the SATA wipe left on it is noted now.
+    seen["nvme_old_blocks_after_sata"] = len(blocks_with_old_data(vm.images["nvme"]))
     assert vm.console is not None
     # The job is over: its checkpoint folded the WAL into journal.sqlite3, so that file
     # copied alone (no -wal beside it) already holds the job's records.
@@ -223,6 +204,60 @@ def wipe_through_tui(vm: LiveVM, seen: Seen) -> None:
         "sleep 3; ls -l /srv/station-data/; cp /srv/station-data/journal.sqlite3 /tmp/alone.db; "
         "python3 -c \"import sqlite3; print('kinds:', sorted({k for (k,) in sqlite3.connect("
         "'/tmp/alone.db').execute('select kind from records')}))\""
+    )[1]
+
+
+def erase_from_dashboard(
+    vm: LiveVM, seen: Seen, rows: list[str], serial: str, keys: tuple[str, str, str]
+) -> bool:
+    """Select the row of `serial`, R, check the dialog names it, type its last 4 chars,
+    and wait for the row's final state. `keys`: the prefix of the confirmation screen's
+    key, the keys of the dashboard after the job and of the job's seconds in `seen`.
+    False if it never got that far."""
+    prefix, after_key, seconds_key = keys
+    row = next((i for i, line in enumerate(rows) if serial in line), None)
+    if row is None:
+        return False
+    vm.send_keys(["home"] + ["down"] * row)
+    # The cursor's row is not visible in text: check the dialog names the disk before
+    # typing (the two disks' serials end in 0001 alike), else move on and ask again.
+    for _attempt in range(len(rows)):
+        vm.type_tty1("r")
+        confirm = wait_screen(vm, lambda s: "Reconditionner ce disque" in s, 60)
+        seen[f"{prefix}confirm_screen"] = confirm
+        if serial in confirm:
+            break
+        vm.send_keys(["esc", "down"])
+    else:
+        return False
+    vm.type_tty1(serial[-4:] + "\n")
+    started = time.monotonic()
+    seen[after_key] = wait_screen(
+        vm, lambda s: bool(FINAL_STATES.search(row_text(s, serial))), 1200
+    )
+    seen[seconds_key] = round(time.monotonic() - started, 1)
+    return True
+
+
+def purge_nvme_through_tui(vm: LiveVM, seen: Seen) -> None:
+    """Issue 13: the shipped bench profile purges an NVMe with the drive's own command
+    (QEMU's NVMe does Format NVM with Secure Erase Settings = user data erase). Erase it
+    from tty1 like the SATA disk, then read back its records from the journal."""
+    board = vm.screen()
+    rows = [line for line in board.splitlines() if "STN-" in line]
+    if not erase_from_dashboard(
+        vm, seen, rows, NVME.serial, ("nvme_", "after_nvme_purge", "nvme_purge_s")
+    ):
+        return
+    assert vm.console is not None
+    # Each record's kind and result (or technique), newest last, decoded in the guest.
+    seen["nvme_records"] = vm.console.run(
+        'sleep 3; python3 -c "import sqlite3,json,base64; '
+        "c=sqlite3.connect('/srv/station-data/journal.sqlite3'); "
+        "rows=[(k,json.loads(base64.b64decode(json.loads(e)['payload']+'=='))) "
+        "for k,e in c.execute('select kind, envelope from records order by seq')]; "
+        "[print('REC', k, p.get('result'), p.get('technique'), p.get('method')) "
+        f"for k,p in rows if '{NVME.serial}' in json.dumps(p)]\""
     )[1]
 
 
@@ -405,6 +440,7 @@ def run_boot(
             enrol_on_the_inventory(vm, seen, inventory.approve)
         if full:
             wipe_through_tui(vm, seen)
+            purge_nvme_through_tui(vm, seen)
             if inventory is not None:
                 wait_for_records(vm, seen, inventory)
             reboot_and_read_journal(vm, seen)

@@ -194,7 +194,25 @@ def test_wipe_from_tty1_finishes_and_erases_the_sata_disk(
     assert "terminé" in row_text(after, SATA.serial), after
     assert blocks_with_old_data(vm.images["sata"]) == [], "old data left on the SATA disk"
     nvme: Path = vm.images["nvme"]
-    assert len(blocks_with_old_data(nvme)) == nvme.stat().st_size // (1024 * 1024)
+    # Read on the host right after the SATA job, before the NVMe's own purge.
+    assert ok(seen, "nvme_old_blocks_after_sata") == nvme.stat().st_size // (1024 * 1024)
+
+
+@pytest.mark.parametrize("firmware", ["uefi", "bios"])
+def test_nvme_purged_from_the_bench_screen(firmware: str, request: pytest.FixtureRequest) -> None:
+    """Issue 13: the shipped bench profile purges flash with the drive's own command. The
+    NVMe is erased from tty1 like the SATA disk; its records must say `purged` by a purge
+    command, and the host must find none of the old data on the NVMe image."""
+    vm, seen = request.getfixturevalue(firmware)
+    assert NVME.serial in ok(seen, "nvme_confirm_screen"), seen["nvme_confirm_screen"]
+    row = row_text(ok(seen, "after_nvme_purge"), NVME.serial)
+    assert "terminé" in row, row
+    records = [line.split()[1:] for line in ok(seen, "nvme_records").splitlines()]
+    records = [r for r in records if r and r[0] != "disk_seen"]
+    purges = [r for r in records if r[0] == "purge_command"]
+    assert purges, f"no purge command recorded for the NVMe: {records}"
+    assert purges[-1][1] == "purged", f"the purge's record says {purges[-1]}; all: {records}"
+    assert blocks_with_old_data(vm.images["nvme"]) == [], "old data left on the NVMe"
 
 
 @pytest.mark.parametrize("firmware", ["uefi", "bios"])
