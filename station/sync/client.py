@@ -27,6 +27,7 @@ from urllib3.util.retry import Retry
 from station.errors import SyncError
 from station.journal.signed_requests import read_authorization, signed_enrolment
 from station.journal.store import OutboxItem
+from station.sync.refusals import refusal_in_french, unavailable_in_french, unreachable_in_french
 
 URL_ENV = "STATION_INVENTORY_URL"
 # (connect, read): a dead server is noticed in seconds; a busy one gets time to answer.
@@ -52,7 +53,10 @@ class RecordRefused(SyncError):
         self.index = index if isinstance(index, int) else None
         # The pusher names the record by its seq; the batch position adds nothing.
         self.detail = self.detail.removeprefix(f"envelope {self.index}: ")
-        super().__init__(f"the inventory refused it ({status} {self.code}): {self.detail}")
+        super().__init__(
+            f"the inventory refused it ({status} {self.code}): {self.detail}",
+            french=refusal_in_french(status, self.code),
+        )
 
 
 @dataclass(frozen=True)
@@ -112,11 +116,13 @@ class InventoryClient:
             )
         except requests.RequestException as exc:
             raise ServerUnreachable(
-                f"inventory {self.base_url} unreachable: {type(exc).__name__}"
+                f"inventory {self.base_url} unreachable: {type(exc).__name__}",
+                french=unreachable_in_french(self.base_url),
             ) from exc
         if response.status_code >= 500 or response.status_code == 429:
             raise ServerUnavailable(
-                f"inventory {self.base_url} answered {response.status_code}: {response.text[:200]}"
+                f"inventory {self.base_url} answered {response.status_code}: {response.text[:200]}",
+                french=unavailable_in_french(self.base_url, response.status_code),
             )
         if response.status_code >= 400:
             raise RecordRefused(response.status_code, _json_object(response))
@@ -137,7 +143,10 @@ class InventoryClient:
         )
         results = _json_object(response).get("results", [])
         if not isinstance(results, list) or len(results) != len(items):
-            raise ServerUnavailable("the inventory answered a batch with the wrong result count")
+            raise ServerUnavailable(
+                "the inventory answered a batch with the wrong result count",
+                french=unavailable_in_french(self.base_url, None),
+            )
         return [
             Pushed(item.record_id, item.seq, result.get("status") == "duplicate")
             for item, result in zip(items, results, strict=True)

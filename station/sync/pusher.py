@@ -114,6 +114,7 @@ class Pusher:
                 online=not unreachable,
                 pending=pending,
                 network=network_present() if unreachable else True,
+                french=exc.one_line_in("fr"),
             )
             return exc.one_line()
         self.state.reachable()
@@ -175,6 +176,7 @@ class Pusher:
             online=not unreachable,
             pending=pending,
             network=network_present() if unreachable else True,
+            french=exc.one_line_in("fr"),  # the badge is short: the seq is in the logs
         )
         log.warning("sync: %s", error)
         return DrainSummary(sent, dups, pending, error, resent)
@@ -212,6 +214,7 @@ class Pusher:
                     f"{type(exc).__name__}: {exc}",
                     online=False,
                     pending=self.state.snapshot().pending,
+                    french="erreur interne de l'envoi (voir logs/station.log)",
                 )
                 summary = DrainSummary(0, 0, -1, str(exc))
             if summary.error is None:

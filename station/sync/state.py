@@ -18,10 +18,17 @@ class SyncSnapshot:
     online: bool | None = None  # None: not tried yet
     pending: int = 0
     last_error: str | None = None
+    last_error_fr: str | None = None  # the same in French, for a French bench's badge
     last_success: datetime | None = None
     sent: int = 0  # records acknowledged by the server since this process started
     server: str | None = None
     network: bool | None = None  # False: no route off this machine (cable, Wi-Fi, DHCP)
+
+    def error_in(self, lang: str) -> str | None:
+        """The last error in `lang` ("fr" or "en"); English when no French was given."""
+        if lang == "fr" and self.last_error_fr:
+            return self.last_error_fr
+        return self.last_error
 
     def label(self) -> LocalizedText:
         """One short line for the status bar."""
@@ -79,28 +86,39 @@ class SyncState:
                 online=True,
                 pending=pending,
                 last_error=None,
+                last_error_fr=None,
                 last_success=datetime.now(UTC),
                 network=True,
                 sent=self._snapshot.sent + sent,
             )
 
     def failed(
-        self, error: str, *, online: bool, pending: int, network: bool | None = None
+        self,
+        error: str,
+        *,
+        online: bool,
+        pending: int,
+        network: bool | None = None,
+        french: str | None = None,
     ) -> None:
-        """`network`: whether the machine had a route at all (None: not looked at)."""
+        """`network`: whether the machine had a route at all (None: not looked at);
+        `french`: the error as a French bench shows it."""
         with self._lock:
             self._snapshot = replace(
                 self._snapshot,
                 online=online,
                 pending=pending,
                 last_error=error,
+                last_error_fr=french,
                 network=True if online else network,
             )
 
     def reachable(self) -> None:
         """The server answered (a health check with nothing to send)."""
         with self._lock:
-            self._snapshot = replace(self._snapshot, online=True, last_error=None, network=True)
+            self._snapshot = replace(
+                self._snapshot, online=True, last_error=None, last_error_fr=None, network=True
+            )
 
     def set_pending(self, pending: int) -> None:
         with self._lock:

@@ -69,6 +69,7 @@ def medium_missing_text() -> str:
 
 def sync_text(snapshot: SyncSnapshot) -> str:
     text = _("Sync:") + " " + snapshot.label().get(language())
-    if snapshot.last_error:
-        text += " · " + _("last error: {error}").format(error=snapshot.last_error[:60])
+    error = snapshot.error_in(language())
+    if error:
+        text += " · " + _("last error: {error}").format(error=error[:80])
     return text

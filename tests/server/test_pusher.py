@@ -22,12 +22,25 @@ from station.journal.samples import sample_body
 from station.sync.backoff import Backoff
 from station.sync.client import InventoryClient
 from station.sync.pusher import Pusher
+from station.sync.state import SyncSnapshot
+from station.tui.i18n import language, set_language
+from station.tui.widgets import sync_text
 from tests.server.bench_journal import BenchFiles
 from tests.server.conftest import ADMIN_TOKEN, Api, start_server
 from tests.server.server_thread import ServerThread
 
 pytestmark = pytest.mark.server
 FAST = (0.5, 10.0)
+
+
+def sync_text_in(lang: str, snapshot: SyncSnapshot) -> str:
+    """The bench screen's sync badge for `snapshot`, as a `lang` bench shows it."""
+    before = language()
+    set_language(lang)
+    try:
+        return sync_text(snapshot)
+    finally:
+        set_language(before)
 
 
 def wait_until(condition: Callable[[], bool], what: str, limit: float = 120.0) -> None:
@@ -69,6 +82,10 @@ def test_records_queued_while_the_server_is_down_drain_in_order_when_it_is_back(
             wait_until(lambda: pusher.state.snapshot().online is False, "the pusher to fail")
             down = pusher.state.snapshot()
             assert down.last_error and "unreachable" in down.last_error
+            # A French bench's badge says it in French, never the English line.
+            badge = sync_text_in("fr", down)
+            assert f"pas de réponse de {sqlite_server.url}" in badge, badge
+            assert "unreachable" not in badge
             assert down.pending == 300 and journal.pending_count() == 300
             assert journal.last_error() is not None
             sqlite_server.restart()
@@ -107,11 +124,13 @@ def broken_server() -> Iterator[str]:
 def test_a_server_answering_500_marks_nothing_sent(files: BenchFiles, broken_server: str) -> None:
     files.fill(5)
     with files.open() as journal:
-        summary = Pusher(journal, InventoryClient(broken_server, timeout=FAST)).drain_once()
+        pusher = Pusher(journal, InventoryClient(broken_server, timeout=FAST))
+        summary = pusher.drain_once()
         assert summary.sent == 0
         assert summary.error is not None and "500" in summary.error
         assert journal.pending_count() == 5
         assert "500" in (journal.last_error() or "")
+        assert "indisponible (erreur 500)" in sync_text_in("fr", pusher.state.snapshot())
 
 
 def test_a_refused_record_stays_pending_with_the_reason(
@@ -126,6 +145,9 @@ def test_a_refused_record_stays_pending_with_the_reason(
         assert summary.error is not None and "key_revoked" in summary.error
         assert pusher.state.snapshot().online is True
         assert "key_revoked" in (journal.last_error() or "")
+        badge = sync_text_in("fr", pusher.state.snapshot())
+        assert "dernière erreur : clé du poste révoquée : prévenez l'encadrant" in badge, badge
+        assert sync_text_in("en", pusher.state.snapshot()).count("key_revoked") == 1
     assert enrolled.record_count() == 0
 
 
