@@ -35,24 +35,37 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 
 def describe(facts: HostFacts) -> str:
+    """The machine in a few lines, in the command line's language."""
     host = facts.host
+    unknown = tr("not recorded", "non relevé")
+    ram = f"{facts.ram_bytes / 2**30:.1f} GiB" if facts.ram_bytes else unknown
     lines = [
-        f"machine: {host.manufacturer or '?'} {host.product or '?'} ({facts.chassis or '?'})",
-        f"serial: {host.serial or 'not recorded'}  uuid: {host.uuid or 'not recorded'}",
-        f"asset tag: {host.asset_tag or 'not recorded'}",
-        "cpu: " + (", ".join(p.model for p in facts.processors) or "not recorded"),
-        f"ram: {facts.ram_bytes / 2**30:.1f} GiB" if facts.ram_bytes else "ram: not recorded",
+        tr("machine", "machine")
+        + f": {host.manufacturer or '?'} {host.product or '?'} ({facts.chassis or '?'})",
+        tr("serial", "n° de série") + f": {host.serial or unknown}  uuid: {host.uuid or unknown}",
+        tr("asset tag", "n° d'inventaire") + f": {host.asset_tag or unknown}",
+        tr("cpu", "processeur") + ": " + (", ".join(p.model for p in facts.processors) or unknown),
+        tr("ram", "mémoire") + f": {ram}",
     ]
     for battery in facts.batteries:
         health = f"{battery.health_percent} %" if battery.health_percent is not None else "?"
         lines.append(
-            f"battery {battery.name}: health {health}, cycles {battery.cycle_count}, "
-            f"design {battery.design_wh} Wh ({battery.source})"
+            tr(
+                f"battery {battery.name}: health {health}, cycles {battery.cycle_count}, "
+                f"design {battery.design_wh} Wh ({battery.source})",
+                f"batterie {battery.name} : santé {health}, {battery.cycle_count} cycles, "
+                f"capacité d'origine {battery.design_wh} Wh ({battery.source})",
+            )
         )
-    lines.append("OEM licence (MSDM): " + ("present" if facts.msdm_sha256 else "absent"))
+    present = tr("present", "présente") if facts.msdm_sha256 else tr("absent", "absente")
+    lines.append(tr("OEM licence (MSDM)", "licence constructeur (MSDM)") + f": {present}")
     for disk in facts.disks:
-        lines.append(f"disk: {disk.model or '?'} {disk.serial or ''} {disk.size_bytes} bytes")
-    lines += [f"note: {note}" for note in facts.notes]
+        lines.append(
+            tr("disk", "disque")
+            + f": {disk.model or '?'} {disk.serial or ''} {disk.size_bytes} "
+            + tr("bytes", "octets")
+        )
+    lines += [tr("note", "remarque") + f": {note}" for note in facts.notes]
     return "\n".join(lines)
 
 

@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from station.cli.lang import tr
 from station.cli.progress_line import human_bytes
 from station.devices.runner import SubprocessRunner
 from station.domain.image_profile import ImageProfile, WindowsMaster, edition_name
@@ -53,10 +54,14 @@ def handle_schema(args: argparse.Namespace) -> int:
 def handle_create(args: argparse.Namespace) -> int:
     out = Path(args.out)
     if out.exists() and any(out.iterdir()):
-        raise UsageError(f"{out} is not empty: choose a new folder")
+        raise UsageError(
+            f"{out} is not empty: choose a new folder",
+            french=f"{out} n'est pas vide : choisissez un nouveau dossier",
+        )
     made = create_raw_image(args.device, out, level=args.level)
+    size, mapped = human_bytes(made.image_size), human_bytes(made.mapped_bytes)
     print(
-        f"image: {human_bytes(made.image_size)}, {human_bytes(made.mapped_bytes)} mapped",
+        tr(f"image: {size}, {mapped} mapped", f"image : {size}, dont {mapped} de données"),
         file=sys.stderr,
     )
     print("format: station-raw-zstd\nmanifest:")
@@ -71,25 +76,40 @@ def handle_create(args: argparse.Namespace) -> int:
 def _print_windows(facts: WindowsMaster | None) -> None:
     """The `windows:` lines of the profile, and what they mean for licence keys."""
     if facts is None:
-        print("(no Windows registry found: no `windows:` lines)", file=sys.stderr)
+        print(
+            tr(
+                "(no Windows registry found: no `windows:` lines)",
+                "(aucun registre Windows trouvé : pas de lignes `windows:`)",
+            ),
+            file=sys.stderr,
+        )
         return
     print("windows:")
     for name, value in facts.model_dump(mode="json").items():
         if value is not None:
             print(f'  {name}: "{value}"')
-    print(
-        f"Windows: {facts.product_name} ({edition_name(facts.edition_id)}), "
-        + (
-            "generalized: a pool key will be applied at first boot"
-            if facts.generalized
-            else "NOT generalized: key-pool deploys will be refused (sysprep /generalize /oobe)"
-        ),
-        file=sys.stderr,
-    )
+    named = f"Windows : {facts.product_name} ({edition_name(facts.edition_id)}), "
+    if facts.generalized:
+        state = tr(
+            "generalized: a pool key will be applied at first boot",
+            "généralisé : une clé du stock sera appliquée au premier démarrage",
+        )
+    else:
+        state = tr(
+            "NOT generalized: key-pool deploys will be refused (sysprep /generalize /oobe)",
+            "NON généralisé : les déploiements avec une clé du stock seront refusés "
+            "(sysprep /generalize /oobe)",
+        )
+    print(named + state, file=sys.stderr)
     if facts.key_channel is not None:
+        version, channel = facts.nt_version or "?", facts.key_channel
         print(
-            f"Windows {facts.nt_version or '?'}: installed with a {facts.key_channel} key; "
-            "set the pool's `channel:` in `licence:` so a key it cannot take is refused",
+            tr(
+                f"Windows {version}: installed with a {channel} key; set the pool's "
+                "`channel:` in `licence:` so a key it cannot take is refused",
+                f"Windows {version} : installé avec une clé {channel} ; indiquez le "
+                "`channel:` du stock dans `licence:` pour qu'une clé inutilisable soit refusée",
+            ),
             file=sys.stderr,
         )
 
