@@ -120,8 +120,8 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(routes_home.router)
     app.include_router(routes_session.router)
     app.include_router(routes_lots.router)
+    app.include_router(routes_reports.router)  # before machines: /machines/{ident}/fiche.pdf
     app.include_router(routes_machines.router)
-    app.include_router(routes_reports.router)
     app.include_router(routes_benches_page.router)
 
     @app.get("/static/station.css", include_in_schema=False)

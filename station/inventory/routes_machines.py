@@ -25,6 +25,9 @@ from station.inventory.web import Page, Person, Writer, read_form, render
 from station.reports.function_report import grade_line
 
 router = APIRouter(tags=["pages"])
+# `:path`, since asset tags may hold a "/" (« EPN/2024/17 »): the link sends it as %2F,
+# which the server decodes before routing. The fiche route (routes_reports, included
+# first) matches ".../fiche.pdf" before the machine page takes the whole rest.
 Ident = Annotated[str, Path(max_length=64)]
 
 
@@ -84,12 +87,12 @@ def _machine_page(
     )
 
 
-@router.get("/machines/{ident}", response_class=HTMLResponse, include_in_schema=False)
+@router.get("/machines/{ident:path}", response_class=HTMLResponse, include_in_schema=False)
 def machine_page(ctx: Ctx, person: Page, ident: Ident) -> Response:
     return _machine_page(ctx, person, ident)
 
 
-@router.post("/machines/{ident}/destination", include_in_schema=False)
+@router.post("/machines/{ident:path}/destination", include_in_schema=False)
 async def record(request: Request, ctx: Ctx, ident: Ident, person: Writer) -> Response:
     """A supervisor records where the machine went: a signed event (destinations.py)."""
     form = await read_form(ctx, request, person)

@@ -110,7 +110,7 @@ async def funder_report(
     return _download(pdf, f"{name}.pdf", "application/pdf")
 
 
-@router.get("/machines/{ident}/fiche.pdf", include_in_schema=False)
+@router.get("/machines/{ident:path}/fiche.pdf", include_in_schema=False)
 async def fiche(ctx: Ctx, person: Page, ident: Annotated[str, Path(max_length=64)]) -> Response:
     state = Workshop.read(ctx.db)
     machine = state.machines.get(ident)

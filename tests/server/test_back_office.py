@@ -184,6 +184,32 @@ def test_a_machine_page_shows_its_facts_and_the_records_behind_them(
     claire.page("/machines/NOPE", status=404)
 
 
+def test_an_asset_tag_with_slashes_has_its_page_fiche_and_destination(
+    sqlite_api: Api, tmp_path: Path
+) -> None:
+    """Workshops number machines « EPN/2024/17 »: the links send %2F, which the server
+    decodes before routing; the page, its fiche and its destination form still answer."""
+    claire = supervisor(sqlite_api)
+    assert claire.post("/lots", LOT).status_code == 303
+    sync_bench(sqlite_api, BenchFiles(tmp_path / "bench"), machine_records("TOT/2024/17", "S7"))
+    listing = claire.page("/machines?q=TOT")
+    assert 'href="/machines/TOT%2F2024%2F17"' in listing, listing
+    page = claire.page("/machines/TOT%2F2024%2F17")
+    assert "SAMSUNG MZ7LN256" in page and "S7" in page
+    assert 'href="/machines/TOT%2F2024%2F17/fiche.pdf"' in page
+    fiche = claire.session.get(sqlite_api.url + "/machines/TOT%2F2024%2F17/fiche.pdf", timeout=30)
+    assert fiche.status_code == 200 and fiche.content.startswith(b"%PDF"), fiche.text[:300]
+    given = {"kind": "famille", "organisation": "CCAS de Saint-Nazaire",
+             "referrer": "CCAS de Saint-Nazaire", "file_number": "SN-2026/115",
+             "given_on": "2026-12-01"}  # fmt: skip
+    made = claire.post("/machines/TOT%2F2024%2F17/destination", given)
+    assert made.status_code == 303 and made.headers["location"].startswith(
+        "/machines/TOT%2F2024%2F17"
+    ), made.text[:300]
+    assert "SN-2026/115" in claire.page("/machines/TOT%2F2024%2F17")
+    claire.page("/machines/TOT%2F2024%2F18", status=404)
+
+
 def test_a_destination_is_a_signed_event_with_no_personal_data(api: Api, tmp_path: Path) -> None:
     """On SQLite and PostgreSQL: the event is stored, signed, chained, checked."""
     claire = lot_with_machine(api, tmp_path)
