@@ -6,13 +6,17 @@ seen alone (a loose disk, a loop device of the demo) by its own serial. Every fa
 comes from one signed record, kept with it so the page links to the record behind it.
 Nothing is guessed: a fact no record states is None ("non relevé").
 
-The grouping reads the records' bodies in Python: fine for a workshop's tens of
-thousands of records; an index table would be the next step for a network of workshops.
+The grouping reads the records' bodies in Python (about 1 s for 5,000 machines, 30,000
+records, on the 2-core test machine). Every page computes from it, so the result is kept
+per database and computed again only when the records change: they are append-only, so
+their count (and the newest arrival) tells whether anything did. An index table would be
+the next step for a network of workshops.
 """
 
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -270,8 +274,36 @@ def _add_disk(machine: Machine, key: str, ref: RecordRef) -> None:
 
 
 def all_machines(db: Database) -> dict[str, Machine]:
-    """Every machine the benches' records name, by identifier (asset tag first)."""
-    refs = _refs(db)
+    """Every machine the benches' records name, by identifier (asset tag first).
+
+    The dict is shared between requests until a record arrives: read it, never change it.
+    """
+    version = _records_version(db)
+    with _CACHE_LOCK:
+        kept = _CACHE.get(db.url)
+        if kept is not None and kept[0] == version:
+            return kept[1]
+    machines = _group(_refs(db))
+    with _CACHE_LOCK:
+        _CACHE[db.url] = (version, machines)
+    return machines
+
+
+_CACHE: dict[str, tuple[tuple[int, str | None], dict[str, Machine]]] = {}
+_CACHE_LOCK = threading.Lock()
+
+
+def _records_version(db: Database) -> tuple[int, str | None]:
+    """What changes whenever a record of these kinds arrives (records are never edited
+    nor deleted): their count and the newest arrival time."""
+    marks = ", ".join("?" for _ in KINDS)
+    sql = f"SELECT COUNT(*), MAX(received_at) FROM records WHERE kind IN ({marks})"  # noqa: S608
+    with db.transaction() as tx:
+        count, newest = tx.rows(sql, KINDS)[0]
+    return int(count), None if newest is None else str(newest)
+
+
+def _group(refs: list[RecordRef]) -> dict[str, Machine]:
     names = _Names(refs)
     machines: dict[str, Machine] = {}
     for ref in sorted(refs, key=lambda r: (r.created_at, r.bench_id, r.seq)):

@@ -13,6 +13,7 @@ import requests
 
 from station.inventory.database import Database
 from station.inventory.destinations import verify_destinations
+from station.inventory.machines import all_machines
 from station.journal.samples import sample_body
 from tests.server.bench_journal import BenchFiles
 from tests.server.conftest import Api
@@ -182,6 +183,26 @@ def test_a_machine_page_shows_its_facts_and_the_records_behind_them(
         assert 'href="/machines/TOT-0001"' in claire.page(f"/machines?q={words}"), words
     assert "Aucune machine pour « XYZ »" in claire.page("/machines?q=XYZ")
     claire.page("/machines/NOPE", status=404)
+
+
+def test_the_machines_are_grouped_again_only_when_a_record_arrives(
+    api: Api, tmp_path: Path
+) -> None:
+    """On SQLite and PostgreSQL: pages share one grouping until the records change."""
+    claire = lot_with_machine(api, tmp_path)
+    assert api.db_url
+    db = Database(api.db_url)
+    try:
+        first = all_machines(db)
+        assert all_machines(db) is first  # nothing arrived: not read again
+        assert "TOT-0002" not in claire.page("/machines")
+        sync_bench(api, BenchFiles(tmp_path / "bench"), machine_records("TOT-0002", "S2"))
+        again = all_machines(db)
+        assert again is not first and set(again) == {"TOT-0001", "TOT-0002"}
+        assert 'href="/machines/TOT-0002"' in claire.page("/machines")
+        assert "S2" in claire.page("/machines/TOT-0002")
+    finally:
+        db.close()
 
 
 def test_an_asset_tag_with_slashes_has_its_page_fiche_and_destination(
