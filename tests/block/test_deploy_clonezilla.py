@@ -6,10 +6,12 @@ from __future__ import annotations
 
 import hashlib
 import shutil
+import threading
 from pathlib import Path
 
 import pytest
 
+from station.domain.progress import ProgressEvent
 from station.errors import ImageError
 from station.imaging.profiles import load_image_profile
 from station.jobs.deploy import DeployRequest, run_deploy
@@ -98,4 +100,35 @@ def test_corrupt_partclone_stream_ends_failed_and_not_deployed(
     assert report.outcome == "failed" and report.marked_not_deployed, report.reasons
     assert report.reasons[0].startswith("sda2: `partclone.ext4"), report.reasons
     assert "log" not in report.reasons[0].rsplit("(", 1)[1], report.reasons
+    assert backing_file(target).read_bytes()[:MIB] == bytes(MIB)
+
+
+def test_a_clonezilla_deploy_stopped_midway_is_cancelled_and_not_deployed(
+    loops: LoopMaker, tmp_path: Path
+) -> None:
+    """The stop key during partclone's restore: the stream stops, partclone ends, the disk
+    is `cancelled` (not `failed`, not `deployed`) and its tables are zeroed so it never
+    boots half an image."""
+    master = build_master(loops(MASTER, name="master"), tmp_path)
+    folder = tmp_path / "cz"
+    manifest = clonezilla_dir(master.device, folder, {1: "gz", 2: "zst"})
+    path = write_profile(tmp_path, folder, manifest, format="clonezilla")
+    profile, where = load_image_profile(str(path))
+    target = loops(TARGET, name="target")
+    stop = threading.Event()
+    seen: list[int] = []
+
+    def on_event(event: ProgressEvent) -> None:
+        seen.append(event.bytes_done)
+        if event.phase == "deploy" and event.bytes_done > 0:  # restoring: the stop key
+            stop.set()
+
+    [report] = run_deploy(
+        DeployRequest([target], profile, profile_dir=where), on_event=on_event, cancel=stop
+    )
+    assert stop.is_set(), seen
+    assert report.outcome == "cancelled", (report.outcome, report.reasons)
+    assert report.reasons[0].startswith("sda"), report.reasons
+    assert "cancelled while restoring" in report.reasons[0], report.reasons
+    assert not report.verified and report.marked_not_deployed
     assert backing_file(target).read_bytes()[:MIB] == bytes(MIB)
