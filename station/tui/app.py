@@ -58,7 +58,7 @@ class StationApp(App[None]):
             self.operator = operator or "?"
             self.push_screen(DashboardScreen(self.services, self.operator))
 
-        login = LoginScreen(self.services.bench, self.services.data_medium_present)
+        login = LoginScreen(self.services.bench, self.services.medium_state)
         self.push_screen(login, identified)
 
     def on_unmount(self) -> None:
