@@ -27,7 +27,7 @@ from typing import Literal, Protocol
 from station.bench_file import set_top_level
 from station.devices import sysfs
 from station.devices.console_font import on_linux_console, set_console_font
-from station.devices.data_medium import DataMedium
+from station.devices.data_medium import DataMedium, data_medium_present
 from station.devices.hostinfo import collect_host_facts
 from station.devices.printer import send_to_printer
 from station.devices.runner import Runner, SubprocessRunner
@@ -38,7 +38,7 @@ from station.domain.disk import SlotMap
 from station.domain.host import inventory_record
 from station.domain.image_profile import ImageProfile
 from station.domain.record import Grade, HostInventory, HostRef, disk_ref_of
-from station.errors import CommandError, StationError, UsageError
+from station.errors import CommandError, JournalError, StationError, UsageError
 from station.imaging.profiles import load_image_profile
 from station.jobs.bench_sequence import (
     SequenceOutcome,
@@ -53,7 +53,7 @@ from station.jobs.profiles import load_wipe_profile
 from station.jobs.sanitize import UnfreezeChoice
 from station.journal.holding import HoldingJournal, WrongStick
 from station.journal.keys import KEY_DIR_NAME, load_or_create_bench_key
-from station.journal.store import JOURNAL_FILE, StoredRecord
+from station.journal.store import JOURNAL_FILE, Journal, StoredRecord
 from station.paths import data_dir
 from station.reports.certificate import all_records, build_certificate
 from station.reports.certificate_pdf import certificate_pdf
@@ -219,6 +219,9 @@ class Services:
     image: tuple[ImageProfile, Path] | None = None
     bench_file: Path | None = None  # where the screen's settings are remembered
     data_medium: DataMedium | None = None  # the stick's data partition (tests give theirs)
+    # Hold records in memory while the stick is out: only a front end that lives on and
+    # follows the stick's return (the TUI) may; a command would exit with them unwritten.
+    hold_records: bool = False
     _medium_state: MediumState = field(default=MediumState.PRESENT, init=False)
     _medium_lost: bool = field(default=False, init=False)
     _recovering: threading.Lock = field(default_factory=threading.Lock, init=False)
@@ -232,11 +235,14 @@ class Services:
         return self.data_medium or DataMedium(self.data_dir, self.runner)
 
     @cached_property
-    def journal(self) -> HoldingJournal:
+    def journal(self) -> Journal:
         """The bench journal; the bench key is created on first use. Its records wait
         in memory while the stick is out (station.journal.holding)."""
         key = load_or_create_bench_key(self.data_dir / KEY_DIR_NAME)
-        return HoldingJournal(self.data_dir / JOURNAL_FILE, key, medium_present=self.medium.present)
+        path = self.data_dir / JOURNAL_FILE
+        if not self.hold_records:
+            return Journal(path, key)
+        return HoldingJournal(path, key, medium_present=self.medium.present)
 
     @cached_property
     def disks(self) -> DiskSource:
@@ -297,7 +303,8 @@ class Services:
         """Where the stick holding the journal is (the screens ask every second). Once
         it went missing, each call tries in the background to put it back to use: mount
         it again, check it is this bench's, write the held records."""
-        journal: HoldingJournal | None = self.__dict__.get("journal")
+        journal = self.__dict__.get("journal")
+        journal = journal if isinstance(journal, HoldingJournal) else None
         out = not self.medium.present() or (journal is not None and journal.holding)
         if out and not self._medium_lost:
             log.warning("Station stick out: new work waits, records are held")
@@ -312,8 +319,8 @@ class Services:
 
     def held_records(self, record_ids: list[str]) -> bool:
         """Some of these records wait in memory for the stick."""
-        journal: HoldingJournal | None = self.__dict__.get("journal")
-        return journal is not None and not journal.held_ids().isdisjoint(record_ids)
+        journal = self.__dict__.get("journal")
+        return isinstance(journal, HoldingJournal) and not journal.held_ids().isdisjoint(record_ids)
 
     def _recover(self) -> None:
         try:
@@ -324,7 +331,8 @@ class Services:
                 self._medium_state = MediumState.MISSING
                 return
             try:
-                written = self.journal.resume()
+                journal = self.journal
+                written = journal.resume() if isinstance(journal, HoldingJournal) else 0
             except WrongStick as exc:
                 log.warning("stick refused: %s", exc.one_line())
                 if device:
@@ -542,6 +550,18 @@ def load_bench_image(bench: BenchProfile) -> tuple[ImageProfile, Path] | None:
     if not bench.image_profile:
         return None
     return load_image_profile(bench.image_profile)
+
+
+def require_stick() -> None:
+    """Refuse, before any device work, a command whose records would have no journal:
+    the stick holding it was pulled (a command cannot wait for it as the screen does)."""
+    if not data_medium_present():
+        raise JournalError(
+            "the Station stick (its data partition holds the journal and the bench key) was "
+            "removed: put it back and start again; nothing was done",
+            french="la clé Station (le journal et la clé du banc sont dessus) a été retirée : "
+            "remettez-la puis recommencez ; rien n'a été fait",
+        )
 
 
 def build_services(folder: Path | None = None, bench_file: Path | None = None) -> Services:

@@ -43,6 +43,7 @@ class StationApp(App[None]):
         super().__init__(css_path=stylesheets())
         set_language(lang)
         self.services = services
+        services.hold_records = True  # the screen waits for a pulled stick, then writes
         self.operator = operator
 
     def on_mount(self) -> None:
