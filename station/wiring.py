@@ -559,8 +559,8 @@ def require_stick() -> None:
         raise JournalError(
             "the Station stick (its data partition holds the journal and the bench key) was "
             "removed: put it back and start again; nothing was done",
-            french="la clé Station (le journal et la clé du banc sont dessus) a été retirée : "
-            "remettez-la puis recommencez ; rien n'a été fait",
+            french="la clé Station (le journal et la clé du banc sont dessus) a été retirée. "
+            "Remettez-la puis recommencez ; rien n'a été fait",
         )
 
 

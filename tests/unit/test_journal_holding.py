@@ -100,5 +100,5 @@ def test_a_command_refuses_new_work_in_french_when_the_stick_is_out(
     monkeypatch.setenv("STATION_LANG", "fr")
     assert main(["smart", "/dev/nothing-here"]) == JournalError.exit_code
     err = capsys.readouterr().err
-    assert "la clé Station (le journal et la clé du banc sont dessus) a été retirée" in err, err
+    assert "(le journal et la clé du banc sont dessus) a été retirée. Remettez-la" in err, err
     assert not (tmp_path / "data" / "journal.sqlite3").exists(), "no journal may be made"
