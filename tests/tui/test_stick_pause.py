@@ -26,6 +26,7 @@ import pytest
 from station.devices.data_medium import DEVICE_ENV, UUID_ENV, DataMedium
 from station.devices.runner import SubprocessRunner
 from station.jobs.bench_sequence import SequenceOutcome, Stage, StageUpdate
+from station.journal.holding import HoldingJournal
 from station.journal.keys import load_or_create_bench_key
 from station.journal.store import Journal
 from station.tui.app import StationApp
@@ -125,6 +126,12 @@ class GatedServices(Services):
         return super().recondition(target, operator, gated, *args, **kw)
 
 
+def held_count(services: Services) -> int:
+    journal = services.journal
+    assert isinstance(journal, HoldingJournal), "the screen's journal holds records"
+    return journal.held_count()
+
+
 def another_benchs_stick(sticks: Sticks, tmp_path: Path) -> Path:
     """A stick with the same UUID whose journal is another bench's."""
     image = sticks.new("other")
@@ -179,7 +186,7 @@ async def test_a_stick_pulled_mid_erase_pauses_then_its_records_reach_it(
         assert "en pause : clé retirée" in text_of(app, "#notice"), text_of(app, "#notice")
         assert "0 échec" in text_of(app, "#summary"), text_of(app, "#summary")
         assert "1 disque en pause" in text_of(app, "#summary"), text_of(app, "#summary")
-        held = services.journal.held_count()
+        held = held_count(services)
         assert held >= 2, "the erase's records wait in memory"
         await pilot.press("r")
         await pilot.pause()
@@ -188,7 +195,7 @@ async def test_a_stick_pulled_mid_erase_pauses_then_its_records_reach_it(
         # Another stick with the same UUID: refused, the records stay held.
         other = sticks.attach(another_benchs_stick(sticks, tmp_path))
         await wait_for(pilot, lambda: text_of(app, "#medium") == WRONG, "the refusal")
-        assert services.journal.held_count() == held and row.paused
+        assert held_count(services) == held and row.paused
         sticks.unplug(other)
         await wait_for(pilot, lambda: text_of(app, "#medium") == REMOVED, "the refusal to go")
 
@@ -199,7 +206,7 @@ async def test_a_stick_pulled_mid_erase_pauses_then_its_records_reach_it(
         await wait_for(pilot, lambda: not row.paused, "the disk to end")
         assert "terminé" in text_of(app, "#notice"), text_of(app, "#notice")
         assert "0 échec" in text_of(app, "#summary"), text_of(app, "#summary")
-        assert services.journal.held_count() == 0
+        assert held_count(services) == 0
     assert MARKER not in backing.read_bytes()[: 2 * MIB]
 
     # What the stick holds now: every record, in one valid chain (`station verify`).
