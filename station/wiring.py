@@ -317,6 +317,11 @@ class Services:
             threading.Thread(target=self._recover, name="stick-back", daemon=True).start()
         return self._medium_state
 
+    def held_count(self) -> int:
+        """How many records wait in memory for the stick (lost if Station stops now)."""
+        journal = self.__dict__.get("journal")
+        return journal.held_count() if isinstance(journal, HoldingJournal) else 0
+
     def held_records(self, record_ids: list[str]) -> bool:
         """Some of these records wait in memory for the stick."""
         journal = self.__dict__.get("journal")

@@ -44,6 +44,7 @@ class StationApp(App[None]):
         set_language(lang)
         self.services = services
         services.hold_records = True  # the screen waits for a pulled stick, then writes
+        self.quit_despite_held = False  # Ctrl+Q pressed once already while records were held
         self.operator = operator
 
     def on_mount(self) -> None:
@@ -72,6 +73,20 @@ class StationApp(App[None]):
         """While disks are in work, quitting asks first (in the bench's language); if
         confirmed, each one is stopped, recorded as stopped, and the exit says which."""
         bench = self.dashboard()
+        held = self.services.held_count()
+        if held and not self.quit_despite_held:
+            # Held records live in this process only: quitting now would lose them.
+            self.quit_despite_held = True
+            warning = _(
+                "{n} records wait for the Station stick: put it back before quitting "
+                "(Ctrl+Q again quits and loses them)."
+            ).format(n=held)
+            if bench is not None:
+                bench.notice(warning)
+            else:
+                self.notify(warning)
+            self.bell()
+            return
         if bench is None or not bench.cancels:
             await super().action_quit()
             return

@@ -191,6 +191,9 @@ async def test_a_stick_pulled_mid_erase_pauses_then_its_records_reach_it(
         await pilot.press("r")
         await pilot.pause()
         assert "le travail attend son retour" in text_of(app, "#notice")
+        await pilot.press("ctrl+q")  # quitting now would lose the held records
+        await pilot.pause()
+        assert app.is_running and "attendent la clé Station" in text_of(app, "#notice")
 
         # Another stick with the same UUID: refused, the records stay held.
         other = sticks.attach(another_benchs_stick(sticks, tmp_path))
