@@ -107,10 +107,13 @@ class DataMedium:
         return self.environ.get(UUID_ENV) or None
 
     def find_by_uuid(self, uuid: str) -> str | None:
-        """The partition with this filesystem UUID: udev's link, else a blkid probe."""
+        """The partition with this filesystem UUID: udev's link; a blkid probe of every
+        disk only without udev (asked every second, it would read the disks in work)."""
         link = BY_UUID / uuid
         if link.exists():
             return os.path.realpath(link)
+        if BY_UUID.parent.is_dir():
+            return None
         found = self.runner.run(["blkid", "-c", "/dev/null", "-U", uuid], timeout=15)
         return found.stdout.strip() or None if found.ok else None
 
