@@ -19,6 +19,7 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
+from enum import StrEnum
 from functools import cached_property
 from pathlib import Path
 from typing import Literal, Protocol
@@ -26,7 +27,7 @@ from typing import Literal, Protocol
 from station.bench_file import set_top_level
 from station.devices import sysfs
 from station.devices.console_font import on_linux_console, set_console_font
-from station.devices.data_medium import data_medium_present
+from station.devices.data_medium import DataMedium, data_medium_present
 from station.devices.hostinfo import collect_host_facts
 from station.devices.printer import send_to_printer
 from station.devices.runner import Runner, SubprocessRunner
@@ -37,7 +38,7 @@ from station.domain.disk import SlotMap
 from station.domain.host import inventory_record
 from station.domain.image_profile import ImageProfile
 from station.domain.record import Grade, HostInventory, HostRef, disk_ref_of
-from station.errors import CommandError, StationError, UsageError
+from station.errors import CommandError, JournalError, StationError, UsageError
 from station.imaging.profiles import load_image_profile
 from station.jobs.bench_sequence import (
     SequenceOutcome,
@@ -50,6 +51,7 @@ from station.jobs.checkpoint import CheckpointStore
 from station.jobs.function_session import FunctionSession
 from station.jobs.profiles import load_wipe_profile
 from station.jobs.sanitize import UnfreezeChoice
+from station.journal.holding import HoldingJournal, WrongStick
 from station.journal.keys import KEY_DIR_NAME, load_or_create_bench_key
 from station.journal.store import JOURNAL_FILE, Journal, StoredRecord
 from station.paths import data_dir
@@ -73,6 +75,14 @@ log = logging.getLogger(__name__)
 ALLOWLIST_ENV = "STATION_DEVICE_ALLOWLIST"
 SIMULATED_ENV = "STATION_SIMULATED_BENCH"
 OnDiskEvent = Callable[[DiskEvent], None]
+
+
+class MediumState(StrEnum):
+    """Where the stick holding the journal is, as the screens say it."""
+
+    PRESENT = "present"
+    MISSING = "missing"  # pulled (or its storage failed): records are held
+    WRONG_STICK = "wrong_stick"  # a stick came back that is not this bench's
 
 
 class DiskSource(Protocol):
@@ -208,16 +218,31 @@ class Services:
     clock: Callable[[], datetime] = lambda: datetime.now(UTC)
     image: tuple[ImageProfile, Path] | None = None
     bench_file: Path | None = None  # where the screen's settings are remembered
+    data_medium: DataMedium | None = None  # the stick's data partition (tests give theirs)
+    # Hold records in memory while the stick is out: only a front end that lives on and
+    # follows the stick's return (the TUI) may; a command would exit with them unwritten.
+    hold_records: bool = False
+    _medium_state: MediumState = field(default=MediumState.PRESENT, init=False)
+    _medium_lost: bool = field(default=False, init=False)
+    _recovering: threading.Lock = field(default_factory=threading.Lock, init=False)
 
     @cached_property
     def checkpoints(self) -> CheckpointStore:
         return CheckpointStore(self.data_dir / "checkpoints")
 
     @cached_property
+    def medium(self) -> DataMedium:
+        return self.data_medium or DataMedium(self.data_dir, self.runner)
+
+    @cached_property
     def journal(self) -> Journal:
-        """The bench journal; the bench key is created on first use."""
+        """The bench journal; the bench key is created on first use. Its records wait
+        in memory while the stick is out (station.journal.holding)."""
         key = load_or_create_bench_key(self.data_dir / KEY_DIR_NAME)
-        return Journal(self.data_dir / JOURNAL_FILE, key)
+        path = self.data_dir / JOURNAL_FILE
+        if not self.hold_records:
+            return Journal(path, key)
+        return HoldingJournal(path, key, medium_present=self.medium.present)
 
     @cached_property
     def disks(self) -> DiskSource:
@@ -262,13 +287,71 @@ class Services:
             self.checkpoint_journal()
 
     def wake_sync(self) -> None:
-        self.sync_state.set_pending(self.journal.pending_count())
+        try:
+            self.sync_state.set_pending(self.journal.pending_count())
+        except StationError as exc:  # the stick is out: the count waits for it
+            log.info("pending records not counted: %s", exc.one_line())
+            return
         if self._pusher is not None:
             self._pusher.wake()
 
     def data_medium_present(self) -> bool:
-        """False when the stick holding the journal was pulled (live stick only)."""
-        return data_medium_present()
+        """True when work can be recorded: the stick is there and nothing is held."""
+        return self.medium_state() is MediumState.PRESENT
+
+    def medium_state(self) -> MediumState:
+        """Where the stick holding the journal is (the screens ask every second). Once
+        it went missing, each call tries in the background to put it back to use: mount
+        it again, check it is this bench's, write the held records."""
+        journal = self.__dict__.get("journal")
+        journal = journal if isinstance(journal, HoldingJournal) else None
+        out = not self.medium.present() or (journal is not None and journal.holding)
+        if out and not self._medium_lost:
+            log.warning("Station stick out: new work waits, records are held")
+            self.medium.lost()
+            if journal is not None:
+                journal.mark_lost()
+            self._medium_lost = True
+            self._medium_state = MediumState.MISSING
+        if self._medium_lost and self._recovering.acquire(blocking=False):
+            threading.Thread(target=self._recover, name="stick-back", daemon=True).start()
+        return self._medium_state
+
+    def held_count(self) -> int:
+        """How many records wait in memory for the stick (lost if Station stops now)."""
+        journal = self.__dict__.get("journal")
+        return journal.held_count() if isinstance(journal, HoldingJournal) else 0
+
+    def held_records(self, record_ids: list[str]) -> bool:
+        """Some of these records wait in memory for the stick."""
+        journal = self.__dict__.get("journal")
+        return isinstance(journal, HoldingJournal) and not journal.held_ids().isdisjoint(record_ids)
+
+    def _recover(self) -> None:
+        try:
+            if self.medium.still_refused():
+                return
+            device = self.medium.remount() if self.medium.managed else ""
+            if device is None:
+                self._medium_state = MediumState.MISSING
+                return
+            try:
+                journal = self.journal
+                written = journal.resume() if isinstance(journal, HoldingJournal) else 0
+            except WrongStick as exc:
+                log.warning("stick refused: %s", exc.one_line())
+                if device:
+                    self.medium.refuse(device)
+                self._medium_state = MediumState.WRONG_STICK
+                return
+            log.info("Station stick back (%s): %d held record(s) written", device, written)
+            self._medium_lost = False
+            self._medium_state = MediumState.PRESENT
+            self.wake_sync()
+        except StationError as exc:  # not readable yet: the next look tries again
+            log.info("Station stick not back yet: %s", exc.one_line())
+        finally:
+            self._recovering.release()
 
     def today(self) -> date:
         return self.clock().astimezone(PARIS).date()
@@ -472,6 +555,18 @@ def load_bench_image(bench: BenchProfile) -> tuple[ImageProfile, Path] | None:
     if not bench.image_profile:
         return None
     return load_image_profile(bench.image_profile)
+
+
+def require_stick() -> None:
+    """Refuse, before any device work, a command whose records would have no journal:
+    the stick holding it was pulled (a command cannot wait for it as the screen does)."""
+    if not data_medium_present():
+        raise JournalError(
+            "the Station stick (its data partition holds the journal and the bench key) was "
+            "removed: put it back and start again; nothing was done",
+            french="la clé Station (le journal et la clé du banc sont dessus) a été retirée. "
+            "Remettez-la puis recommencez ; rien n'a été fait",
+        )
 
 
 def build_services(folder: Path | None = None, bench_file: Path | None = None) -> Services:

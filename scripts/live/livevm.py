@@ -156,6 +156,7 @@ class LiveVM(VM):
     # for a machine with no network at all. restrict=on: the guest reaches nothing but
     # its DHCP server and the guestfwd'd ports (the inventory on the host's 127.0.0.1).
     netdev: str | None = None
+    plugs: int = 0  # times the stick was put back (plug_stick)
 
     @property
     def serial_socket(self) -> Path:
@@ -240,7 +241,22 @@ class LiveVM(VM):
     def pull_stick(self) -> None:
         """Unplug the USB stick (QMP device_del), as a trainer pulls it after a toram boot."""
         with self.qmp() as qmp:
-            qmp.device_del("dev-stick")
+            qmp.device_del(self.stick_id())
+
+    def plug_stick(self) -> None:
+        """Put the stick back: the same image file and serial on a new drive (QEMU
+        dropped the old one with its device), as a trainee plugs it in again."""
+        self.plugs += 1
+        n = self.plugs
+        with self.qmp() as qmp:
+            qmp.drive_add(f"if=none,id=d-stick{n},format=raw,cache=writeback,file={self.stick}")
+            qmp.device_add(
+                f"usb-storage,bus=xhci0.0,drive=d-stick{n},id=dev-stick{n},removable=on,"
+                f"serial={STICK_SERIAL}"
+            )
+
+    def stick_id(self) -> str:
+        return f"dev-stick{self.plugs}" if self.plugs else "dev-stick"
 
 
 INVENTORY_IP = "10.0.2.100"  # where the guest finds the host's inventory (guestfwd)

@@ -31,7 +31,7 @@ from station.jobs.deploy import DeployRequest, FrameSourceFactory, run_deploy
 from station.jobs.multicast_source import multicast_source
 from station.jobs.wipe import ensure_eligible
 from station.sync.classroom_status import StatusReporter
-from station.wiring import build_services
+from station.wiring import build_services, require_stick
 
 EXIT_DEPLOYED, EXIT_FAILED = 0, 4
 
@@ -156,6 +156,8 @@ def handle(args: argparse.Namespace) -> int:
     reporter = _reporter(args, hosts)
     reports: list[DeployReport] = []
     try:
+        if not args.no_journal:
+            require_stick()
         request = DeployRequest(
             devices,
             profile,

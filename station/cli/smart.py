@@ -24,7 +24,7 @@ from station.domain.smart_facts import NotSmartctlOutput, facts_from_saved
 from station.domain.smart_verdict import SmartVerdict, Verdict, judge
 from station.errors import UsageError
 from station.jobs.bench_smart import self_test_record, smart_record
-from station.wiring import build_services
+from station.wiring import build_services, require_stick
 
 EXIT_BY_VERDICT = {Verdict.PASS: 0, Verdict.WARN: 3, Verdict.FAIL: 4, Verdict.NOT_SUPPORTED: 6}
 
@@ -67,6 +67,8 @@ def handle(args: argparse.Namespace) -> int:
         return judge_saved(Path(args.from_file), as_json=args.json, lang=args.lang)
     if not args.device:
         raise UsageError("indiquer un disque, ou --from FICHIER (give a disk, or --from FILE)")
+    if not args.no_journal:
+        require_stick()
     identity = inspect_target(args.device).identity
     bodies: list[StepBody] = []
     disk = disk_ref_of(identity, args.device)

@@ -24,6 +24,7 @@ class MountEntry:
     mount_point: str
     fs_type: str
     source: str
+    mount_id: int = 0  # the kernel's id of this mount: a new mount gets a new one
 
 
 def parse_mountinfo(text: str) -> list[MountEntry]:
@@ -43,6 +44,7 @@ def parse_mountinfo(text: str) -> list[MountEntry]:
                 mount_point=unescape(fields[4]),
                 fs_type=after[0] if after else "",
                 source=unescape(after[1]) if len(after) > 1 else "",
+                mount_id=int(fields[0]),
             )
         )
     return entries

@@ -232,7 +232,10 @@ def run_wipe(
             stored = request.journal.append_many(bodies)
             report.record_ids = [item.record_id for item in stored]
         if store is not None and (finished or report.stopped == "media_errors"):
-            store.clear(key)
+            try:
+                store.clear(key)
+            except OSError as exc:  # the stick is out: a stale checkpoint only offers a resume
+                log.warning("checkpoint of %s not cleared: %s", request.target, exc)
         return report
 
 
@@ -257,15 +260,20 @@ class _Job:
     def save(self, pass_index: int, offset: int) -> None:
         if self.request.checkpoints is None:
             return
-        self.request.checkpoints.save(
-            Checkpoint(
-                fingerprint=self.key,
-                profile_digest=self.digest,
-                pass_index=pass_index,
-                offset=offset,
-                report=self.report,
+        try:
+            self.request.checkpoints.save(
+                Checkpoint(
+                    fingerprint=self.key,
+                    profile_digest=self.digest,
+                    pass_index=pass_index,
+                    offset=offset,
+                    report=self.report,
+                )
             )
-        )
+        except OSError as exc:
+            # The checkpoints are on the stick: pulled, the erase goes on without them
+            # (they only let a crashed erase resume) and its records wait in memory.
+            log.warning("checkpoint not saved (%s): %s", self.target.path, exc)
 
     def run(self, resume: Checkpoint | None) -> None:
         profile = self.request.profile

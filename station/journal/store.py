@@ -21,7 +21,7 @@ import json
 import sqlite3
 import threading
 from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -59,6 +59,11 @@ class StoredRecord:
         """The signed body (decoded from the envelope, not re-checked: see chain.py)."""
         return decode_payload(self.envelope)
 
+    def envelope_prev(self) -> str | None:
+        """The digest of the record this one follows, as signed."""
+        prev = self.body().get("prev")
+        return None if prev is None else str(prev)
+
 
 @dataclass(frozen=True)
 class OutboxItem:
@@ -92,6 +97,8 @@ class Journal:
         self._connections: list[Database] = []
         self._connections_lock = threading.Lock()
         self._closed = False
+        # Bumped by reopen(): a thread's cached connection from before is not used again.
+        self._generation = 0
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
@@ -119,6 +126,47 @@ class Journal:
             if tip is not None:
                 write_head(self.head_file, ChainHead(self.bench_id, tip.seq, tip.digest))
         return stored
+
+    def insert_sealed(self, records: list[StoredRecord]) -> None:
+        """Insert records sealed earlier (held while the stick was out), in order, in one
+        transaction: the first must continue the stored chain's tip, or nothing is
+        written (JournalError)."""
+        if not records:
+            return
+        with self._write_lock, self._sqlite_errors("write the held records"):
+            db = self._db()
+            with _immediate_transaction(db):
+                tip = self._tip(db)
+                first = records[0]
+                if first.seq != (tip.seq + 1 if tip else 1) or first.envelope_prev() != (
+                    tip.digest if tip else None
+                ):
+                    raise JournalError(
+                        f"journal {self.path}: the held records (from seq {first.seq}) do not "
+                        f"continue its tip (seq {tip.seq if tip else 0})"
+                    )
+                for record in records:
+                    self._insert(db, record)
+            last = records[-1]
+            write_head(self.head_file, ChainHead(self.bench_id, last.seq, last.digest))
+
+    def reopen(self) -> None:
+        """Drop every connection (they may point into a filesystem that is gone: the
+        stick was pulled) and open the journal file again, checking it is this bench's."""
+        self.let_go()
+        with self._sqlite_errors("open"):
+            self._prepare(self._db())
+
+    def let_go(self) -> None:
+        """Close every connection, so the filesystem under the journal can be unmounted;
+        the next use opens new ones."""
+        with self._connections_lock:
+            for db in self._connections:
+                with suppress(sqlite3.Error):
+                    db.close()
+            self._connections.clear()
+            self._generation += 1
+            self._closed = False
 
     def mark_sent(self, record_id: str) -> None:
         """The inventory has the record (a repeated call is harmless)."""
@@ -280,9 +328,9 @@ class Journal:
     # -- internals -----------------------------------------------------------------------
 
     def _db(self) -> Database:
-        db: Database | None = getattr(self._local, "db", None)
-        if db is not None:
-            return db
+        cached: tuple[int, Database] | None = getattr(self._local, "db", None)
+        if cached is not None and cached[0] == self._generation:
+            return cached[1]
         with self._connections_lock:
             if self._closed:
                 raise JournalError(f"journal {self.path} is closed")
@@ -296,7 +344,7 @@ class Journal:
             conn.execute("PRAGMA foreign_keys = ON")
             db = Database(conn, execute_plugins=False)
             self._connections.append(db)
-        self._local.db = db
+            self._local.db = (self._generation, db)
         return db
 
     def _prepare(self, db: Database) -> None:

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 
 from station.errors import SyncError
 from station.journal.chain import decode_payload
+from station.journal.holding import JournalHeld
 from station.journal.store import Journal, OutboxItem
 from station.sync.backoff import Backoff
 from station.sync.client import InventoryClient, Pushed, RecordRefused, ServerUnreachable
@@ -208,6 +209,11 @@ class Pusher:
             self._wake.clear()
             try:
                 summary = self.drain_once()
+            except JournalHeld:
+                # The stick is out: nothing to read until it is back (the screen says so);
+                # the next wake (or recheck) after its return sends what waits.
+                log.info("sync waits: the Station stick is out")
+                summary = DrainSummary(0, 0, 0, None)
             except Exception as exc:  # a journal error must not kill sync for the session
                 log.exception("sync: unexpected error")
                 self.state.failed(

@@ -43,6 +43,8 @@ class StationApp(App[None]):
         super().__init__(css_path=stylesheets())
         set_language(lang)
         self.services = services
+        services.hold_records = True  # the screen waits for a pulled stick, then writes
+        self.quit_despite_held = False  # Ctrl+Q pressed once already while records were held
         self.operator = operator
 
     def on_mount(self) -> None:
@@ -58,7 +60,7 @@ class StationApp(App[None]):
             self.operator = operator or "?"
             self.push_screen(DashboardScreen(self.services, self.operator))
 
-        login = LoginScreen(self.services.bench, self.services.data_medium_present)
+        login = LoginScreen(self.services.bench, self.services.medium_state)
         self.push_screen(login, identified)
 
     def on_unmount(self) -> None:
@@ -71,6 +73,20 @@ class StationApp(App[None]):
         """While disks are in work, quitting asks first (in the bench's language); if
         confirmed, each one is stopped, recorded as stopped, and the exit says which."""
         bench = self.dashboard()
+        held = self.services.held_count()
+        if held and not self.quit_despite_held:
+            # Held records live in this process only: quitting now would lose them.
+            self.quit_despite_held = True
+            warning = _(
+                "{n} records wait for the Station stick: put it back before quitting "
+                "(Ctrl+Q again quits and loses them)."
+            ).format(n=held)
+            if bench is not None:
+                bench.notice(warning)
+            else:
+                self.notify(warning)
+            self.bell()
+            return
         if bench is None or not bench.cancels:
             await super().action_quit()
             return

@@ -60,6 +60,7 @@ class DiskRow:
     with_image: bool = False  # the sequence deploys the bench's image after the erase
     progress: float = 0.0  # of the whole sequence; never goes down while it runs
     unstoppable: bool = False  # the drive is purging itself: A cannot stop that
+    paused: bool = False  # ended, its records held in memory until the stick is back
 
     def __post_init__(self) -> None:
         if not self.inspection.eligibility.eligible:
@@ -115,6 +116,7 @@ class DiskRow:
 
     def start(self, with_image: bool = False) -> None:
         self.outcome = None
+        self.paused = False
         self.stage = Stage.SMART
         self.fraction = None
         self.rate_bps = self.eta_s = None
@@ -209,7 +211,7 @@ def result_word(result: Result | str | None) -> str:
 
 
 def stage_word(row: DiskRow) -> str:
-    word = _stage_word(row)
+    word = _("paused: stick removed") if row.paused else _stage_word(row)
     if row.removed:
         word += " " + _("(unplugged)")
     return word

@@ -8,6 +8,7 @@ from textual.widgets import Static
 
 from station.sync.state import SyncSnapshot
 from station.tui.i18n import _, language
+from station.wiring import MediumState
 
 KeyList = list[tuple[str, Callable[[], str]]]
 KEY_NAMES: dict[str, Callable[[], str]] = {
@@ -44,12 +45,13 @@ def pack(words: list[str], width: int) -> str:
 
 
 class MediumBanner(Static):
-    """A red line across the top while the stick holding the journal is out: the
-    trainee knows why nothing starts, and that putting it back loses nothing."""
+    """A red line across the top while the stick holding the journal is out (or a
+    stick that is not this bench's was put in): the trainee knows why nothing starts,
+    and that putting it back loses nothing."""
 
-    def __init__(self, present: Callable[[], bool], **kwargs: object) -> None:
+    def __init__(self, state: Callable[[], MediumState], **kwargs: object) -> None:
         super().__init__("", markup=False, **kwargs)  # type: ignore[arg-type]
-        self.present = present
+        self.state = state
         self.display = False  # takes no line until the stick is found missing
 
     def on_mount(self) -> None:
@@ -57,13 +59,15 @@ class MediumBanner(Static):
         self.set_interval(1.0, self.check)
 
     def check(self) -> None:
-        missing = not self.present()
-        if missing:
-            self.update(medium_missing_text())
-        self.display = missing
+        state = self.state()
+        if state is not MediumState.PRESENT:
+            self.update(medium_text(state))
+        self.display = state is not MediumState.PRESENT
 
 
-def medium_missing_text() -> str:
+def medium_text(state: MediumState) -> str:
+    if state is MediumState.WRONG_STICK:
+        return _("This is not this bench's Station stick: put the original back, nothing is lost")
     return _("Station stick removed: put it back, nothing is lost")
 
 

@@ -215,6 +215,19 @@ def erase_from_dashboard(
     key, the keys of the dashboard after the job and of the job's seconds in `seen`.
     False if it never got that far."""
     prefix, after_key, seconds_key = keys
+    if not start_erase(vm, seen, rows, serial, prefix):
+        return False
+    started = time.monotonic()
+    seen[after_key] = wait_screen(
+        vm, lambda s: bool(FINAL_STATES.search(row_text(s, serial))), 1200
+    )
+    seen[seconds_key] = round(time.monotonic() - started, 1)
+    return True
+
+
+def start_erase(vm: LiveVM, seen: Seen, rows: list[str], serial: str, prefix: str) -> bool:
+    """Select the row of `serial`, R, check the dialog names it, type its last 4 chars
+    (the job then runs); False if the dialog never named it."""
     row = next((i for i, line in enumerate(rows) if serial in line), None)
     if row is None:
         return False
@@ -231,11 +244,6 @@ def erase_from_dashboard(
     else:
         return False
     vm.type_tty1(serial[-4:] + "\n")
-    started = time.monotonic()
-    seen[after_key] = wait_screen(
-        vm, lambda s: bool(FINAL_STATES.search(row_text(s, serial))), 1200
-    )
-    seen[seconds_key] = round(time.monotonic() - started, 1)
     return True
 
 
@@ -365,6 +373,50 @@ def pull_stick_and_look(vm: LiveVM, seen: Seen) -> None:
     seen["screen_after_record"] = vm.screen()
 
 
+def stick_back_then_pulled_mid_erase(vm: LiveVM, seen: Seen) -> None:
+    """Issue 20, after pull_stick_and_look: put the stick back (Station mounts it again,
+    the banner goes); erase the SATA disk and pull the stick mid-erase (the disk pauses,
+    « en pause : clé retirée »); put it back: the held records are written on the stick,
+    the disk ends on its true state, and the chain checks."""
+    assert vm.console is not None
+    vm.plug_stick()
+    board = wait_screen(vm, lambda s: "Clé Station retirée" not in s, 120)
+    seen["screen_after_plug"] = board
+    seen["env_after_plug"] = vm.console.run("cat /run/station/env; grep station-data /proc/mounts")[
+        1
+    ]
+    rows = [line for line in board.splitlines() if "STN-" in line]
+    if not start_erase(vm, seen, rows, SATA.serial, "pause_"):
+        return
+    seen["screen_erasing"] = wait_screen(
+        vm, lambda s: bool(re.search(r"test SMART|effacement", row_text(s, SATA.serial))), 120
+    )
+    vm.pull_stick()
+    seen["screen_paused"] = wait_screen(
+        vm,
+        lambda s: (
+            "en pause" in row_text(s, SATA.serial)
+            or bool(FINAL_STATES.search(row_text(s, SATA.serial)))
+        ),
+        600,
+    )
+    vm.plug_stick()
+    seen["screen_after_return"] = wait_screen(
+        vm,
+        lambda s: (
+            "Clé Station retirée" not in s and bool(FINAL_STATES.search(row_text(s, SATA.serial)))
+        ),
+        300,
+    )
+    seen["journal_after_return"] = vm.console.run(
+        ". /run/station/env; export STATION_DATA_DIR; station journal check 2>&1; "
+        "echo check_rc=$?; python3 -c \"import sqlite3; print('kinds:', [k for (k,) in "
+        "sqlite3.connect('/srv/station-data/journal.sqlite3').execute("
+        "'select kind from records order by seq')])\"",
+        timeout_s=300,
+    )[1]
+
+
 def wait_for_records(vm: LiveVM, seen: Seen, inventory: Inventory) -> None:
     """The wipe's records reach the server over the VM's network (the pusher is woken at
     the end of the job); then the dashboard's badge is read."""
@@ -400,15 +452,20 @@ def toram_steps(vm: LiveVM, seen: Seen) -> None:
     vm.type_tty1(OPERATOR + "\n")
     seen["dashboard"] = wait_screen(vm, lambda s: SATA.serial in s and "attente" in s, 300)
     pull_stick_and_look(vm, seen)
+    stick_back_then_pulled_mid_erase(vm, seen)
 
 
 def run_toram_boot(workdir: Path, iso: Path) -> tuple[LiveVM, Seen]:
     """The toram menu entry (UEFI, Secure Boot), then the stick pulled once booted."""
     stick = workdir / "stick.img"
-    write_stick_image(iso, stick, bench_profile_with_inventory(workdir))
+    offset = write_stick_image(iso, stick, bench_profile_with_inventory(workdir))
     seen: Seen = {"firmware": "uefi-toram", "stick_serial": STICK_SERIAL}
     vm = make_live_vm(workdir, stick, "uefi", LIVE_BENCH)
     drive(vm, seen, workdir, toram_steps)
+    if "qemu_rc" in seen:
+        # The stick pulled mid-erase and put back: its journal, read by another PC.
+        seen["host_toram_kinds"] = host_journal_kinds(stick, offset, workdir)
+        (workdir / "seen.json").write_text(json.dumps(seen, indent=2, ensure_ascii=False))
     return vm, seen
 
 

@@ -257,6 +257,25 @@ def test_a_pulled_stick_puts_up_the_french_banner(toram: Any) -> None:
     assert "Clé Station retirée : remettez-la, rien n'est perdu" in screen, screen
 
 
+def test_a_stick_pulled_mid_erase_pauses_the_disk_until_it_is_back(toram: Any) -> None:
+    """Issue 20: put back, the stick is mounted again (the banner goes); pulled while the
+    SATA disk is erased, the disk shows « en pause : clé retirée », never « échec »; put
+    back, its records are written on the stick, the disk ends « terminé » and the chain
+    checks, in the guest and read from the host after power-off."""
+    _, seen = toram
+    assert "Clé Station retirée" not in ok(seen, "screen_after_plug"), seen["screen_after_plug"]
+    assert "STATION_DATA_UUID=" in ok(seen, "env_after_plug"), seen["env_after_plug"]
+    paused = row_text(ok(seen, "screen_paused"), SATA.serial)
+    assert "en pause" in paused, f"not paused (pulled too late?): {seen['screen_paused']}"
+    after = ok(seen, "screen_after_return")
+    assert "terminé" in row_text(after, SATA.serial), after
+    assert "échec" not in row_text(after, SATA.serial), after
+    journal = ok(seen, "journal_after_return")
+    assert "check_rc=0" in journal, journal
+    assert "'overwrite_pass'" in journal and "'verification'" in journal, journal
+    assert "verification" in ok(seen, "host_toram_kinds"), seen["host_toram_kinds"]
+
+
 def test_without_a_network_card_the_badge_says_no_network(toram: Any) -> None:
     _, seen = toram
     assert "réseau absent" in ok(seen, "dashboard"), seen["dashboard"]

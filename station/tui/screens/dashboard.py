@@ -99,7 +99,7 @@ class DashboardScreen(Screen[None]):
         self.quitting: list[tuple[str, str]] = []
 
     def compose(self) -> ComposeResult:
-        yield MediumBanner(self.services.data_medium_present, id="medium")
+        yield MediumBanner(self.services.medium_state, id="medium")
         yield Static("", id="title", markup=False)
         yield Static("", id="sync", markup=False)
         yield DataTable(id="disks", cursor_type="row", zebra_stripes=False)
@@ -192,18 +192,36 @@ class DashboardScreen(Screen[None]):
         sync = sync_text(self.services.sync_state.snapshot())
         self.query_one("#sync", Static).update(f"{sync} · {image_text}")
         self.query_one("#summary", Static).update(self.summary())
+        self.resume_paused()
+
+    def resume_paused(self) -> None:
+        """A disk whose records waited for the stick ends on its true state once they
+        are written on it."""
+        for row in [r for r in self.rows.values() if r.paused]:
+            assert row.outcome is not None
+            if not self.services.held_records(row.outcome.record_ids):
+                row.paused = False
+                self.redraw(row)
+                self.notice(
+                    _("Slot {slot}: records written on the stick; {state}.").format(
+                        slot=row.inspection.identity.slot or "-", state=stage_word(row)
+                    )
+                )
 
     def summary(self) -> str:
-        rows = list(self.rows.values())
+        rows = [r for r in self.rows.values() if not r.paused]
+        paused = len(self.rows) - len(rows)
         done = sum(r.stage is Stage.DONE for r in rows)
         parts = [
-            plural(len(rows), _("{n} disk"), _("{n} disks")),
+            plural(len(self.rows), _("{n} disk"), _("{n} disks")),
             plural(sum(r.busy for r in rows), _("{n} disk working"), _("{n} disks working")),
             plural(done, _("{n} disk done"), _("{n} disks done")),
         ]
         stopped = sum(r.stage is Stage.CANCELLED for r in rows)
         if stopped:
             parts.append(plural(stopped, _("{n} disk stopped"), _("{n} disks stopped")))
+        if paused:
+            parts.append(plural(paused, _("{n} disk paused"), _("{n} disks paused")))
         failed = sum(r.stage is Stage.FAILED for r in rows)
         parts.append(plural(failed, _("{n} failure"), _("{n} failures")))
         batch = [self.rows[p] for p in self.batch_paths if p in self.rows]
@@ -332,6 +350,8 @@ class DashboardScreen(Screen[None]):
             # The job's own outcome stands (a disk pulled out fails its writes or its
             # read-back); the row adds that it was unplugged.
             row.finish(message.outcome)
+            # Its records wait in memory for the stick: not ended until they are on it.
+            row.paused = self.services.held_records(message.outcome.record_ids)
             self.redraw(row)
             self.notice(
                 _("Slot {slot}: {state}. P explains.").format(
@@ -628,7 +648,5 @@ class DashboardScreen(Screen[None]):
             else:
                 self.notice(_("Operator unchanged: {op}.").format(op=self.operator))
 
-        login = LoginScreen(
-            self.services.bench, self.services.data_medium_present, cancellable=True
-        )
+        login = LoginScreen(self.services.bench, self.services.medium_state, cancellable=True)
         self.app.push_screen(login, chosen)

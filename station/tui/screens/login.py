@@ -16,6 +16,7 @@ from textual.widgets import Input, OptionList, Static
 from station.domain.bench_profile import BenchProfile
 from station.tui.i18n import _
 from station.tui.widgets import KeyBar, MediumBanner
+from station.wiring import MediumState
 
 
 def operator_from(code: str, bench: BenchProfile) -> str | None:
@@ -38,17 +39,17 @@ class LoginScreen(Screen[str | None]):
     def __init__(
         self,
         bench: BenchProfile,
-        medium_present: Callable[[], bool] = lambda: True,
+        medium_state: Callable[[], MediumState] = lambda: MediumState.PRESENT,
         *,
         cancellable: bool = False,
     ) -> None:
         super().__init__()
         self.bench = bench
-        self.medium_present = medium_present
+        self.medium_state = medium_state
         self.cancellable = cancellable
 
     def compose(self) -> ComposeResult:
-        yield MediumBanner(self.medium_present, id="medium")
+        yield MediumBanner(self.medium_state, id="medium")
         yield Static(_("Station: who is working at this bench?"), id="title")
         with Vertical(classes="dialog"):
             yield Static(_("Choose your id with the arrows and press Enter,"))

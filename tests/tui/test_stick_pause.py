@@ -1,0 +1,227 @@
+"""The stick pulled while a disk is being erased (issue 20), on real loop devices: the
+data partition is a loop-backed filesystem mounted as the data folder. Pulling it makes
+every write to it fail with an I/O error (its backing is emptied and the loop's size
+drops to 0, as a USB stick gone from the bus); putting it back attaches a copy of what it
+held at the pull, on a new loop device with the same filesystem UUID.
+
+The erase finishes, its records wait in memory, the disk shows « en pause : clé
+retirée » (never « échec »); when the stick is back Station mounts it again, checks it is
+the same journal, writes the records in order, and the chain verifies. A stick with the
+same UUID but another bench's journal is refused with a French banner.
+
+This kernel has no vfat driver: the loop filesystem is ext4 (the live stick's FAT takes
+the same path with its own mount options)."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+import threading
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from station.devices.data_medium import DEVICE_ENV, UUID_ENV, DataMedium
+from station.devices.runner import SubprocessRunner
+from station.jobs.bench_sequence import SequenceOutcome, Stage, StageUpdate
+from station.journal.holding import HoldingJournal
+from station.journal.keys import load_or_create_bench_key
+from station.journal.store import Journal
+from station.tui.app import StationApp
+from station.tui.screens.dashboard import DashboardScreen
+from station.wiring import Services
+from tests.tui.conftest import ALL_TIME, wait_for
+from tests.tui.test_flows import MARKER, dashboard, make_services, plant_data, serial_code, text_of
+
+pytestmark = [pytest.mark.tui, pytest.mark.anyio]
+MIB = 1024 * 1024
+UUID = "5a71c0de-0000-4000-8000-000000000020"
+REMOVED = "Clé Station retirée : remettez-la, rien n'est perdu"
+WRONG = "Ce n'est pas la clé Station de ce banc : remettez celle d'origine, rien n'est perdu"
+
+
+def sh(*argv: str) -> str:
+    return subprocess.run(argv, check=True, capture_output=True, text=True).stdout.strip()
+
+
+class Sticks:
+    """Loop devices standing for the data partition of one or more sticks (not on the
+    bench's allow-list: Station never offers them as disks)."""
+
+    def __init__(self, tmp_path: Path) -> None:
+        self.tmp_path = tmp_path
+        self.plugged: list[str] = []
+        self.made: list[str] = []
+
+    def attach(self, image: Path) -> str:
+        device = sh("losetup", "-f", "--show", str(image))
+        self.made.append(device)
+        self.plugged.append(device)
+        return device
+
+    def new(self, name: str) -> Path:
+        image = self.tmp_path / f"{name}.img"
+        with image.open("wb") as handle:
+            handle.truncate(32 * MIB)
+        device = sh("losetup", "-f", "--show", str(image))
+        sh("mkfs.ext4", "-q", "-U", UUID, "-L", "STATION", device)
+        sh("losetup", "-d", device)
+        return image
+
+    def pull(self, device: str, image: Path) -> Path:
+        """What the stick holds at the pull is kept aside; the device then fails every
+        I/O (size 0), as a stick gone from the USB bus."""
+        sh("sync")
+        kept = image.with_name(image.stem + "-kept.img")
+        shutil.copyfile(image, kept)
+        image.write_bytes(b"")
+        sh("losetup", "-c", device)
+        self.plugged.remove(device)
+        return kept
+
+    def unplug(self, device: str) -> None:
+        self.plugged.remove(device)
+        sh("losetup", "-d", device)
+
+    def find(self, uuid: str) -> str | None:
+        """Station's search by filesystem UUID, over these loops only (not the host's)."""
+        for device in self.plugged:
+            probe = subprocess.run(
+                ["blkid", "-p", "-o", "value", "-s", "UUID", device], capture_output=True, text=True
+            )
+            if probe.stdout.strip() == uuid:
+                return device
+        return None
+
+
+@pytest.fixture
+def sticks(make_loop, tmp_path: Path) -> Iterator[Sticks]:  # make_loop: skips off the block tier
+    made = Sticks(tmp_path)
+    yield made
+    data = tmp_path / "data"
+    while subprocess.run(["mountpoint", "-q", str(data)]).returncode == 0:
+        subprocess.run(["umount", "-l", str(data)], check=False)
+    for device in made.made:
+        subprocess.run(["losetup", "-d", device], capture_output=True)
+
+
+class GatedServices(Services):
+    """The real sequence, held at its first erase progress until the test has pulled
+    the stick: the pull lands mid-erase whatever the machine's speed."""
+
+    erasing = threading.Event()
+    pulled = threading.Event()
+
+    def recondition(  # type: ignore[override]
+        self, target: str, operator: str, on_update: Callable[[StageUpdate], None], *args, **kw
+    ) -> SequenceOutcome:
+        def gated(update: StageUpdate) -> None:
+            if update.stage is Stage.ERASING and not self.erasing.is_set():
+                self.erasing.set()
+                assert self.pulled.wait(60), "the test never pulled the stick"
+            on_update(update)
+
+        return super().recondition(target, operator, gated, *args, **kw)
+
+
+def held_count(services: Services) -> int:
+    journal = services.journal
+    assert isinstance(journal, HoldingJournal), "the screen's journal holds records"
+    return journal.held_count()
+
+
+def another_benchs_stick(sticks: Sticks, tmp_path: Path) -> Path:
+    """A stick with the same UUID whose journal is another bench's."""
+    image = sticks.new("other")
+    device = sh("losetup", "-f", "--show", str(image))
+    mnt = tmp_path / "other-mnt"
+    mnt.mkdir()
+    sh("mount", device, str(mnt))
+    try:
+        with Journal(mnt / "journal.sqlite3", load_or_create_bench_key(mnt / "keys")):
+            pass
+    finally:
+        sh("umount", str(mnt))
+        sh("losetup", "-d", device)
+    return image
+
+
+async def test_a_stick_pulled_mid_erase_pauses_then_its_records_reach_it(
+    sticks: Sticks, make_loop, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    device = make_loop(8 * MIB, name="laptop")
+    backing = plant_data(device)
+    image = sticks.new("stick")
+    stick = sticks.attach(image)
+    data = tmp_path / "data"
+    data.mkdir()
+    sh("mount", "-o", "rw,noatime", stick, str(data))
+    monkeypatch.setenv(DEVICE_ENV, stick)
+    monkeypatch.setenv(UUID_ENV, UUID)
+    services = make_services(tmp_path, [device], cls=GatedServices)
+    services.data_medium = DataMedium(
+        data, SubprocessRunner(), find=sticks.find, env_file=tmp_path / "env"
+    )
+    GatedServices.erasing.clear()
+    GatedServices.pulled.clear()
+    app = StationApp(services, lang="fr")
+    async with app.run_test(size=(80, 25)) as pilot:
+        await pilot.press(*"stagiaire-01", "enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, DashboardScreen), "dashboard")
+        screen = dashboard(app)
+        await pilot.press("r")
+        await pilot.press(*serial_code(services, device).lower(), "enter")
+        await wait_for(pilot, GatedServices.erasing.is_set, "the erase to start")
+        before = services.journal.count()  # the session and SMART records, on the stick
+        kept = sticks.pull(stick, image)
+        GatedServices.pulled.set()
+
+        await wait_for(pilot, lambda: screen.rows[device].stage.final, "the erase to end")
+        row = screen.rows[device]
+        assert row.stage is Stage.DONE, row.outcome
+        assert row.paused, "its records are on no stick yet"
+        await wait_for(pilot, lambda: text_of(app, "#medium") == REMOVED, "the banner")
+        assert "en pause : clé retirée" in text_of(app, "#notice"), text_of(app, "#notice")
+        assert "0 échec" in text_of(app, "#summary"), text_of(app, "#summary")
+        assert "1 disque en pause" in text_of(app, "#summary"), text_of(app, "#summary")
+        held = held_count(services)
+        assert held >= 2, "the erase's records wait in memory"
+        await pilot.press("r")
+        await pilot.pause()
+        assert "le travail attend son retour" in text_of(app, "#notice")
+        await pilot.press("ctrl+q")  # quitting now would lose the held records
+        await pilot.pause()
+        assert app.is_running and "attendent la clé Station" in text_of(app, "#notice")
+
+        # Another stick with the same UUID: refused, the records stay held.
+        other = sticks.attach(another_benchs_stick(sticks, tmp_path))
+        await wait_for(pilot, lambda: text_of(app, "#medium") == WRONG, "the refusal")
+        assert held_count(services) == held and row.paused
+        sticks.unplug(other)
+        await wait_for(pilot, lambda: text_of(app, "#medium") == REMOVED, "the refusal to go")
+
+        # The right stick back (a new loop device, as a USB stick gets a new name).
+        sticks.attach(kept)
+        banner = app.screen.query_one("#medium")
+        await wait_for(pilot, lambda: not banner.display, "the banner to go")
+        await wait_for(pilot, lambda: not row.paused, "the disk to end")
+        assert "terminé" in text_of(app, "#notice"), text_of(app, "#notice")
+        assert "0 échec" in text_of(app, "#summary"), text_of(app, "#summary")
+        assert held_count(services) == 0
+    assert MARKER not in backing.read_bytes()[: 2 * MIB]
+
+    # What the stick holds now: every record, in one valid chain (`station verify`).
+    with Journal(data / "journal.sqlite3", load_or_create_bench_key(data / "keys")) as journal:
+        assert journal.count() == before + held
+        kinds = [r.kind for r in journal.records_between(*ALL_TIME)]
+        journal.verify()
+    assert "overwrite_pass" in kinds and "verification" in kinds, kinds
+    env = {"STATION_DATA_DIR": str(data), "PATH": "/usr/sbin:/usr/bin:/sbin:/bin"}
+    export = tmp_path / "chain.jsonl"
+    for argv in (["journal", "export", str(export)], ["verify", str(export)]):
+        done = subprocess.run(
+            [sys.executable, "-m", "station", *argv], env=env, capture_output=True, text=True
+        )
+        assert done.returncode == 0, done.stderr
