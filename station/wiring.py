@@ -240,9 +240,24 @@ class Services:
         in memory while the stick is out (station.journal.holding)."""
         key = load_or_create_bench_key(self.data_dir / KEY_DIR_NAME)
         path = self.data_dir / JOURNAL_FILE
-        if not self.hold_records:
-            return Journal(path, key)
-        return HoldingJournal(path, key, medium_present=self.medium.present)
+        journal = (
+            Journal(path, key)
+            if not self.hold_records
+            else HoldingJournal(path, key, medium_present=self.medium.present)
+        )
+        if self.bench.sync_each_record and self.bench.inventory_url:
+            journal.after_append = self._push_now
+        return journal
+
+    def _push_now(self, records: list[StoredRecord]) -> None:
+        """A journal in RAM: each record goes to the inventory as soon as it is written
+        (what is refused stays in the outbox, and the pusher says why)."""
+        if self._pusher is None:
+            return
+        summary = self._pusher.drain_once()
+        if summary.error:
+            log.warning("records not yet at the inventory (%s pending): %s",
+                        summary.pending, summary.error)  # fmt: skip
 
     @cached_property
     def disks(self) -> DiskSource:

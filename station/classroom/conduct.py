@@ -45,6 +45,7 @@ def conduct(
     say: Callable[[str], None] = print,
     stop: threading.Event | None = None,
     poll_s: float = 1.0,
+    on_stream: Callable[[int], None] | None = None,
 ) -> dict[str, int]:
     """Run the session (see the module's docstring); the board's final counts."""
     stop = stop or threading.Event()
@@ -61,6 +62,8 @@ def conduct(
     receivers = max(1, min(plan.laptops, joined or plan.laptops))
     say(f"envoi de l'image à {receivers} portable(s) par multicast")
     sender = server.stream(plan.image_folder, replace(plan.sender, min_receivers=receivers))
+    if on_stream is not None:
+        on_stream(receivers)
     last = ""
     while not stop.is_set():
         line = counts_line(server)

@@ -15,6 +15,7 @@ from collections.abc import Callable
 import uvicorn
 from fastapi import FastAPI
 
+from station.classroom.control import SessionControl
 from station.inventory.app import create_app
 from station.inventory.settings import Settings
 from tests.server.pg_cluster import free_port
@@ -22,9 +23,14 @@ from tests.server.pg_cluster import free_port
 
 class ServerThread:
     def __init__(
-        self, settings: Settings, port: int = 0, prepare: Callable[[FastAPI], None] | None = None
+        self,
+        settings: Settings,
+        port: int = 0,
+        prepare: Callable[[FastAPI], None] | None = None,
+        classroom: SessionControl | None = None,
     ) -> None:
         self.settings = settings
+        self.classroom = classroom  # the classroom engine the /salle page drives
         self.port = port
         self.prepare = prepare  # changes the app before it serves (e.g. remove a route)
         self._server: uvicorn.Server | None = None
@@ -37,7 +43,7 @@ class ServerThread:
     def start(self) -> ServerThread:
         if self.port == 0:
             self.port = free_port()
-        app = create_app(self.settings)
+        app = create_app(self.settings, classroom=self.classroom)
         if self.prepare is not None:
             self.prepare(app)
         config = uvicorn.Config(
