@@ -227,3 +227,44 @@ def test_the_laptop_command_joins_waits_and_pushes_each_record(
         del os.environ["STATION_DATA_DIR"]
     assert api.record_count() == before + 1
     assert services.journal.pending_count() == 0
+
+
+def test_the_supervisor_runs_the_session_in_chromium(
+    room: tuple[Api, SessionControl], tmp_path: Path
+) -> None:
+    """The same, as a person does it: sign in, choose the image and the count, « Démarrer
+    quand N portables sont prêts », approve the laptop that joined, cancel."""
+    from tests.cdp import Chromium
+
+    api, control = room
+    api.sign_in("claire", "encadrant")
+    with Chromium(tmp_path / "downloads") as browser:
+        browser.open(api.url + "/salle")
+        browser.fill("input[name=username]", "claire")
+        browser.fill("input[name=password]", "correct horse battery")
+        browser.click("form[action='/login'] button")
+        browser.open(api.url + "/salle")
+        assert "aucune séance" in browser.text("#phase")
+        browser.fill("select[name=image]", "primtux-2026")
+        browser.fill("input[name=laptops]", "2")
+        browser.click("#start-ready")
+        assert "en attente des portables" in browser.text("#phase")
+        assert control.view()["session"]["image"] == "primtux-2026"
+        bench_id = laptop_joins(api, Ed25519PrivateKey.generate(), "CHROMIUM1")["bench_id"]
+        browser.open(api.url + "/salle")
+        row = f"#laptop-{bench_id}"
+        assert "en attente d'approbation" in browser.text(row + " .approval")
+        browser.click(row + " button[value=approve]")
+        assert "approuvé pour la séance" in browser.text(row + " .approval")
+        # The laptop reports to the board: the open page follows without being reloaded.
+        said = {"laptop": "EPN-0042", "state": "receiving", "frames_verified": 2,
+                "frames_total": 6, "bench_id": bench_id}  # fmt: skip
+        assert requests.post(control.server.url + "status", json=said, timeout=30).ok
+        deadline = time.monotonic() + 60
+        while "réception" not in browser.text(row + " .state"):
+            assert time.monotonic() < deadline, browser.text("#laptops")
+            time.sleep(0.3)
+        assert "2/6" in browser.text(row)
+        browser.click("#end-session button")
+        assert "Séance annulée." in browser.text("#message")
+    assert control.wait(30)
