@@ -18,18 +18,25 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Request
 from fastapi.responses import HTMLResponse, Response
 
-from station.classroom.board import LABELS_FR, licence_words
+from station.classroom.board import LABELS_FR, LICENCE_FR
 from station.classroom.control import PHASE_FR
 from station.errors import UsageError
 from station.inventory import classroom
 from station.inventory.context import Ctx
-from station.inventory.i18n import _
+from station.inventory.i18n import N_, _
 from station.inventory.problems import Problem
 from station.inventory.web import Person, Writer, read_form, refused, render
 
 router = APIRouter(tags=["pages"])
 BenchId = Annotated[str, Path(max_length=64)]
 DEFAULT_WAIT_S = 600
+# The classroom engine's words (station/classroom/), for the English catalogue.
+_WORDS = (
+    N_("aucune séance"), N_("en attente des portables"), N_("envoi de l'image en cours"),
+    N_("terminée"), N_("annulée"), N_("échec"), N_("inscrit"), N_("réception"),
+    N_("vérification"), N_("terminé"), N_("arrêté à la demande"), N_("clé du stock"),
+    N_("clé du firmware"), N_("aucune"),
+)  # fmt: skip
 
 
 def _rows(ctx: Ctx, session: classroom.Session | None) -> list[dict[str, Any]]:
@@ -55,7 +62,7 @@ def _page(ctx: Ctx, person: Person, message: str = "", status: int = 200,
         engine=ctx.classroom, view=view, session=session, rows=_rows(ctx, session),
         images=ctx.classroom.images() if ctx.classroom is not None else [],
         running=ctx.classroom is not None and ctx.classroom.running,
-        phase_words=PHASE_FR, state_words=LABELS_FR, licence_words=licence_words,
+        phase_words=PHASE_FR, state_words=LABELS_FR, licence_names=LICENCE_FR,
         default_wait=DEFAULT_WAIT_S, message=message, message_is_error=error,
     )  # fmt: skip
 
