@@ -34,8 +34,8 @@ from station.imaging.raw_create import IMAGE_FILE
 from station.inventory.settings import Settings
 from station.journal.envelope import key_id
 from station.journal.samples import sample_body
-from station.wiring import build_services
 from station.journal.signed_requests import public_key_b64, signed_join
+from station.wiring import build_services
 from tests.server.conftest import ADMIN_TOKEN, Api
 from tests.server.server_thread import ServerThread
 from tests.server.signer import BenchSigner
@@ -79,8 +79,10 @@ def laptop_joins(api: Api, key: Ed25519PrivateKey, serial: str = "PF3ABCDE") -> 
 
 
 def start_when_ready(office: Browserless, laptops: int = 2) -> requests.Response:
-    return office.post("/salle/seance", {"image": "lubuntu-24", "laptops": str(laptops),
-                                         "wait": "600", "mode": "ready"})  # fmt: skip
+    return office.post(
+        "/salle/seance",
+        {"image": "lubuntu-24", "laptops": str(laptops), "wait": "600", "mode": "ready"},
+    )
 
 
 def test_the_page_is_for_supervisors_and_its_forms_carry_the_token(
@@ -95,8 +97,12 @@ def test_the_page_is_for_supervisors_and_its_forms_carry_the_token(
     assert "Démarrer maintenant" in page and "Démarrer quand N portables sont prêts" in page
     offered = re.findall(r'<option value="([^"]+)"', page)
     assert offered == ["lubuntu-24", "primtux-2026"]  # the incomplete folder is not offered
-    forged = office.session.post(api.url + "/salle/seance", timeout=30, allow_redirects=False,
-                                 data={"image": "lubuntu-24", "laptops": "2", "mode": "now"})  # fmt: skip
+    forged = office.session.post(
+        api.url + "/salle/seance",
+        timeout=30,
+        allow_redirects=False,
+        data={"image": "lubuntu-24", "laptops": "2", "mode": "now"},
+    )
     assert forged.status_code == 403 and not control.running
     unknown = office.post("/salle/seance", {"image": "../etc", "laptops": "2", "mode": "now"})
     assert unknown.status_code == 422 and "image inconnue" in unknown.text
@@ -115,14 +121,24 @@ def test_a_session_waits_for_n_laptops_shows_the_table_and_is_cancelled(
     board = control.server.url + "status"
     posts = [
         {"laptop": "EPN-0001", "state": "joined"},
-        {"laptop": "EPN-0002", "state": "done", "frames_verified": 6, "frames_total": 6,
-         "licence": "pool", "key_sha256": "ab12cd34ef56" + "0" * 52},
+        {
+            "laptop": "EPN-0002",
+            "state": "done",
+            "frames_verified": 6,
+            "frames_total": 6,
+            "licence": "pool",
+            "key_sha256": "ab12cd34ef56" + "0" * 52,
+        },
         {"laptop": "EPN-0003", "state": "failed", "reason": "disque refusé", "licence": "firmware"},
-    ]  # fmt: skip
+    ]
     for post in posts:
         assert requests.post(board, json=post, timeout=30).status_code == 204
-    full_key = {"laptop": "EPN-0004", "state": "done", "licence": "pool",
-                "key_sha256": "VK7JG-NPHTM-C97JM-9MPGT-3V66T"}  # fmt: skip
+    full_key = {
+        "laptop": "EPN-0004",
+        "state": "done",
+        "licence": "pool",
+        "key_sha256": "VK7JG-NPHTM-C97JM-9MPGT-3V66T",
+    }
     refused = requests.post(board, json=full_key, timeout=30)
     assert refused.status_code == 400 and "never the key" in refused.text
     page = office.page("/salle")
@@ -138,8 +154,11 @@ def test_a_netbooted_laptop_is_approved_for_the_session_only(
 ) -> None:
     api, _control = room
     key = Ed25519PrivateKey.generate()
-    early = requests.post(api.url + "/v1/classroom/join", timeout=30,
-                          json=signed_join(key, "PF3ABCDE", None, "debian"))  # fmt: skip
+    early = requests.post(
+        api.url + "/v1/classroom/join",
+        timeout=30,
+        json=signed_join(key, "PF3ABCDE", None, "debian"),
+    )
     assert early.status_code == 409 and "aucune séance de salle ouverte" in early.json()["detail"]
     office = supervisor(api)
     start_when_ready(office)
@@ -147,7 +166,7 @@ def test_a_netbooted_laptop_is_approved_for_the_session_only(
     bench_id = joined["bench_id"]
     assert joined["status"] == "pending" and bench_id == "bench-" + key_id(key.public_key())[:12]
     page = office.page("/salle")
-    assert "attente d" in page and "PF3ABCDE" in page, page[page.find("<tbody>"):]
+    assert "attente d" in page and "PF3ABCDE" in page, page[page.find("<tbody>") :]
     laptop = BenchSigner(bench_id, key)
     before = api.post("/v1/records", json=laptop.next())
     assert before.status_code == 403 and "en attente d'approbation" in before.json()["detail"]
@@ -157,16 +176,22 @@ def test_a_netbooted_laptop_is_approved_for_the_session_only(
     assert "(claire, " in decided.text  # who decided, and when
     laptop = BenchSigner(bench_id, key)  # the refused record was never stored: seq 1 again
     assert api.post("/v1/records", json=laptop.next()).status_code == 201
-    status = requests.get(api.url + f"/v1/classroom/laptops/{bench_id}", timeout=30,
-                          headers=laptop.read_headers(f"/v1/classroom/laptops/{bench_id}"))  # fmt: skip
+    status = requests.get(
+        api.url + f"/v1/classroom/laptops/{bench_id}",
+        timeout=30,
+        headers=laptop.read_headers(f"/v1/classroom/laptops/{bench_id}"),
+    )
     assert status.json()["status"] == "approved" and status.json()["image"] == "lubuntu-24"
 
     forger = BenchSigner(bench_id, Ed25519PrivateKey.generate())  # its bench id, not its key
     forged = api.post("/v1/records", json=forger.next())
     assert forged.status_code == 403 and forged.json()["error"] == "unknown_key"
     other = Ed25519PrivateKey.generate()
-    squat = requests.post(api.url + "/v1/classroom/join", timeout=30,
-                          json=signed_join(other, "X", None, "x", public_key=public_key_b64(key)))  # fmt: skip
+    squat = requests.post(
+        api.url + "/v1/classroom/join",
+        timeout=30,
+        json=signed_join(other, "X", None, "x", public_key=public_key_b64(key)),
+    )
     assert squat.status_code == 403 and squat.json()["error"] == "no_proof_of_possession"
 
     closed = office.post("/salle/seance/fin", {})
@@ -203,10 +228,24 @@ def test_the_laptop_command_joins_waits_and_pushes_each_record(
     data = tmp_path / "laptop-ram"
     env = {**os.environ, "STATION_DATA_DIR": str(data), "STATION_LANG": "fr"}
     joining = subprocess.Popen(
-        [sys.executable, "-m", "station", "classroom-join", "--server", api.url,
-         "--sys-root", str(tmp_path / "sys"), "--wait", "120"],
-        env=env, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-    )  # fmt: skip
+        [
+            sys.executable,
+            "-m",
+            "station",
+            "classroom-join",
+            "--server",
+            api.url,
+            "--sys-root",
+            str(tmp_path / "sys"),
+            "--wait",
+            "120",
+        ],
+        env=env,
+        cwd=REPO,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     deadline = time.monotonic() + 60
     while "R90XYZ12" not in (page := office.page("/salle")):
         assert time.monotonic() < deadline and joining.poll() is None, joining.communicate()
@@ -257,8 +296,13 @@ def test_the_supervisor_runs_the_session_in_chromium(
         browser.click(row + " button[value=approve]")
         assert "approuvé pour la séance" in browser.text(row + " .approval")
         # The laptop reports to the board: the open page follows without being reloaded.
-        said = {"laptop": "EPN-0042", "state": "receiving", "frames_verified": 2,
-                "frames_total": 6, "bench_id": bench_id}  # fmt: skip
+        said = {
+            "laptop": "EPN-0042",
+            "state": "receiving",
+            "frames_verified": 2,
+            "frames_total": 6,
+            "bench_id": bench_id,
+        }
         assert requests.post(control.server.url + "status", json=said, timeout=30).ok
         deadline = time.monotonic() + 60
         while "réception" not in browser.text(row + " .state"):
