@@ -54,7 +54,7 @@ from station.jobs.sanitize import UnfreezeChoice
 from station.journal.holding import HoldingJournal, WrongStick
 from station.journal.keys import KEY_DIR_NAME, load_or_create_bench_key
 from station.journal.store import JOURNAL_FILE, Journal, StoredRecord
-from station.paths import data_dir
+from station.paths import bench_profile_path, data_dir
 from station.reports.certificate import all_records, build_certificate
 from station.reports.certificate_pdf import certificate_pdf
 from station.reports.daily_log import DailyLog
@@ -582,6 +582,13 @@ def require_stick() -> None:
             french="la clé Station (le journal et la clé du banc sont dessus) a été retirée. "
             "Remettez-la puis recommencez ; rien n'a été fait",
         )
+
+
+def command_services() -> Services:
+    """For a command that signs records (wipe, deploy, smart): this bench's profile when
+    it has one (banc.yaml, STATION_BENCH_PROFILE), so a classroom laptop's records go to
+    the inventory as they are written; its image profile is not loaded."""
+    return Services(data_dir=data_dir(), bench=load_bench(bench_profile_path()))
 
 
 def build_services(folder: Path | None = None, bench_file: Path | None = None) -> Services:

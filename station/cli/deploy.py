@@ -31,7 +31,7 @@ from station.jobs.deploy import DeployRequest, FrameSourceFactory, run_deploy
 from station.jobs.multicast_source import multicast_source
 from station.jobs.wipe import ensure_eligible
 from station.sync.classroom_status import StatusReporter, licence_fields
-from station.wiring import build_services, require_stick
+from station.wiring import command_services, require_stick
 
 EXIT_DEPLOYED, EXIT_FAILED = 0, 4
 
@@ -155,7 +155,7 @@ def handle(args: argparse.Namespace) -> int:
     previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGINT, signal.SIGTERM)}
     if not args.no_journal:
         require_stick()  # before the journal is opened on it
-    journal = None if args.no_journal else build_services().journal
+    journal = None if args.no_journal else command_services().journal
     reporter = _reporter(args, hosts, journal.bench_id if journal else None)
     reports: list[DeployReport] = []
     try:

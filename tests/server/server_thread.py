@@ -28,8 +28,10 @@ class ServerThread:
         port: int = 0,
         prepare: Callable[[FastAPI], None] | None = None,
         classroom: SessionControl | None = None,
+        host: str = "127.0.0.1",
     ) -> None:
         self.settings = settings
+        self.host = host  # 127.0.0.1, or a test namespace network's own address
         self.classroom = classroom  # the classroom engine the /salle page drives
         self.port = port
         self.prepare = prepare  # changes the app before it serves (e.g. remove a route)
@@ -38,7 +40,7 @@ class ServerThread:
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        return f"http://{self.host}:{self.port}"
 
     def start(self) -> ServerThread:
         if self.port == 0:
@@ -47,7 +49,7 @@ class ServerThread:
         if self.prepare is not None:
             self.prepare(app)
         config = uvicorn.Config(
-            app, host="127.0.0.1", port=self.port, log_level="warning", lifespan="on"
+            app, host=self.host, port=self.port, log_level="warning", lifespan="on"
         )
         server = uvicorn.Server(config)
         self._server = server
