@@ -18,8 +18,11 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
+from station.classroom import netboot
 from station.classroom.control import SessionControl
+from station.classroom.pxe import PxeSettings
 from station.classroom.session import ClassroomServer
+from station.devices.dnsmasq import Dnsmasq
 from station.devices.udpcast import DEFAULT_PORTBASE, SenderSettings
 from station.errors import StationError, UsageError
 from station.inventory import benches, users
@@ -51,6 +54,11 @@ def _parser() -> argparse.ArgumentParser:
     room.add_argument("--classroom-address", help="this server's address on the classroom network")
     room.add_argument("--classroom-interface", help="the classroom network's interface")
     room.add_argument("--classroom-port", type=int, default=8080, help="its HTTP port (8080)")
+    room.add_argument(
+        "--classroom-subnet",
+        help="network boot too: dnsmasq as proxy-DHCP + TFTP on this network (192.168.50.0/24)",
+    )
+    room.add_argument("--append", default="", help="more kernel parameters for the laptops")
     room.add_argument("--portbase", type=int, default=DEFAULT_PORTBASE, help="udpcast port")
     room.add_argument("--max-bitrate", help="udp-sender's limit, e.g. 600m")
     bench = sub.add_parser("bench", help="list, approve or revoke bench keys")
@@ -122,14 +130,26 @@ def _serve(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
     engine = _classroom(args)
+    boot = _network_boot(args) if engine is not None and args.classroom_subnet else None
     app = create_app(settings, classroom=engine)
     try:
         uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level)
     finally:
+        if boot is not None:
+            boot.stop()
         if engine is not None:
             engine.cancel()
             engine.server.stop()
     return 0
+
+
+def _network_boot(args: argparse.Namespace) -> Dnsmasq:
+    """dnsmasq (proxy-DHCP + TFTP) for the laptops that boot from the network."""
+    settings = PxeSettings(args.classroom_interface, args.classroom_address,
+                           args.classroom_port, args.classroom_subnet,
+                           extra_append=args.append)  # fmt: skip
+    print(f"classroom: network boot on {args.classroom_subnet} (dnsmasq)", file=sys.stderr)
+    return netboot.start(args.classroom_root, settings)
 
 
 def _classroom(args: argparse.Namespace) -> SessionControl | None:

@@ -312,3 +312,51 @@ def test_the_supervisor_runs_the_session_in_chromium(
         browser.click("#end-session button")
         assert "Séance annulée." in browser.text("#message")
     assert control.wait(30)
+
+
+def test_station_inventory_serve_runs_the_classroom_engine(tmp_path: Path) -> None:
+    """`station-inventory serve --classroom-root …` as a workshop starts it: the back
+    office's /salle offers the served images, the board answers on the classroom port."""
+    from tests.server.pg_cluster import free_port
+
+    root = tmp_path / "srv"
+    folder = root / "images" / "primtux-2026"
+    folder.mkdir(parents=True)
+    (folder / IMAGE_FILE).write_bytes(b"x")
+    (folder / FRAMES_FILE).write_text("[]")
+    db = f"sqlite:///{tmp_path / 'inventory.db'}"
+    web, files = free_port(), free_port()
+    command = [sys.executable, "-m", "station.inventory.cli"]
+    added = subprocess.run(
+        [*command, "user", "add", "claire", "--role", "encadrant", "--password-stdin",
+         "--db", db],
+        input="correct horse battery\n", capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert added.returncode == 0, added.stderr
+    server = subprocess.Popen(
+        [*command, "serve", "--db", db, "--host", "127.0.0.1", "--port", str(web),
+         "--classroom-root", str(root), "--classroom-address", "127.0.0.1",
+         "--classroom-interface", "lo", "--classroom-port", str(files)],
+        cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        url = f"http://127.0.0.1:{web}"
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if requests.get(url + "/v1/health", timeout=5).ok:
+                    break
+            except requests.ConnectionError:
+                pass
+            assert time.monotonic() < deadline and server.poll() is None
+            time.sleep(0.2)
+        office = requests.Session()
+        office.post(url + "/login", timeout=30,
+                    data={"username": "claire", "password": "correct horse battery"})  # fmt: skip
+        page = office.get(url + "/salle", timeout=30).text
+        assert '<option value="primtux-2026">' in page
+        board = requests.get(f"http://127.0.0.1:{files}/status.json", timeout=30)
+        assert board.status_code == 200 and board.json() == []
+    finally:
+        server.terminate()
+        server.wait(timeout=60)
