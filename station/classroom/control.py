@@ -13,7 +13,6 @@ from __future__ import annotations
 import logging
 import re
 import threading
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Literal
@@ -63,12 +62,10 @@ class SessionControl:
         sender: SenderSettings,
         *,
         poll_s: float = 1.0,
-        on_end: Callable[[SessionState], None] | None = None,
     ) -> None:
         self.server = server
         self.sender = sender
         self.poll_s = poll_s
-        self.on_end = on_end
         self._lock = threading.Lock()
         self._state = SessionState()
         self._stop = threading.Event()
@@ -166,7 +163,3 @@ class SessionControl:
             if self.server.sender is not None:
                 self.server.sender.stop()
                 self.server.sender = None
-        if self.on_end is not None:
-            with self._lock:
-                ended = SessionState(**{**self._state.__dict__})
-            self.on_end(ended)

@@ -46,8 +46,9 @@ REPO = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture
-def room(tmp_path: Path) -> Iterator[tuple[Api, SessionControl]]:
-    """The inventory server with a classroom engine serving two images."""
+def room(tmp_path: Path, db_url: str) -> Iterator[tuple[Api, SessionControl]]:
+    """The inventory server (SQLite, and PostgreSQL where it can run here) with a
+    classroom engine serving two images."""
     root = tmp_path / "srv"
     for name in ("primtux-2026", "lubuntu-24"):
         folder = root / "images" / name
@@ -57,10 +58,9 @@ def room(tmp_path: Path) -> Iterator[tuple[Api, SessionControl]]:
     (root / "images" / "incomplete").mkdir()  # no disk.frames: not offered
     files = ClassroomServer(root, "127.0.0.1", 0).start()
     control = SessionControl(files, SenderSettings("lo", 9000), poll_s=0.1)
-    url = f"sqlite:///{tmp_path / 'inventory.db'}"
-    server = ServerThread(Settings(database_url=url, admin_token=ADMIN_TOKEN), classroom=control)
+    server = ServerThread(Settings(database_url=db_url, admin_token=ADMIN_TOKEN), classroom=control)
     server.start()
-    yield Api(server.url, url), control
+    yield Api(server.url, db_url), control
     control.cancel()
     control.wait(30)
     server.stop()
@@ -360,3 +360,27 @@ def test_station_inventory_serve_runs_the_classroom_engine(tmp_path: Path) -> No
     finally:
         server.terminate()
         server.wait(timeout=60)
+
+
+def test_a_laptop_left_pending_a_week_is_forgotten_like_any_bench(
+    room: tuple[Api, SessionControl],
+) -> None:
+    """Pending enrolments expire after 7 days (benches.py); a classroom laptop's row goes
+    with its bench instead of blocking every later enrolment (its row refers to it)."""
+    from station.inventory.database import Database
+
+    api, _control = room
+    start_when_ready(supervisor(api))
+    bench_id = laptop_joins(api, Ed25519PrivateKey.generate())["bench_id"]
+    assert api.db_url is not None
+    db = Database(api.db_url)
+    try:
+        with db.transaction(write=True) as tx:
+            tx.run("UPDATE benches SET enrolled_at = '2020-01-01T00:00:00+00:00' "
+                   "WHERE bench_id = ?", (bench_id,))  # fmt: skip
+    finally:
+        db.close()
+    later = laptop_joins(api, Ed25519PrivateKey.generate(), "LATER-1")
+    assert later["status"] == "pending"
+    gone = api.get(f"/v1/classroom/laptops/{bench_id}")
+    assert gone.status_code == 404
