@@ -8,34 +8,32 @@ approved, refused or expired, in French words too (its screen shows them).
 
 from __future__ import annotations
 
-from datetime import datetime
 from pathlib import Path as FsPath
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import yaml
 from fastapi import APIRouter, Path, Request, Response
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
 from station.inventory import classroom
 from station.inventory.context import PROBLEMS, READ_PROBLEMS, Ctx, Reader
 from station.inventory.http_input import read_json
+from station.inventory.models import SelfSignedIn
 from station.inventory.problems import Problem
-from station.inventory.signed import fresh, self_signed_body
+from station.inventory.signed import self_signed_request
 
 router = APIRouter(prefix="/v1/classroom", tags=["classroom"])
 CLASSROOM_BENCH_FILE = "banc-salle.yaml"
 
 
-class JoinIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    kind: str = Field(pattern="^classroom_join$")
-    public_key: str
+class JoinIn(SelfSignedIn):
+    """A netbooted laptop's join (station.journal.signed_requests.signed_join)."""
+
+    kind: Literal["classroom_join"]
     machine_serial: str | None = None
     machine_uuid: str | None = None
     hostname: str | None = None
-    created_at: datetime
-    record_id: str
 
 
 class LaptopOut(BaseModel):
@@ -85,14 +83,7 @@ def _bench_profile(root: FsPath) -> dict[str, Any] | None:
 )
 async def join(request: Request, response: Response, ctx: Ctx) -> LaptopOut:
     envelope: Any = await read_json(request, 16 * 1024)
-    data = self_signed_body(envelope)
-    try:
-        wanted = JoinIn.model_validate(data)
-    except ValidationError as exc:
-        first = exc.errors(include_url=False)[0]
-        field = ".".join(str(p) for p in first["loc"]) or "body"
-        raise Problem(422, "bad_join", f"{field} : {first['msg']}", field=field) from exc
-    fresh(wanted.created_at)
+    wanted = self_signed_request(envelope, JoinIn, "bad_join")
     laptop, session = await run_in_threadpool(
         classroom.join, ctx.db, wanted.public_key, wanted.machine_serial,
         wanted.machine_uuid, wanted.hostname,

@@ -19,10 +19,8 @@ from __future__ import annotations
 import base64
 import json
 import os
-import re
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -38,10 +36,11 @@ from station.journal.store import JOURNAL_FILE, Journal
 from tests.block import imaging_support
 from tests.block.imaging_support import write_profile
 from tests.block.net_support import MIB, fill_pattern, make_master, sha256_of
-from tests.block.netns_support import ClassroomNet, netns_reason
+from tests.block.netns_support import ClassroomNet, classroom_net, netns_reason
 from tests.conftest import LoopFactory, backing_file
 from tests.server.conftest import ADMIN_TOKEN, Api
 from tests.server.server_thread import ServerThread
+from tests.server.test_classroom_session import netbooted_laptop_joins
 from tests.server.web_forms import Browserless
 
 pytestmark = [
@@ -57,13 +56,8 @@ REPO = Path(__file__).resolve().parents[2]
 
 @pytest.fixture
 def net() -> Iterator[ClassroomNet]:
-    network = ClassroomNet(laptops=2)
-    network.down()
-    network.up()
-    try:
+    with classroom_net(laptops=2) as network:
         yield network
-    finally:
-        network.down()
 
 
 def test_the_supervisor_runs_the_session_from_the_page(
@@ -99,27 +93,11 @@ def test_the_supervisor_runs_the_session_from_the_page(
         )  # fmt: skip
 
         # Laptop 1: no stick. Its identity, key and bench profile come from the server.
-        dmi = tmp_path / "sys1" / "class" / "dmi" / "id"
-        dmi.mkdir(parents=True)
-        (dmi / "product_serial").write_text("PF-NETBOOT-1\n")
-        (dmi / "product_uuid").write_text("0B7A7C1E-1111-2222-3333-444455556666\n")
         ram = tmp_path / "pc1-ram"
         env1 = {**os.environ, "STATION_DATA_DIR": str(ram), "STATION_LANG": "fr"}
-        joining = subprocess.Popen(
-            [*net.run_in(1), sys.executable, "-m", "station", "classroom-join",
-             "--server", api.url, "--sys-root", str(tmp_path / "sys1"), "--wait", "120"],
-            env=env1, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-        )  # fmt: skip
-        deadline = time.monotonic() + 120
-        while "PF-NETBOOT-1" not in (page := office.page("/salle")):
-            assert time.monotonic() < deadline and joining.poll() is None, joining.communicate()
-            time.sleep(0.3)
-        found = re.search(r"/salle/portables/(bench-[0-9a-f]+)/decision", page)
-        assert found, page
-        bench_id = found.group(1)
-        office.post(f"/salle/portables/{bench_id}/decision", {"decision": "approve"})
-        out, err = joining.communicate(timeout=120)
-        assert joining.returncode == 0, err
+        bench_id, out, _err = netbooted_laptop_joins(
+            office, api.url, tmp_path, env1, "PF-NETBOOT-1", net.run_in(1)
+        )
         status_url = out.strip()
         assert status_url == files.url
 

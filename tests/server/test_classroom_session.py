@@ -85,6 +85,39 @@ def start_when_ready(office: Browserless, laptops: int = 2) -> requests.Response
     )
 
 
+def netbooted_laptop_joins(
+    office: Browserless,
+    server: str,
+    tmp_path: Path,
+    env: dict[str, str],
+    serial: str,
+    prefix: list[str] | None = None,
+) -> tuple[str, str, str]:
+    """`station classroom-join` as a netbooted laptop runs it (its DMI identity in a copy
+    of /sys, its data folder in `env`), approved on /salle by the supervisor once it shows
+    there: (its bench id, what it printed, what it said on stderr)."""
+    sys_root = tmp_path / f"sys-{serial}"
+    dmi = sys_root / "class" / "dmi" / "id"
+    dmi.mkdir(parents=True)
+    (dmi / "product_serial").write_text(serial + "\n")
+    (dmi / "product_uuid").write_text("1E2B3C4D-0000-1111-2222-333344445555\n")
+    joining = subprocess.Popen(
+        [*(prefix or []), sys.executable, "-m", "station", "classroom-join",
+         "--server", server, "--sys-root", str(sys_root), "--wait", "120"],
+        env=env, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    deadline = time.monotonic() + 120
+    while serial not in (page := office.page("/salle")):
+        assert time.monotonic() < deadline and joining.poll() is None, joining.communicate()
+        time.sleep(0.3)
+    found = re.search(r"/salle/portables/(bench-[0-9a-f]+)/decision", page)
+    assert found, page
+    office.post(f"/salle/portables/{found.group(1)}/decision", {"decision": "approve"})
+    out, err = joining.communicate(timeout=120)
+    assert joining.returncode == 0, err
+    return found.group(1), out, err
+
+
 def test_the_page_is_for_supervisors_and_its_forms_carry_the_token(
     room: tuple[Api, SessionControl],
 ) -> None:
@@ -221,42 +254,12 @@ def test_the_laptop_command_joins_waits_and_pushes_each_record(
     api, control = room
     office = supervisor(api)
     start_when_ready(office)
-    dmi = tmp_path / "sys" / "class" / "dmi" / "id"
-    dmi.mkdir(parents=True)
-    (dmi / "product_serial").write_text("R90XYZ12\n")
-    (dmi / "product_uuid").write_text("1E2B3C4D-0000-1111-2222-333344445555\n")
     data = tmp_path / "laptop-ram"
     env = {**os.environ, "STATION_DATA_DIR": str(data), "STATION_LANG": "fr"}
-    joining = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "station",
-            "classroom-join",
-            "--server",
-            api.url,
-            "--sys-root",
-            str(tmp_path / "sys"),
-            "--wait",
-            "120",
-        ],
-        env=env,
-        cwd=REPO,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    deadline = time.monotonic() + 60
-    while "R90XYZ12" not in (page := office.page("/salle")):
-        assert time.monotonic() < deadline and joining.poll() is None, joining.communicate()
-        time.sleep(0.3)
-    bench_id = re.search(r"/salle/portables/(bench-[0-9a-f]+)/decision", page)
-    assert bench_id, page
-    office.post(f"/salle/portables/{bench_id.group(1)}/decision", {"decision": "approve"})
-    out, err = joining.communicate(timeout=60)
-    assert joining.returncode == 0, err
+    bench_id, out, err = netbooted_laptop_joins(office, api.url, tmp_path, env, "R90XYZ12")
     assert "en attente d'approbation" in err and out.strip() == control.server.url
     assert "sync_each_record: true" in (data / "banc.yaml").read_text()
+    assert bench_id.startswith("bench-")
     before = api.record_count()
     os.environ["STATION_DATA_DIR"] = str(data)  # the laptop's own process, as `station` runs
     try:
