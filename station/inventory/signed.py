@@ -16,6 +16,7 @@ from pydantic import ValidationError
 
 from station.domain.clock import utc_now
 from station.errors import SignatureError
+from station.inventory import classroom
 from station.inventory.benches import Bench, benches_by_key_ids, decode_public_key
 from station.inventory.database import Database
 from station.inventory.http_input import loads_strict
@@ -49,7 +50,13 @@ def signed_body(db: Database, envelope: Any) -> tuple[Bench, dict[str, Any]]:
         raise Problem(422, "malformed_envelope", "the envelope has no signatures")
     with db.transaction() as tx:
         benches = {b.key_id: b for b in benches_by_key_ids(tx, wanted)}
-    bench = signing_bench(envelope, benches)
+    try:
+        bench = signing_bench(envelope, benches)
+    except Problem as problem:
+        claimed = [b.bench_id for k, b in benches.items() if k in wanted]
+        with db.transaction() as tx:  # a classroom laptop is told why in French
+            found = classroom.refusal(tx, claimed) if problem.status == 403 else {}
+        raise next(iter(found.values()), problem) from None
     try:
         body = open_envelope(
             envelope, {bench.key_id: Ed25519PublicKey.from_public_bytes(bench.raw_key)}

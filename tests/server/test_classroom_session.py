@@ -388,3 +388,32 @@ def test_a_laptop_left_pending_a_week_is_forgotten_like_any_bench(
     assert later["status"] == "pending"
     gone = api.get(f"/v1/classroom/laptops/{bench_id}")
     assert gone.status_code == 404
+
+
+def test_a_laptop_takes_a_pool_key_with_its_approved_identity_only(
+    room: tuple[Api, SessionControl],
+) -> None:
+    """The licence step as on a bench: a key-pool image takes the laptop's own key,
+    reserved with its bench identity — refused (in French) before the approval and once
+    the session is closed."""
+    from station.errors import SyncError
+    from station.imaging.keypool_client import KeyPoolClient
+    from station.journal.keys import BenchKey
+    from tests.server.test_keypool import import_csv, keys
+
+    api, _control = room
+    import_csv(api, keys(3))
+    office = supervisor(api)
+    start_when_ready(office)
+    key = Ed25519PrivateKey.generate()
+    bench_id = laptop_joins(api, key)["bench_id"]
+    pool = KeyPoolClient(api.url, BenchKey(private_key=key, bench_id=bench_id))
+    with pytest.raises(SyncError, match="en attente d'approbation"):
+        pool.reserve(pool="refurb", product="win10-pro", count=1)
+    office.post(f"/salle/portables/{bench_id}/decision", {"decision": "approve"})
+    [(_digest, product_key)] = pool.reserve(pool="refurb", product="win10-pro", count=1)
+    assert product_key in keys(3)
+    assert product_key not in office.page("/salle")  # never a key on the page
+    office.post("/salle/seance/fin", {})
+    with pytest.raises(SyncError, match="approbation expirée"):
+        pool.reserve(pool="refurb", product="win10-pro", count=1)
