@@ -145,9 +145,12 @@ def _serve(args: argparse.Namespace) -> int:
 
 def _network_boot(args: argparse.Namespace) -> Dnsmasq:
     """dnsmasq (proxy-DHCP + TFTP) for the laptops that boot from the network."""
+    # Laptops reach this server on the classroom network (serve on that address, or on
+    # 0.0.0.0): its address there, our port.
+    url = f"http://{args.classroom_address}:{args.port}"
     settings = PxeSettings(args.classroom_interface, args.classroom_address,
                            args.classroom_port, args.classroom_subnet,
-                           extra_append=args.append)  # fmt: skip
+                           extra_append=args.append, inventory_url=url)  # fmt: skip
     print(f"classroom: network boot on {args.classroom_subnet} (dnsmasq)", file=sys.stderr)
     return netboot.start(args.classroom_root, settings)
 

@@ -94,16 +94,22 @@ def netbooted_laptop_joins(
     prefix: list[str] | None = None,
 ) -> tuple[str, str, str]:
     """`station classroom-join` as a netbooted laptop runs it (its DMI identity in a copy
-    of /sys, its data folder in `env`), approved on /salle by the supervisor once it shows
-    there: (its bench id, what it printed, what it said on stderr)."""
+    of /sys, the server on its kernel command line, its data folder in `env`), approved on
+    /salle by the supervisor once it shows there: (its bench id, what it printed, what it
+    said on stderr)."""
     sys_root = tmp_path / f"sys-{serial}"
     dmi = sys_root / "class" / "dmi" / "id"
     dmi.mkdir(parents=True)
     (dmi / "product_serial").write_text(serial + "\n")
     (dmi / "product_uuid").write_text("1E2B3C4D-0000-1111-2222-333344445555\n")
+    # The server as the classroom's network boot names it on the kernel command line.
+    proc_root = tmp_path / f"proc-{serial}"
+    proc_root.mkdir()
+    (proc_root / "cmdline").write_text(f"boot=live station.inventory={server} quiet\n")
+    env = {name: value for name, value in env.items() if name != "STATION_INVENTORY_URL"}
     joining = subprocess.Popen(
         [*(prefix or []), sys.executable, "-m", "station", "classroom-join",
-         "--server", server, "--sys-root", str(sys_root), "--wait", "120"],
+         "--proc-root", str(proc_root), "--sys-root", str(sys_root), "--wait", "120"],
         env=env, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )  # fmt: skip
     deadline = time.monotonic() + 120
