@@ -20,6 +20,7 @@ from pathlib import Path
 from station.classroom.board import LABELS_FR
 from station.classroom.session import ClassroomServer
 from station.devices.udpcast import SenderSettings
+from station.errors import ImageError
 
 log = logging.getLogger(__name__)
 
@@ -59,6 +60,12 @@ def conduct(
         stop.wait(poll_s)
     if stop.is_set():
         return server.board.counts()
+    if not plan.start_now and joined == 0:
+        # Nobody to stream to: say so, rather than leave udp-sender waiting for ghosts.
+        raise ImageError(
+            f"aucun portable inscrit après {plan.join_wait_s:.0f} s d'attente : "
+            "vérifiez le réseau de la salle et relancez la séance"
+        )
     receivers = max(1, min(plan.laptops, joined or plan.laptops))
     say(f"envoi de l'image à {receivers} portable(s) par multicast")
     sender = server.stream(plan.image_folder, replace(plan.sender, min_receivers=receivers))
