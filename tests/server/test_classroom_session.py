@@ -423,3 +423,14 @@ def test_a_laptop_takes_a_pool_key_with_its_approved_identity_only(
     office.post("/salle/seance/fin", {})
     with pytest.raises(SyncError, match="approbation expirée"):
         pool.reserve(pool="refurb", product="win10-pro", count=1)
+
+
+def test_a_server_without_the_classroom_engine_says_how_to_start_it(sqlite_api: Api) -> None:
+    office = supervisor(sqlite_api)
+    page = office.page("/salle")
+    assert "Ce serveur ne fait pas salle de classe" in page and "--classroom-root" in page
+    refused = office.post("/salle/seance", {"image": "x", "laptops": "1", "mode": "now"})
+    assert refused.status_code == 409
+    body = signed_join(Ed25519PrivateKey.generate(), "PF1", None, "debian")
+    joined = requests.post(sqlite_api.url + "/v1/classroom/join", json=body, timeout=30)
+    assert joined.status_code == 409 and joined.json()["error"] == "no_classroom_session"
