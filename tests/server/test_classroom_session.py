@@ -434,3 +434,25 @@ def test_a_server_without_the_classroom_engine_says_how_to_start_it(sqlite_api: 
     body = signed_join(Ed25519PrivateKey.generate(), "PF1", None, "debian")
     joined = requests.post(sqlite_api.url + "/v1/classroom/join", json=body, timeout=30)
     assert joined.status_code == 409 and joined.json()["error"] == "no_classroom_session"
+
+
+def test_the_classroom_page_in_english(room: tuple[Api, SessionControl]) -> None:
+    """The English catalogue covers the page, idle and with a session, a pending laptop
+    and the board's states and licence words (the checks of test_back_office_english)."""
+    from tests.server.test_back_office_english import french_left, french_only
+
+    api, control = room
+    office = supervisor(api)
+    office.session.get(api.url + "/langue/en", timeout=30)
+    french = french_only()
+    idle = office.page("/salle")
+    assert "Start when N laptops are ready" in idle and french_left(idle, french) == []
+    start_when_ready(office)
+    laptop_joins(api, Ed25519PrivateKey.generate())
+    said = {"laptop": "EPN-0002", "state": "done", "licence": "pool", "key_sha256": "ab" * 6}
+    assert requests.post(control.server.url + "status", json=said, timeout=30).ok
+    page = office.page("/salle")
+    for words in ("waiting for the laptops", "waiting for approval", "Approve", "done",
+                  "key from the pool (digest abababababab…)", "Cancel the session"):  # fmt: skip
+        assert words in page, words
+    assert french_left(page, french) == []
