@@ -255,16 +255,23 @@ def test_the_laptop_command_joins_waits_and_pushes_each_record(
     room: tuple[Api, SessionControl], tmp_path: Path
 ) -> None:
     """`station classroom-join` on a "laptop" (a data folder of its own, a copy of its
-    /sys DMI identity): it waits for the approval, writes banc.yaml with
-    sync_each_record, and the next record it signs is at the server at once."""
+    /sys DMI identity): it waits for the approval, writes banc.yaml (the workshop's
+    classroom bench profile from the server, with sync_each_record), and the next record
+    it signs is at the server at once."""
     api, control = room
+    (control.server.root / "banc-salle.yaml").write_text(
+        "name: salle-epn\ntitle: {fr: Salle EPN, en: EPN classroom}\n"
+        "operators: [eleve-01, eleve-02]\nwipe_profile: nist-clear\n"
+    )
     office = supervisor(api)
     start_when_ready(office)
     data = tmp_path / "laptop-ram"
     env = {**os.environ, "STATION_DATA_DIR": str(data), "STATION_LANG": "fr"}
     bench_id, out, err = netbooted_laptop_joins(office, api.url, tmp_path, env, "R90XYZ12")
     assert "en attente d'approbation" in err and out.strip() == control.server.url
-    assert "sync_each_record: true" in (data / "banc.yaml").read_text()
+    profile = (data / "banc.yaml").read_text()
+    assert "sync_each_record: true" in profile and f"inventory_url: {api.url}" in profile
+    assert "name: salle-epn" in profile and "eleve-02" in profile
     assert bench_id.startswith("bench-")
     before = api.record_count()
     os.environ["STATION_DATA_DIR"] = str(data)  # the laptop's own process, as `station` runs
