@@ -54,7 +54,7 @@ from station.jobs.sanitize import UnfreezeChoice
 from station.journal.holding import HoldingJournal, WrongStick
 from station.journal.keys import KEY_DIR_NAME, load_or_create_bench_key
 from station.journal.store import JOURNAL_FILE, Journal, StoredRecord
-from station.paths import data_dir
+from station.paths import bench_profile_path, data_dir
 from station.reports.certificate import all_records, build_certificate
 from station.reports.certificate_pdf import certificate_pdf
 from station.reports.daily_log import DailyLog
@@ -240,9 +240,24 @@ class Services:
         in memory while the stick is out (station.journal.holding)."""
         key = load_or_create_bench_key(self.data_dir / KEY_DIR_NAME)
         path = self.data_dir / JOURNAL_FILE
-        if not self.hold_records:
-            return Journal(path, key)
-        return HoldingJournal(path, key, medium_present=self.medium.present)
+        journal = (
+            Journal(path, key)
+            if not self.hold_records
+            else HoldingJournal(path, key, medium_present=self.medium.present)
+        )
+        if self.bench.sync_each_record and self.bench.inventory_url:
+            journal.after_append = self._push_now
+        return journal
+
+    def _push_now(self, records: list[StoredRecord]) -> None:
+        """A journal in RAM: each record goes to the inventory as soon as it is written
+        (what is refused stays in the outbox, and the pusher says why)."""
+        if self._pusher is None:
+            return
+        summary = self._pusher.drain_once()
+        if summary.error:
+            log.warning("records not yet at the inventory (%s pending): %s",
+                        summary.pending, summary.error)  # fmt: skip
 
     @cached_property
     def disks(self) -> DiskSource:
@@ -567,6 +582,13 @@ def require_stick() -> None:
             french="la clé Station (le journal et la clé du banc sont dessus) a été retirée. "
             "Remettez-la puis recommencez ; rien n'a été fait",
         )
+
+
+def command_services() -> Services:
+    """For a command that signs records (wipe, deploy, smart): this bench's profile when
+    it has one (banc.yaml, STATION_BENCH_PROFILE), so a classroom laptop's records go to
+    the inventory as they are written; its image profile is not loaded."""
+    return Services(data_dir=data_dir(), bench=load_bench(bench_profile_path()))
 
 
 def build_services(folder: Path | None = None, bench_file: Path | None = None) -> Services:

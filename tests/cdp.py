@@ -32,7 +32,9 @@ class Chromium:
 
     def __init__(self, downloads: Path) -> None:
         self.downloads = downloads
-        self._profile = tempfile.TemporaryDirectory()
+        # Chromium's helper processes may still write the profile for a moment after the
+        # browser is killed: a file appearing during the cleanup is not a test failure.
+        self._profile = tempfile.TemporaryDirectory(ignore_cleanup_errors=True)
         self._next_id = 0
         self._answers: dict[int, dict[str, Any]] = {}
         self._events: list[dict[str, Any]] = []

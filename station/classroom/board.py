@@ -15,6 +15,7 @@ that stopped posting keeps its last state, with the time it was said).
 from __future__ import annotations
 
 import html
+import re
 import threading
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
@@ -30,6 +31,17 @@ LABELS_FR = {
     "cancelled": "arrêté à la demande",
 }
 MAX_TEXT = 300
+# The licence step of each laptop, as the deploy's report says it (never the key itself:
+# the board shows at most the first hex digits of the key's sha256).
+LICENCE_FR = {
+    "pool": "clé du stock",
+    "firmware": "clé du firmware",
+    "none": "aucune",
+    "failed": "échec",
+}
+_SHA_PREFIX = re.compile(r"^[0-9a-f]{8,64}$")
+SHOWN_SHA = 12
+_BENCH = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 
 
 @dataclass
@@ -41,11 +53,33 @@ class LaptopStatus:
     frames_over_http: int = 0
     reason: str | None = None
     transport: str | None = None
+    licence: str | None = None  # a key of LICENCE_FR
+    key_sha256: str | None = None  # the first SHOWN_SHA hex digits of the key's sha256
+    bench_id: str | None = None  # the laptop's bench identity (its journal's), if it has one
     said_at: str = ""
 
 
 class BadStatus(ValueError):
     """A status post that cannot be used; answered 400 with this message."""
+
+
+def _licence(payload: dict[str, Any]) -> tuple[str | None, str | None]:
+    """The licence step's code and key digest prefix; a full product key cannot pass (it
+    is neither a code nor lowercase hex)."""
+    licence, digest = payload.get("licence"), payload.get("key_sha256")
+    if licence is not None and licence not in LICENCE_FR:
+        raise BadStatus(f"'licence' must be one of {', '.join(LICENCE_FR)}")
+    if digest is not None and (not isinstance(digest, str) or not _SHA_PREFIX.match(digest)):
+        raise BadStatus("'key_sha256' must be the key's sha256 in lowercase hex, never the key")
+    return licence, None if digest is None else digest[:SHOWN_SHA]
+
+
+def licence_words(licence: str | None, key_sha256: str | None) -> str:
+    """The licence step in French for the supervisor's table ("–" before it happened)."""
+    if licence is None:
+        return "–"
+    words = LICENCE_FR[licence]
+    return f"{words} (empreinte {key_sha256}…)" if key_sha256 else words
 
 
 class StatusBoard:
@@ -76,9 +110,20 @@ class StatusBoard:
             if value is not None and not isinstance(value, str):
                 raise BadStatus(f"'{name}' must be text")
             setattr(status, name, None if value is None else value[:MAX_TEXT])
+        status.licence, status.key_sha256 = _licence(payload)
+        bench_id = payload.get("bench_id")
+        if bench_id is not None and (not isinstance(bench_id, str) or not _BENCH.match(bench_id)):
+            raise BadStatus("'bench_id' must be a bench id (letters, digits, . _ -)")
+        status.bench_id = bench_id
         with self._lock:
             self._laptops[status.laptop] = status
         return status
+
+    def clear(self, title: str) -> None:
+        """A new session: nobody has said anything yet."""
+        with self._lock:
+            self.title = title
+            self._laptops.clear()
 
     def snapshot(self) -> list[dict[str, Any]]:
         with self._lock:
@@ -98,12 +143,13 @@ class StatusBoard:
             done = f"{row['frames_verified']}/{total}" if total else "–"
             rows.append(
                 "<tr class='{state}'><td>{laptop}</td><td>{label}</td><td>{done}</td>"
-                "<td>{http}</td><td>{reason}</td><td>{at}</td></tr>".format(
+                "<td>{http}</td><td>{licence}</td><td>{reason}</td><td>{at}</td></tr>".format(
                     state=row["state"],
                     laptop=html.escape(row["laptop"]),
                     label=LABELS_FR[row["state"]],
                     done=done,
                     http=row["frames_over_http"],
+                    licence=html.escape(licence_words(row["licence"], row["key_sha256"])),
                     reason=html.escape(row["reason"] or row["transport"] or ""),
                     at=html.escape(row["said_at"][11:19]),
                 )
@@ -117,7 +163,7 @@ class StatusBoard:
 <h1>Déploiement en salle : {html.escape(self.title)}</h1>
 <p id="counts">{counts}</p>
 <table><thead><tr><th>Portable</th><th>État</th><th>Blocs vérifiés</th>
-<th>Blocs par HTTP</th><th>Raison / transport</th><th>Heure (UTC)</th></tr></thead>
+<th>Blocs par HTTP</th><th>Licence</th><th>Raison / transport</th><th>Heure (UTC)</th></tr></thead>
 <tbody>
 {"".join(rows)}
 </tbody></table></body></html>

@@ -20,6 +20,7 @@ from pathlib import Path
 from station.classroom.board import LABELS_FR
 from station.classroom.session import ClassroomServer
 from station.devices.udpcast import SenderSettings
+from station.errors import ImageError
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +46,7 @@ def conduct(
     say: Callable[[str], None] = print,
     stop: threading.Event | None = None,
     poll_s: float = 1.0,
+    on_stream: Callable[[int], None] | None = None,
 ) -> dict[str, int]:
     """Run the session (see the module's docstring); the board's final counts."""
     stop = stop or threading.Event()
@@ -58,9 +60,17 @@ def conduct(
         stop.wait(poll_s)
     if stop.is_set():
         return server.board.counts()
+    if not plan.start_now and joined == 0:
+        # Nobody to stream to: say so, rather than leave udp-sender waiting for ghosts.
+        raise ImageError(
+            f"aucun portable inscrit après {plan.join_wait_s:.0f} s d'attente : "
+            "vérifiez le réseau de la salle et relancez la séance"
+        )
     receivers = max(1, min(plan.laptops, joined or plan.laptops))
     say(f"envoi de l'image à {receivers} portable(s) par multicast")
     sender = server.stream(plan.image_folder, replace(plan.sender, min_receivers=receivers))
+    if on_stream is not None:
+        on_stream(receivers)
     last = ""
     while not stop.is_set():
         line = counts_line(server)

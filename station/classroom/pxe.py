@@ -18,6 +18,7 @@ ROOT/tftp/ (generated here: the iPXE binaries and boot.ipxe).
 from __future__ import annotations
 
 import ipaddress
+import re
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,6 +29,7 @@ IPXE_DIR = Path("/usr/lib/ipxe")
 BIOS_LOADER = "undionly.kpxe"
 UEFI_LOADER = "ipxe.efi"
 LIVE_FILES = ("vmlinuz", "initrd.img", "filesystem.squashfs")
+INVENTORY_PARAMETER = "station.inventory"
 # The live image's own boot line, minus what only a stick needs (see live-image/auto/config).
 LIVE_APPEND = "boot=live live-config.components=hostname quiet loglevel=3"
 
@@ -40,6 +42,9 @@ class PxeSettings:
     subnet: str  # the network dnsmasq answers on, e.g. 192.168.50.0/24
     marker: str = "0000-0000"  # no stick: the boot marker names none of the disks
     extra_append: str = ""
+    # The inventory server a laptop without a stick joins (station classroom-join reads
+    # `station.inventory=` on its kernel command line); None: not given at boot.
+    inventory_url: str | None = None
 
     def __post_init__(self) -> None:
         try:
@@ -56,6 +61,10 @@ class PxeSettings:
             raise ConfigError(f"port HTTP invalide : {self.http_port}")
         if not self.interface or any(c.isspace() or c in ",#" for c in self.interface):
             raise ConfigError(f"nom d'interface invalide : {self.interface!r}")
+        if self.inventory_url is not None and not re.fullmatch(
+            r"https?://[A-Za-z0-9.:\[\]-]+(/[A-Za-z0-9._~/-]*)?", self.inventory_url
+        ):
+            raise ConfigError(f"adresse du serveur d'inventaire invalide : {self.inventory_url!r}")
 
     @property
     def base_url(self) -> str:
@@ -98,6 +107,8 @@ def boot_script(settings: PxeSettings) -> str:
         f"{LIVE_APPEND} fetch={base}/live/filesystem.squashfs "
         f"station.marker={settings.marker} station.classroom={base}/ initrd=initrd.img"
     )
+    if settings.inventory_url:
+        append += f" {INVENTORY_PARAMETER}={settings.inventory_url}"
     if settings.extra_append:
         append += " " + settings.extra_append
     return f"""#!ipxe

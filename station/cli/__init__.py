@@ -30,6 +30,7 @@ COMMANDS = [
     "station.cli.network",
     "station.cli.deploy",
     "station.cli.classroom",
+    "station.cli.classroom_join",
     "station.cli.image",
     "station.cli.keys",
     "station.cli.certificate",

@@ -16,13 +16,14 @@ import threading
 from pathlib import Path
 from types import FrameType
 
+from station.classroom import netboot
 from station.classroom.conduct import SessionPlan, conduct
 from station.classroom.pxe import ClassroomLayout, PxeSettings
 from station.classroom.session import ClassroomServer
 from station.cli.lang import tr
 from station.devices import dnsmasq
 from station.devices.udpcast import DEFAULT_PORTBASE, SenderSettings
-from station.errors import ConfigError, UsageError
+from station.errors import UsageError
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -61,14 +62,7 @@ def _layout(args: argparse.Namespace) -> tuple[ClassroomLayout, Path]:
     settings = PxeSettings(
         args.interface, args.address, args.port, args.subnet, extra_append=args.append
     )
-    layout = ClassroomLayout(args.root)
-    conf = layout.write_boot_files(settings)
-    reason = dnsmasq.missing()
-    if reason is None:
-        dnsmasq.check_config(conf)
-    elif not args.no_pxe:
-        raise ConfigError(reason)
-    return layout, conf
+    return netboot.prepare(args.root, settings, need_dnsmasq=not args.no_pxe)
 
 
 def run(args: argparse.Namespace) -> int:

@@ -30,8 +30,8 @@ from station.imaging.profiles import load_image_profile, zero_basis
 from station.jobs.deploy import DeployRequest, FrameSourceFactory, run_deploy
 from station.jobs.multicast_source import multicast_source
 from station.jobs.wipe import ensure_eligible
-from station.sync.classroom_status import StatusReporter
-from station.wiring import build_services, require_stick
+from station.sync.classroom_status import StatusReporter, licence_fields
+from station.wiring import command_services, require_stick
 
 EXIT_DEPLOYED, EXIT_FAILED = 0, 4
 
@@ -153,11 +153,12 @@ def handle(args: argparse.Namespace) -> int:
         cancel.set()
 
     previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGINT, signal.SIGTERM)}
-    reporter = _reporter(args, hosts)
+    if not args.no_journal:
+        require_stick()  # before the journal is opened on it
+    journal = None if args.no_journal else command_services().journal
+    reporter = _reporter(args, hosts, journal.bench_id if journal else None)
     reports: list[DeployReport] = []
     try:
-        if not args.no_journal:
-            require_stick()
         request = DeployRequest(
             devices,
             profile,
@@ -168,7 +169,7 @@ def handle(args: argparse.Namespace) -> int:
             host_note=hosts.this_machine.note if hosts.this_machine else None,
             zero_verified=_zero_verified(devices, args.after_wipe),
             operator=args.operator,
-            journal=None if args.no_journal else build_services().journal,
+            journal=journal,
             keystore=open_keystore() if profile.licence.policy is LicencePolicy.KEY_POOL else None,
             # In a dock this machine's firmware is the bench's, not the targets'.
             acpi_tables=None if hosts.this_machine is None else ACPI_TABLES,
@@ -196,12 +197,16 @@ def handle(args: argparse.Namespace) -> int:
     return EXIT_DEPLOYED if all(r.outcome == "deployed" for r in reports) else EXIT_FAILED
 
 
-def _reporter(args: argparse.Namespace, hosts: DeployHosts) -> StatusReporter | None:
-    """The classroom status board's client, named by the asset tag (else the hostname)."""
+def _reporter(
+    args: argparse.Namespace, hosts: DeployHosts, bench_id: str | None
+) -> StatusReporter | None:
+    """The classroom status board's client, named by the asset tag (else the hostname),
+    with the bench id of this laptop's journal (the supervisor's page matches it with the
+    laptop's approval)."""
     if not args.status_url:
         return None
     laptop = args.asset_tag[0] if args.asset_tag else socket.gethostname()
-    reporter = StatusReporter(args.status_url, laptop)
+    reporter = StatusReporter(args.status_url, laptop, bench_id)
     reporter.say("joined")
     return reporter
 
@@ -225,12 +230,16 @@ def _report_outcome(reporter: StatusReporter, reports: list[DeployReport]) -> No
     for report in reports:
         how = report.transport or {}
         summary = f"{how.get('kind', 'local')}, {len(how.get('fallback_ranges', []))} plage(s) HTTP"
+        licence = licence_fields(report.licence)
         if report.outcome == "deployed":
-            reporter.say("done", transport=summary)
+            reporter.say("done", transport=summary, **licence)
         elif report.outcome == "cancelled":
-            reporter.say("cancelled", reason="; ".join(report.reasons), transport=summary)
+            reporter.say(
+                "cancelled", reason="; ".join(report.reasons), transport=summary, **licence
+            )
         else:
-            reporter.say("failed", reason="; ".join(report.reasons) or "échec", transport=summary)
+            reasons = "; ".join(report.reasons) or "échec"
+            reporter.say("failed", reason=reasons, transport=summary, **licence)
 
 
 def _frame_source(

@@ -24,7 +24,7 @@ from station.domain.smart_facts import NotSmartctlOutput, facts_from_saved
 from station.domain.smart_verdict import SmartVerdict, Verdict, judge
 from station.errors import UsageError
 from station.jobs.bench_smart import self_test_record, smart_record
-from station.wiring import build_services, require_stick
+from station.wiring import command_services, require_stick
 
 EXIT_BY_VERDICT = {Verdict.PASS: 0, Verdict.WARN: 3, Verdict.FAIL: 4, Verdict.NOT_SUPPORTED: 6}
 
@@ -105,7 +105,7 @@ def handle(args: argparse.Namespace) -> int:
         if not args.json:
             print()
     if not args.no_journal:
-        stored = build_services().journal.append_many(bodies)
+        stored = command_services().journal.append_many(bodies)
         result["record_ids"] = [item.record_id for item in stored]
     if args.json:
         json.dump(result, sys.stdout, indent=2, ensure_ascii=False, default=str)

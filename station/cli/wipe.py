@@ -22,7 +22,7 @@ from station.jobs.profiles import load_wipe_profile
 from station.jobs.sanitize import SanitizeOutcome, UnfreezeChoice, outcome_json, run_sanitize
 from station.jobs.wipe import WipeRequest, ensure_eligible
 from station.jobs.wipe_records import Provenance
-from station.wiring import build_services, require_stick
+from station.wiring import command_services, require_stick
 
 EXIT_BY_RESULT = {
     Result.PURGED: 0,
@@ -103,7 +103,7 @@ def handle(args: argparse.Namespace) -> int:
     previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
         require_stick()
-        services = build_services()
+        services = command_services()
         request = WipeRequest(
             args.device,
             profile,

@@ -290,3 +290,12 @@ def _meminfo_bytes() -> int | None:
 def _cpuinfo_model() -> str | None:
     found = re.search(r"^model name\s*:\s*(.+)$", _read(Path("/proc/cpuinfo")), re.MULTILINE)
     return " ".join(found.group(1).split()) if found else None
+
+
+def dmi_identity(sys_root: Path = sysfs.SYS) -> tuple[str | None, str | None]:
+    """The machine's DMI serial number and UUID as the kernel publishes them (root reads
+    them; "To Be Filled By O.E.M." and the like count as absent)."""
+    dmi = sys_root / "class" / "dmi" / "id"
+    serial = clean(sysfs.read_attr(dmi / "product_serial"))
+    uuid = clean(sysfs.read_attr(dmi / "product_uuid"))
+    return serial, None if uuid is None else uuid.lower()

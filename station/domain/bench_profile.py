@@ -123,6 +123,11 @@ class BenchProfile(BaseModel):
         "licence (no OEM key check); false when Station boots on the machine it reconditions",
     )
     inventory_url: str | None = None
+    sync_each_record: bool = Field(
+        False,
+        description="push every record to the inventory as soon as it is written (a "
+        "netbooted classroom laptop: its journal lives in RAM and is lost at power-off)",
+    )
     asset_tag_pattern: str | None = Field(
         None,
         description="regular expression every asset tag must match, e.g. ^EPN-[0-9]{4}$",

@@ -36,6 +36,7 @@ PUBLIC_PATHS: frozenset[str] = frozenset(
         "/v1/keys/reserve",  # POST: signed by an approved bench
         "/v1/keys/assignments",
         "/v1/keys/release",
+        "/v1/classroom/join",  # POST: a netbooted laptop's join, signed by the key it presents
         "/login",
         "/logout",
         "/docs",  # the API's description, no data

@@ -11,10 +11,13 @@ from fastapi.responses import FileResponse, JSONResponse, Response
 from starlette.exceptions import HTTPException
 
 from station import __version__
+from station.classroom.control import SessionControl
 from station.inventory import (
     queries,
     routes_benches,
     routes_benches_page,
+    routes_classroom,
+    routes_classroom_page,
     routes_daily_page,
     routes_home,
     routes_keys,
@@ -86,8 +89,9 @@ async def _on_unavailable(_: Request, exc: Exception) -> JSONResponse:
     )
 
 
-def create_app(settings: Settings) -> FastAPI:
-    """The server over `settings.database_url`, migrated to the current schema."""
+def create_app(settings: Settings, classroom: SessionControl | None = None) -> FastAPI:
+    """The server over `settings.database_url`, migrated to the current schema; with
+    `classroom`, the classroom engine its page (/salle) drives."""
     db = Database(settings.database_url)
     migrate(db)
     ensure_secret(db)
@@ -105,7 +109,9 @@ def create_app(settings: Settings) -> FastAPI:
         lifespan=lifespan,
     )
     app.add_middleware(LanguageMiddleware)
-    app.state.station = Context(settings=settings, db=db, ingestor=Ingestor(db))
+    app.state.station = Context(
+        settings=settings, db=db, ingestor=Ingestor(db), classroom=classroom
+    )
     app.add_exception_handler(Problem, _on_problem)
     app.add_exception_handler(RequestValidationError, _on_invalid)
     app.add_exception_handler(HTTPException, _on_http)
@@ -123,6 +129,8 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(routes_reports.router)  # before machines: /machines/{ident}/fiche.pdf
     app.include_router(routes_machines.router)
     app.include_router(routes_benches_page.router)
+    app.include_router(routes_classroom.router)
+    app.include_router(routes_classroom_page.router)
 
     @app.get("/static/station.css", include_in_schema=False)
     def style() -> FileResponse:

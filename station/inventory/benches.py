@@ -121,6 +121,12 @@ def expire_pending(tx: Tx) -> None:
     presented and abandoned does not block the real bench for ever. A pending bench has
     no records and no keys (both need approval), so nothing else refers to it."""
     cutoff = (utc_now() - PENDING_LIFETIME).isoformat(timespec="seconds")
+    # A classroom laptop left pending (classroom.py) goes with its bench: its row refers to it.
+    tx.run(
+        "DELETE FROM classroom_laptops WHERE bench_id IN (SELECT bench_id FROM benches "
+        "WHERE status = 'pending' AND enrolled_at < ?)",
+        (cutoff,),
+    )
     tx.run("DELETE FROM benches WHERE status = 'pending' AND enrolled_at < ?", (cutoff,))
 
 

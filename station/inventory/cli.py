@@ -16,7 +16,14 @@ import getpass
 import sys
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from pathlib import Path
 
+from station.classroom import netboot
+from station.classroom.control import SessionControl
+from station.classroom.pxe import PxeSettings
+from station.classroom.session import ClassroomServer
+from station.devices.dnsmasq import Dnsmasq
+from station.devices.udpcast import DEFAULT_PORTBASE, SenderSettings
 from station.errors import StationError, UsageError
 from station.inventory import benches, users
 from station.inventory.database import Database
@@ -40,6 +47,20 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8080)
     serve.add_argument("--log-level", default="info")
+    room = serve.add_argument_group(
+        "classroom", "run the classroom engine too: its session is driven from /salle"
+    )
+    room.add_argument("--classroom-root", type=Path, help="served folder (live/, images/)")
+    room.add_argument("--classroom-address", help="this server's address on the classroom network")
+    room.add_argument("--classroom-interface", help="the classroom network's interface")
+    room.add_argument("--classroom-port", type=int, default=8080, help="its HTTP port (8080)")
+    room.add_argument(
+        "--classroom-subnet",
+        help="network boot too: dnsmasq as proxy-DHCP + TFTP on this network (192.168.50.0/24)",
+    )
+    room.add_argument("--append", default="", help="more kernel parameters for the laptops")
+    room.add_argument("--portbase", type=int, default=DEFAULT_PORTBASE, help="udpcast port")
+    room.add_argument("--max-bitrate", help="udp-sender's limit, e.g. 600m")
     bench = sub.add_parser("bench", help="list, approve or revoke bench keys")
     bench.add_argument("action", choices=["list", "approve", "revoke"])
     bench.add_argument("bench_id", nargs="?")
@@ -108,9 +129,43 @@ def _serve(args: argparse.Namespace) -> int:
             "`station-inventory bench` to approve benches",
             file=sys.stderr,
         )
-    app = create_app(settings)
-    uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level)
+    engine = _classroom(args)
+    boot = _network_boot(args) if engine is not None and args.classroom_subnet else None
+    app = create_app(settings, classroom=engine)
+    try:
+        uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level)
+    finally:
+        if boot is not None:
+            boot.stop()
+        if engine is not None:
+            engine.cancel()
+            engine.server.stop()
     return 0
+
+
+def _network_boot(args: argparse.Namespace) -> Dnsmasq:
+    """dnsmasq (proxy-DHCP + TFTP) for the laptops that boot from the network."""
+    # Laptops reach this server on the classroom network (serve on that address, or on
+    # 0.0.0.0): its address there, our port.
+    url = f"http://{args.classroom_address}:{args.port}"
+    settings = PxeSettings(args.classroom_interface, args.classroom_address,
+                           args.classroom_port, args.classroom_subnet,
+                           extra_append=args.append, inventory_url=url)  # fmt: skip
+    print(f"classroom: network boot on {args.classroom_subnet} (dnsmasq)", file=sys.stderr)
+    return netboot.start(args.classroom_root, settings)
+
+
+def _classroom(args: argparse.Namespace) -> SessionControl | None:
+    """The classroom engine when --classroom-root is given (docs/classroom.md)."""
+    if args.classroom_root is None:
+        return None
+    if not args.classroom_address or not args.classroom_interface:
+        raise UsageError("--classroom-root needs --classroom-address and --classroom-interface")
+    server = ClassroomServer(args.classroom_root, args.classroom_address, args.classroom_port)
+    sender = SenderSettings(args.classroom_interface, args.portbase, max_bitrate=args.max_bitrate)
+    print(f"classroom: files and board on {server.start().url}; session at /salle",
+          file=sys.stderr)  # fmt: skip
+    return SessionControl(server, sender)
 
 
 def _bench(args: argparse.Namespace) -> int:

@@ -9,6 +9,7 @@ from typing import Annotated, Any
 from fastapi import Depends, Request, Security
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
+from station.classroom.control import SessionControl
 from station.inventory.access import Principal, principal
 from station.inventory.database import Database
 from station.inventory.ingest import Ingestor
@@ -36,6 +37,7 @@ class Context:
     settings: Settings
     db: Database
     ingestor: Ingestor
+    classroom: SessionControl | None = None  # the classroom engine, when this server runs one
 
 
 def get_context(request: Request) -> Context:

@@ -15,6 +15,7 @@ from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
+from station.inventory import classroom
 from station.inventory.benches import Bench, benches_by_key_ids, get_bench_tx
 from station.inventory.database import Database, Tx
 from station.inventory.problems import Problem
@@ -107,8 +108,20 @@ class Ingestor:
             try:
                 checked.append(check_envelope(envelope, benches, self._keys))
             except Problem as problem:
+                problem = self._laptop_refusal(envelope, benches, problem)
                 raise problem.at_index(index) if batch else problem from None
         return checked
+
+    def _laptop_refusal(
+        self, envelope: Any, benches: dict[str, Bench], problem: Problem
+    ) -> Problem:
+        """A classroom laptop not approved (yet, or any more) is told why in French."""
+        if problem.code not in ("key_not_approved", "key_revoked"):
+            return problem
+        claimed = [benches[k].bench_id for k in key_ids_of(envelope) if k in benches]
+        with self.db.transaction() as tx:
+            found = classroom.refusal(tx, claimed)
+        return next(iter(found.values()), problem)
 
     def _place(self, item: Checked, heads: dict[str, _Head], known: dict[str, str]) -> Outcome:
         """Where the record goes in its bench's chain: a duplicate, the next link, or a
@@ -153,6 +166,10 @@ class Ingestor:
     def _head(self, tx: Tx, bench_id: str) -> _Head:
         # Locks the bench row on PostgreSQL; confirms the key was not revoked meanwhile.
         bench: Bench | None = get_bench_tx(tx, bench_id, lock=True)
+        if bench is not None and bench.status != "approved":
+            found = classroom.refusal(tx, [bench_id])
+            if found:
+                raise found[bench_id]
         if bench is None or bench.status != "approved":
             raise Problem(403, "key_revoked", f"bench {bench_id} is no longer approved")
         row = tx.row(

@@ -47,16 +47,21 @@ class ProblemOut(BaseModel):
     detail: str
 
 
-class EnrolmentIn(BaseModel):
-    """The signed body of an enrolment (station.journal.signed_requests)."""
+class SelfSignedIn(BaseModel):
+    """A body signed by the key it presents, made within the last 15 minutes."""
 
     model_config = ConfigDict(extra="forbid")
-    kind: Literal["bench_enrolment"]
-    bench_id: str = Field(pattern=BENCH_ID_PATTERN)
-    name: str = Field(min_length=1, max_length=200)
     public_key: str = Field(description="standard base64 of the raw 32-byte Ed25519 key")
     created_at: datetime
     record_id: str
+
+
+class EnrolmentIn(SelfSignedIn):
+    """The signed body of an enrolment (station.journal.signed_requests)."""
+
+    kind: Literal["bench_enrolment"]
+    bench_id: str = Field(pattern=BENCH_ID_PATTERN)
+    name: str = Field(min_length=1, max_length=200)
 
 
 class BenchOut(BaseModel):

@@ -7,7 +7,6 @@ from typing import Annotated
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from fastapi import APIRouter, Path, Query, Request, Response
-from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 
 from station.inventory import benches, queries
@@ -24,7 +23,7 @@ from station.inventory.models import (
     RecordOut,
 )
 from station.inventory.problems import Problem
-from station.inventory.signed import fresh, self_signed_body
+from station.inventory.signed import self_signed_request
 
 router = APIRouter(prefix="/v1", tags=["benches"])
 BenchId = Annotated[str, Path(pattern=BENCH_ID_PATTERN)]
@@ -71,14 +70,7 @@ async def enrol(request: Request, response: Response, ctx: Ctx) -> BenchOut:
     """The body is an envelope signed by the key it presents (`station enrol` makes it):
     nobody can enrol a key they do not hold, so nobody can squat another bench's key."""
     envelope = await read_json(request, 16 * 1024)
-    data = self_signed_body(envelope)
-    try:
-        wanted = EnrolmentIn.model_validate(data)
-    except ValidationError as exc:
-        first = exc.errors(include_url=False)[0]
-        field = ".".join(str(p) for p in first["loc"]) or "body"
-        raise Problem(422, "bad_enrolment", f"{field}: {first['msg']}", field=field) from exc
-    fresh(wanted.created_at)
+    wanted = self_signed_request(envelope, EnrolmentIn, "bad_enrolment")
     bench, created = await run_in_threadpool(
         benches.enrol, ctx.db, wanted.bench_id, wanted.name, wanted.public_key
     )

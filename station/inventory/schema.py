@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from station.inventory.classroom import MIGRATION as CLASSROOM_MIGRATION
 from station.inventory.database import Database
 from station.inventory.destinations import MIGRATION as DESTINATIONS_MIGRATION
 from station.inventory.keypool import MIGRATION as KEY_POOL_MIGRATION
@@ -52,6 +53,7 @@ MIGRATIONS: list[list[str]] = [
     SIGNED_REQUESTS_MIGRATION,  # 4: answered signed requests (station/inventory/keypool.py)
     LOTS_MIGRATION,  # 5: lots, lot_machines, lot_documents (station/inventory/lots.py)
     DESTINATIONS_MIGRATION,  # 6: signed destinations (station/inventory/destinations.py)
+    CLASSROOM_MIGRATION,  # 7: classroom sessions and laptops (station/inventory/classroom.py)
 ]
 
 

@@ -9,18 +9,23 @@ import base64
 import binascii
 import hashlib
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+from pydantic import ValidationError
 
 from station.domain.clock import utc_now
 from station.errors import SignatureError
+from station.inventory import classroom
 from station.inventory.benches import Bench, benches_by_key_ids, decode_public_key
 from station.inventory.database import Database
 from station.inventory.http_input import loads_strict
+from station.inventory.models import SelfSignedIn
 from station.inventory.problems import Problem
 from station.inventory.verify import check_shape, key_ids_of, signing_bench
 from station.journal.envelope import open_envelope
+
+M = TypeVar("M", bound=SelfSignedIn)
 
 # How long a signed request counts: clocks of benches drift, a replay after that is refused.
 FRESH = timedelta(minutes=15)
@@ -45,7 +50,13 @@ def signed_body(db: Database, envelope: Any) -> tuple[Bench, dict[str, Any]]:
         raise Problem(422, "malformed_envelope", "the envelope has no signatures")
     with db.transaction() as tx:
         benches = {b.key_id: b for b in benches_by_key_ids(tx, wanted)}
-    bench = signing_bench(envelope, benches)
+    try:
+        bench = signing_bench(envelope, benches)
+    except Problem as problem:
+        claimed = [b.bench_id for k, b in benches.items() if k in wanted]
+        with db.transaction() as tx:  # a classroom laptop is told why in French
+            found = classroom.refusal(tx, claimed) if problem.status == 403 else {}
+        raise next(iter(found.values()), problem) from None
     try:
         body = open_envelope(
             envelope, {bench.key_id: Ed25519PublicKey.from_public_bytes(bench.raw_key)}
@@ -79,3 +90,18 @@ def self_signed_body(envelope: Any) -> dict[str, Any]:
             "an enrolment must be signed by the key it presents "
             f"(use `station enrol`): {exc.one_line()}",
         ) from exc
+
+
+def self_signed_request(envelope: Any, model: type[M], code: str) -> M:
+    """A self-signed request (an enrolment, a classroom laptop's join): its body checked
+    to be signed by the key it presents, read as `model` (a 422 `code` naming the field),
+    and fresh (its `created_at` within 15 minutes)."""
+    data = self_signed_body(envelope)
+    try:
+        wanted = model.model_validate(data)
+    except ValidationError as exc:
+        first = exc.errors(include_url=False)[0]
+        field = ".".join(str(p) for p in first["loc"]) or "body"
+        raise Problem(422, code, f"{field}: {first['msg']}", field=field) from exc
+    fresh(wanted.created_at)
+    return wanted

@@ -50,6 +50,31 @@ def signed_enrolment(
     return sign_body(body, private_key)
 
 
+JOIN_KIND = "classroom_join"
+
+
+def signed_join(
+    private_key: Ed25519PrivateKey,
+    machine_serial: str | None,
+    machine_uuid: str | None,
+    hostname: str,
+    *,
+    public_key: str | None = None,
+) -> dict[str, object]:
+    """A netbooted laptop's request to join the classroom session: its machine identity
+    and the public key it made in RAM, signed by that key. `public_key` is only given by
+    tests that present another key than the signer's."""
+    body = {
+        "kind": JOIN_KIND,
+        "public_key": public_key or public_key_b64(private_key),
+        "machine_serial": machine_serial,
+        "machine_uuid": machine_uuid,
+        "hostname": hostname,
+        "created_at": utc_now().isoformat(),
+    }
+    return sign_body(body, private_key)
+
+
 def read_message(method: str, path_and_query: str, timestamp: str) -> bytes:
     """The exact bytes a bench signs for one read."""
     return _READ_CONTEXT + f"{method.upper()}\n{path_and_query}\n{timestamp}".encode()

@@ -20,7 +20,7 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -99,6 +99,9 @@ class Journal:
         self._closed = False
         # Bumped by reopen(): a thread's cached connection from before is not used again.
         self._generation = 0
+        # Called with the records just appended, after their transaction (a classroom
+        # laptop pushes them to the inventory at once: its journal is only in RAM).
+        self.after_append: Callable[[list[StoredRecord]], None] | None = None
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
@@ -125,6 +128,8 @@ class Journal:
                     stored.append(tip)
             if tip is not None:
                 write_head(self.head_file, ChainHead(self.bench_id, tip.seq, tip.digest))
+        if stored and self.after_append is not None:
+            self.after_append(stored)
         return stored
 
     def insert_sealed(self, records: list[StoredRecord]) -> None:

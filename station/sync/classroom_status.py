@@ -20,9 +20,27 @@ log = logging.getLogger(__name__)
 TIMEOUT = (2.0, 5.0)
 
 
+# The deploy report's licence status -> the board's licence code (board.py LICENCE_FR).
+LICENCE_CODES = {
+    "key_written": "pool",
+    "firmware_key_present": "firmware",
+    "firmware_not_visible": "firmware",  # left to the machine's own firmware key
+}
+
+
+def licence_fields(licence: dict[str, Any] | None) -> dict[str, Any]:
+    """What the board is told of a laptop's licence step: which kind of key and the first
+    digits of its sha256, never the key (the deploy report holds only its digest)."""
+    if not licence:
+        return {"licence": "none"}
+    code = LICENCE_CODES.get(str(licence.get("status")), "failed")
+    digest = licence.get("key_sha256") if code == "pool" else None
+    return {"licence": code, **({"key_sha256": str(digest)[:12]} if digest else {})}
+
+
 class StatusReporter:
-    def __init__(self, url: str, laptop: str) -> None:
-        self.url, self.laptop = url.rstrip("/") + "/status", laptop
+    def __init__(self, url: str, laptop: str, bench_id: str | None = None) -> None:
+        self.url, self.laptop, self.bench_id = url.rstrip("/") + "/status", laptop, bench_id
         self.frames_verified = self.frames_total = self.frames_over_http = 0
         self._queue: queue.Queue[dict[str, Any] | None] = queue.Queue()
         self._session = requests.Session()
@@ -37,6 +55,7 @@ class StatusReporter:
             "frames_verified": self.frames_verified,
             "frames_total": self.frames_total,
             "frames_over_http": self.frames_over_http,
+            **({"bench_id": self.bench_id} if self.bench_id else {}),
             **fields,
         }
         self._queue.put(payload)

@@ -25,7 +25,7 @@ from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
 
 from station.errors import SyncError
-from station.journal.signed_requests import read_authorization, signed_enrolment
+from station.journal.signed_requests import read_authorization, signed_enrolment, signed_join
 from station.journal.store import OutboxItem
 from station.sync.refusals import refusal_in_french, unavailable_in_french, unreachable_in_french
 
@@ -156,6 +156,17 @@ class InventoryClient:
         """Present this bench's public key, signed by it (proof that the bench holds it)."""
         response = self._call("POST", "/v1/benches", json=signed_enrolment(key, bench_id, name))
         return _json_object(response)
+
+    def join_classroom(
+        self, key: Ed25519PrivateKey, serial: str | None, uuid: str | None, hostname: str
+    ) -> dict[str, Any]:
+        """A netbooted laptop asks to join the open classroom session (signed by `key`)."""
+        body = signed_join(key, serial, uuid, hostname)
+        return _json_object(self._call("POST", "/v1/classroom/join", json=body))
+
+    def classroom_laptop(self, bench_id: str) -> dict[str, Any]:
+        """Where this laptop stands in the session (a read signed with `key`)."""
+        return _json_object(self._call("GET", f"/v1/classroom/laptops/{bench_id}"))
 
     def bench(self, bench_id: str) -> dict[str, Any] | None:
         """What the server knows of this bench (a read signed with `key`); None when it

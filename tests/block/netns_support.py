@@ -16,6 +16,8 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 
@@ -95,3 +97,16 @@ class ClassroomNet:
         for index in range(1, self.laptops + 1):
             ip("netns", "del", self.laptop_ns(index), check=False)
         ip("netns", "del", self.switch, check=False)
+
+
+@contextmanager
+def classroom_net(laptops: int) -> Iterator[ClassroomNet]:
+    """The network up for a test, and down afterwards (also what a killed earlier run of
+    this pid may have left before it)."""
+    network = ClassroomNet(laptops=laptops)
+    network.down()
+    network.up()
+    try:
+        yield network
+    finally:
+        network.down()

@@ -35,7 +35,7 @@ from station.journal.store import JOURNAL_FILE, Journal
 from tests.block import imaging_support
 from tests.block.imaging_support import all_time, write_profile
 from tests.block.net_support import MIB, fill_pattern, make_master, sha256_of
-from tests.block.netns_support import ClassroomNet, netns_reason
+from tests.block.netns_support import ClassroomNet, classroom_net, netns_reason
 from tests.conftest import LoopFactory, backing_file
 
 pytestmark = [
@@ -51,13 +51,8 @@ REPO = Path(__file__).resolve().parents[2]
 
 @pytest.fixture
 def net() -> Iterator[ClassroomNet]:
-    network = ClassroomNet(laptops=3)
-    network.down()  # what a killed earlier run of this pid may have left
-    network.up()
-    try:
+    with classroom_net(laptops=3) as network:
         yield network
-    finally:
-        network.down()
 
 
 def wait_for(what: str, check: Callable[[], bool], limit: float = 120.0) -> None:

@@ -15,6 +15,7 @@ from collections.abc import Callable
 import uvicorn
 from fastapi import FastAPI
 
+from station.classroom.control import SessionControl
 from station.inventory.app import create_app
 from station.inventory.settings import Settings
 from tests.server.pg_cluster import free_port
@@ -22,9 +23,16 @@ from tests.server.pg_cluster import free_port
 
 class ServerThread:
     def __init__(
-        self, settings: Settings, port: int = 0, prepare: Callable[[FastAPI], None] | None = None
+        self,
+        settings: Settings,
+        port: int = 0,
+        prepare: Callable[[FastAPI], None] | None = None,
+        classroom: SessionControl | None = None,
+        host: str = "127.0.0.1",
     ) -> None:
         self.settings = settings
+        self.host = host  # 127.0.0.1, or a test namespace network's own address
+        self.classroom = classroom  # the classroom engine the /salle page drives
         self.port = port
         self.prepare = prepare  # changes the app before it serves (e.g. remove a route)
         self._server: uvicorn.Server | None = None
@@ -32,16 +40,16 @@ class ServerThread:
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        return f"http://{self.host}:{self.port}"
 
     def start(self) -> ServerThread:
         if self.port == 0:
             self.port = free_port()
-        app = create_app(self.settings)
+        app = create_app(self.settings, classroom=self.classroom)
         if self.prepare is not None:
             self.prepare(app)
         config = uvicorn.Config(
-            app, host="127.0.0.1", port=self.port, log_level="warning", lifespan="on"
+            app, host=self.host, port=self.port, log_level="warning", lifespan="on"
         )
         server = uvicorn.Server(config)
         self._server = server

@@ -41,6 +41,19 @@ def test_boot_script_loads_the_live_system_from_this_server() -> None:
         PxeSettings("eno1", "192.168.50.2", 8080, "192.168.50.0/24", extra_append="nomodeset")
     )
     assert "initrd=initrd.img nomodeset" in with_extra
+    assert "station.inventory" not in script
+    joined = boot_script(
+        PxeSettings("eno1", "192.168.50.2", 8080, "192.168.50.0/24",
+                    inventory_url="http://192.168.50.2:8000")
+    )  # fmt: skip
+    # A laptop without a stick finds the inventory it joins (station classroom-join).
+    assert " station.inventory=http://192.168.50.2:8000 " in joined
+
+
+def test_a_bad_inventory_address_is_refused() -> None:
+    with pytest.raises(ConfigError, match="serveur d'inventaire invalide"):
+        PxeSettings("eno1", "192.168.50.2", 8080, "192.168.50.0/24",
+                    inventory_url="http://x y/ initrd=evil")  # fmt: skip
 
 
 @pytest.mark.parametrize(
