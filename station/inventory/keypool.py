@@ -76,18 +76,26 @@ class ImportResult:
 
 
 def parse_csv(text: str) -> list[tuple[int, str | None, str | None]]:
-    """(line number, key or None when invalid, product or None) for each data line."""
-    reader = csv.DictReader(io.StringIO(text))
-    fields = {name.strip().lower(): name for name in reader.fieldnames or []}
-    column = next((fields[c] for c in KEY_COLUMNS if c in fields), None)
-    if column is None:
-        raise Problem(422, "bad_csv", "the CSV needs a 'product_key' column", field="csv")
-    product_column = fields.get("product")
-    rows = []
-    for row in reader:
-        key = (row.get(column) or "").strip().upper()
-        product = (row.get(product_column) or "").strip() if product_column else None
-        rows.append((reader.line_num, key if KEY_PATTERN.match(key) else None, product or None))
+    """(line number, key or None when invalid, product or None) for each data line.
+
+    Commas, or the semicolons a French spreadsheet writes, or tabs; a file the csv
+    module cannot read is a 422 that says so, never a server error."""
+    header = text.split("\n", 1)[0]
+    delimiter = max(",;\t", key=header.count)
+    try:
+        reader = csv.DictReader(io.StringIO(text, newline=""), delimiter=delimiter)
+        fields = {name.strip().lower(): name for name in reader.fieldnames or []}
+        column = next((fields[c] for c in KEY_COLUMNS if c in fields), None)
+        if column is None:
+            raise Problem(422, "bad_csv", "the CSV needs a 'product_key' column", field="csv")
+        product_column = fields.get("product")
+        rows = []
+        for row in reader:
+            key = (row.get(column) or "").strip().upper()
+            product = (row.get(product_column) or "").strip() if product_column else None
+            rows.append((reader.line_num, key if KEY_PATTERN.match(key) else None, product or None))
+    except csv.Error as exc:
+        raise Problem(422, "bad_csv", f"the CSV cannot be read: {exc}", field="csv") from exc
     return rows
 
 

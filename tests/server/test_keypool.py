@@ -79,6 +79,34 @@ def test_import_counts_and_lists_hashes_only(api: Api) -> None:
     assert keys(1)[0] not in listing.text and key_digest(keys(1)[0]) in listing.text
 
 
+def post_csv(api: Api, raw: bytes) -> Any:
+    return api.post(
+        "/v1/admin/keys/import?pool=refurb&product=win10-pro",
+        data=raw,
+        headers={**ADMIN, "Content-Type": "text/csv"},
+    )
+
+
+def test_a_french_spreadsheets_csv_is_read(api: Api) -> None:
+    """LibreOffice and Excel in French write semicolons, CRLF and a byte-order mark."""
+    first, second = keys(2)
+    raw = f"\ufeffproduct;product_key\r\nWindows 10 Pro;{first}\r\n;{second}\r\n"
+    answer = post_csv(api, raw.encode())
+    assert answer.status_code == 200, answer.text
+    assert answer.json() == {"imported": 2, "already_known": 0, "invalid_lines": []}
+
+
+def test_an_unreadable_csv_is_a_clear_refusal_not_a_server_error(api: Api) -> None:
+    # A stray carriage return inside a field, then a quote left open to the end.
+    for raw in (b"product_key\nAB\rCD\n", b'product_key\n"AAAAA-BBBBB\n'):
+        answer = post_csv(api, raw)
+        assert answer.status_code in (200, 422), (raw, answer.status_code, answer.text)
+        if answer.status_code == 200:
+            assert answer.json()["imported"] == 0
+    broken = post_csv(api, b'product_key\n"' + b"A" * 200_000 + b"\n")
+    assert broken.status_code == 422 and broken.json()["error"] == "bad_csv", broken.text
+
+
 def test_two_benches_racing_never_get_the_same_key(api: Api) -> None:
     import_csv(api, keys(120))
     benches = [client(api, BenchSigner(f"bench-{n}")) for n in range(2)]
