@@ -3,7 +3,9 @@ signed chain: firmware PXE -> shim (signed by Microsoft) -> network GRUB (signed
 Debian, checked by shim) -> the kernel (Debian's signed kernel, checked through shim).
 
 Same classroom network as tests/vm/test_classroom_boot.py (its `classroom_net` fixture:
-a bridge, the "school" DHCP server, the classroom server's namespace, a tap). The VM
+a bridge, the classroom server's namespace, a tap; its "school" namespace stays silent:
+Debian 12's signed network GRUB reads its TFTP server from the DHCP answer that gave the
+address, so the classroom server gives them, `--address-pool`). The VM
 is q35 with OVMF's Secure Boot build and a copy of its variables with Microsoft's keys
 enrolled, as a PC from the shop; no disk, a virtio NIC driven by OVMF's own driver
 (romfile= empty: QEMU's iPXE option ROM is not signed). The VM tier's kernel and
