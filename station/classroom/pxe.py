@@ -219,7 +219,7 @@ class ClassroomLayout:
             raise ConfigError(f"{source} manque (paquet Debian ipxe)")
         shutil.copyfile(source, self.tftp / BIOS_LOADER)
         (self.tftp / "boot.ipxe").write_text(boot_script(settings), encoding="utf-8")
-        write_uefi_files(self.tftp, settings, live_append(settings), signed)
+        write_uefi_files(self.tftp, self.live, live_append(settings), signed)
         conf = self.root / "dnsmasq.conf"
         conf.write_text(dnsmasq_conf(settings, self.tftp), encoding="utf-8")
         return conf
