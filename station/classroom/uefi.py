@@ -7,13 +7,13 @@ network GRUB `grubnetx64.efi.signed`, package grub-efi-amd64-signed, signed by D
 checked by shim) -> the live system's kernel (Debian's signed kernel, checked by GRUB
 through shim) and initrd (not signed: Secure Boot does not cover it).
 
-The firmware gets `shimx64.efi` by TFTP (dnsmasq's pxe-service for UEFI x86-64, see
-pxe.py); shim fetches `grubx64.efi` from the same TFTP folder (that name is built into
-shim); Debian's network GRUB reads `grub/grub.cfg` from the same TFTP server (its
-prefix is `/grub`), and that file loads the kernel and initrd by TFTP (that GRUB has no
-HTTP) from the classroom server and starts the live system with live-boot's `fetch=` of
-the squashfs over HTTP, as boot.ipxe does for BIOS laptops. The same chain boots UEFI laptops with
-Secure Boot off.
+The firmware gets `shimx64.efi` by TFTP (dnsmasq's answer for UEFI x86-64, see pxe.py);
+shim fetches `grubx64.efi` from the same TFTP folder (that name is built into shim);
+Debian's network GRUB reads `grub/grub.cfg` from the TFTP server named in the DHCP answer
+that gave the address (its prefix is `/grub`; it ignores a proxy-DHCP's answer, hence
+`--address-pool`), and that file loads the kernel and initrd by TFTP (that GRUB has no
+HTTP) and starts the live system with live-boot's `fetch=` of the squashfs over HTTP, as
+boot.ipxe does for BIOS laptops. The same chain boots UEFI laptops with Secure Boot off.
 """
 
 from __future__ import annotations
