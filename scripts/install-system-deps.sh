@@ -26,6 +26,9 @@ packages=(
   memtester alsa-utils v4l-utils iw
   # classroom: one multicast stream to many laptops; network boot (proxy-DHCP + TFTP, iPXE)
   udpcast dnsmasq-base ipxe
+  # UEFI network boot with Secure Boot on: Debian's signed shim and signed network GRUB
+  # (station classroom serves them by TFTP); OVMF with Microsoft's keys for its VM test
+  shim-signed grub-efi-amd64-signed ovmf
 )
 
 missing=()

@@ -52,6 +52,12 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser.add_argument(
         "--append", default="", help="more kernel parameters for the laptops (e.g. nomodeset)"
     )
+    parser.add_argument(
+        "--address-pool",
+        default="",
+        help="FIRST-LAST: give these addresses (a classroom network with no other DHCP "
+        "server; needed for UEFI Secure Boot laptops, docs/classroom.md)",
+    )
     parser.add_argument("--no-pxe", action="store_true", help="serve: no dnsmasq (boot sticks)")
     parser.add_argument("--portbase", type=int, default=DEFAULT_PORTBASE, help="udpcast port")
     parser.add_argument("--max-bitrate", help="udp-sender's limit, e.g. 600m")
@@ -60,7 +66,12 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 def _layout(args: argparse.Namespace) -> tuple[ClassroomLayout, Path]:
     settings = PxeSettings(
-        args.interface, args.address, args.port, args.subnet, extra_append=args.append
+        args.interface,
+        args.address,
+        args.port,
+        args.subnet,
+        extra_append=args.append,
+        address_pool=args.address_pool,
     )
     return netboot.prepare(args.root, settings, need_dnsmasq=not args.no_pxe)
 

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from station.classroom.pxe import ClassroomLayout, PxeSettings, boot_script, dnsmasq_conf
+from station.classroom.uefi import SignedLoaders, grub_cfg
 from station.errors import ConfigError
 
 
@@ -25,8 +26,38 @@ def test_dnsmasq_is_proxy_dhcp_and_tftp_only(tmp_path: Path) -> None:
     assert "interface=eno1" in lines and "bind-interfaces" in lines
     assert f"tftp-root={tmp_path}" in lines
     assert 'pxe-service=tag:!ipxe,x86PC,"Station (BIOS)",undionly.kpxe' in lines
-    assert 'pxe-service=tag:!ipxe,x86-64_EFI,"Station (UEFI)",ipxe.efi' in lines
+    assert 'pxe-service=tag:!ipxe,x86-64_EFI,"Station (UEFI)",shimx64.efi' in lines
     assert 'pxe-service=tag:ipxe,x86-64_EFI,"Station",boot.ipxe' in lines
+
+
+def test_own_address_pool_names_the_loaders_in_the_dhcp_answer(tmp_path: Path) -> None:
+    pool = PxeSettings(
+        "eno1",
+        "192.168.50.2",
+        8080,
+        "192.168.50.0/24",
+        address_pool="192.168.50.100-192.168.50.199",
+    )
+    lines = dnsmasq_conf(pool, tmp_path).splitlines()
+    assert "dhcp-range=192.168.50.100,192.168.50.199,255.255.255.0,4h" in lines
+    assert not any(line.endswith(",proxy") for line in lines)
+    assert "dhcp-option=option:router" in lines  # not a router, not a DNS server
+    assert "dhcp-match=set:efi64,option:client-arch,7" in lines
+    assert "dhcp-boot=tag:!ipxe,tag:efi64,shimx64.efi" in lines
+    assert "dhcp-boot=tag:!ipxe,tag:!efi64,undionly.kpxe" in lines
+    assert "dhcp-boot=tag:ipxe,boot.ipxe" in lines
+    assert not any(line.startswith("pxe-service") for line in lines)
+
+
+def test_grub_cfg_loads_the_live_system_from_this_server() -> None:
+    cfg = grub_cfg("boot=live fetch=http://192.168.50.2:8080/live/filesystem.squashfs")
+    assert "set timeout=0" in cfg.splitlines()
+    # kernel and initrd by TFTP (no http in Debian 12's signed GRUB), squashfs over HTTP
+    assert (
+        "    linux /live/vmlinuz boot=live "
+        "fetch=http://192.168.50.2:8080/live/filesystem.squashfs" in cfg.splitlines()
+    )
+    assert "    initrd /live/initrd.img" in cfg.splitlines()
 
 
 def test_boot_script_loads_the_live_system_from_this_server() -> None:
@@ -72,15 +103,50 @@ def test_bad_settings_are_refused(
         PxeSettings(interface, address, port, subnet)
 
 
+@pytest.mark.parametrize(
+    ("pool", "said"),
+    [
+        ("192.168.50.100", "plage d'adresses invalide"),
+        ("192.168.50.100-192.168.51.10", "deux adresses du réseau"),
+        ("192.168.50.200-192.168.50.100", "la plus petite d'abord"),
+        ("192.168.50.1-192.168.50.100", "le serveur 192.168.50.2 est dans la plage"),
+        ("cent-deux cents", "plage d'adresses invalide"),
+    ],
+)
+def test_bad_address_pools_are_refused(pool: str, said: str) -> None:
+    with pytest.raises(ConfigError, match=said):
+        PxeSettings("eno1", "192.168.50.2", 8080, "192.168.50.0/24", address_pool=pool)
+
+
 @pytest.mark.skipif(shutil.which("dnsmasq") is None, reason="dnsmasq-base is not installed")
 def test_written_files_pass_dnsmasq_own_check(tmp_path: Path) -> None:
     ipxe = tmp_path / "ipxe"
     ipxe.mkdir()
-    for name in ("undionly.kpxe", "ipxe.efi"):
-        (ipxe / name).write_bytes(b"loader")
+    (ipxe / "undionly.kpxe").write_bytes(b"loader")
+    (ipxe / "shim").write_bytes(b"signed shim")
+    (ipxe / "grub").write_bytes(b"signed grub")
     layout = ClassroomLayout(tmp_path / "root")
-    conf = layout.write_boot_files(settings(), ipxe_dir=ipxe)
+    signed = SignedLoaders(shim=ipxe / "shim", grub=ipxe / "grub")
+    conf = layout.write_boot_files(settings(), ipxe_dir=ipxe, signed=signed)
     assert (layout.tftp / "boot.ipxe").read_text().startswith("#!ipxe")
-    assert layout.missing_live_files() == ["vmlinuz", "initrd.img", "filesystem.squashfs"]
+    # shim loads "grubx64.efi" from its own folder; Debian's network GRUB reads /grub/grub.cfg
+    assert (layout.tftp / "shimx64.efi").read_bytes() == b"signed shim"
+    assert (layout.tftp / "grubx64.efi").read_bytes() == b"signed grub"
+    assert "/live/vmlinuz boot=live" in (layout.tftp / "grub" / "grub.cfg").read_text()
+    assert not (layout.tftp / "live" / "vmlinuz").exists()  # no live files yet
+    layout.live.mkdir()
+    (layout.live / "vmlinuz").write_bytes(b"signed kernel")
+    layout.write_boot_files(settings(), ipxe_dir=ipxe, signed=signed)
+    assert (layout.tftp / "live" / "vmlinuz").read_bytes() == b"signed kernel"
+    assert layout.missing_live_files() == ["initrd.img", "filesystem.squashfs"]
     done = subprocess.run(["dnsmasq", "--test", f"--conf-file={conf}"], capture_output=True)
     assert done.returncode == 0, done.stderr
+
+
+def test_missing_signed_loader_is_named_with_its_package(tmp_path: Path) -> None:
+    ipxe = tmp_path / "ipxe"
+    ipxe.mkdir()
+    (ipxe / "undionly.kpxe").write_bytes(b"loader")
+    signed = SignedLoaders(shim=ipxe / "absent", grub=ipxe / "absent")
+    with pytest.raises(ConfigError, match="paquet Debian shim-signed"):
+        ClassroomLayout(tmp_path / "root").write_boot_files(settings(), ipxe, signed)
