@@ -59,6 +59,13 @@ def _parser() -> argparse.ArgumentParser:
         help="network boot too: dnsmasq as proxy-DHCP + TFTP on this network (192.168.50.0/24)",
     )
     room.add_argument("--append", default="", help="more kernel parameters for the laptops")
+    room.add_argument(
+        "--classroom-address-pool",
+        default="",
+        metavar="FIRST-LAST",
+        help="give these addresses (a classroom network with no other DHCP server; needed "
+        "for UEFI Secure Boot laptops, docs/classroom.md)",
+    )
     room.add_argument("--portbase", type=int, default=DEFAULT_PORTBASE, help="udpcast port")
     room.add_argument("--max-bitrate", help="udp-sender's limit, e.g. 600m")
     bench = sub.add_parser("bench", help="list, approve or revoke bench keys")
@@ -144,15 +151,21 @@ def _serve(args: argparse.Namespace) -> int:
 
 
 def _network_boot(args: argparse.Namespace) -> Dnsmasq:
-    """dnsmasq (proxy-DHCP + TFTP) for the laptops that boot from the network."""
+    """dnsmasq (proxy-DHCP + TFTP, or the classroom's own addresses) for the laptops
+    that boot from the network."""
+    print(f"classroom: network boot on {args.classroom_subnet} (dnsmasq)", file=sys.stderr)
+    return netboot.start(args.classroom_root, pxe_settings(args))
+
+
+def pxe_settings(args: argparse.Namespace) -> PxeSettings:
+    """The network boot's settings from `serve`'s --classroom-* options."""
     # Laptops reach this server on the classroom network (serve on that address, or on
     # 0.0.0.0): its address there, our port.
     url = f"http://{args.classroom_address}:{args.port}"
-    settings = PxeSettings(args.classroom_interface, args.classroom_address,
-                           args.classroom_port, args.classroom_subnet,
-                           extra_append=args.append, inventory_url=url)  # fmt: skip
-    print(f"classroom: network boot on {args.classroom_subnet} (dnsmasq)", file=sys.stderr)
-    return netboot.start(args.classroom_root, settings)
+    return PxeSettings(args.classroom_interface, args.classroom_address,
+                       args.classroom_port, args.classroom_subnet,
+                       extra_append=args.append, inventory_url=url,
+                       address_pool=args.classroom_address_pool)  # fmt: skip
 
 
 def _classroom(args: argparse.Namespace) -> SessionControl | None:

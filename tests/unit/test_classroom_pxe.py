@@ -12,6 +12,8 @@ import pytest
 from station.classroom.pxe import ClassroomLayout, PxeSettings, boot_script, dnsmasq_conf
 from station.classroom.uefi import SignedLoaders, grub_cfg
 from station.errors import ConfigError
+from station.inventory.cli import _parser as inventory_parser
+from station.inventory.cli import pxe_settings
 
 
 def settings() -> PxeSettings:
@@ -150,3 +152,23 @@ def test_missing_signed_loader_is_named_with_its_package(tmp_path: Path) -> None
     signed = SignedLoaders(shim=ipxe / "absent", grub=ipxe / "absent")
     with pytest.raises(ConfigError, match="paquet Debian shim-signed"):
         ClassroomLayout(tmp_path / "root").write_boot_files(settings(), ipxe, signed)
+
+
+def test_the_inventory_server_gives_the_classroom_addresses_when_told() -> None:
+    """`station-inventory serve --classroom-address-pool` (UEFI Secure Boot laptops need
+    the classroom's own DHCP answer) reaches dnsmasq's configuration; a pool off the
+    network is refused in French before anything starts."""
+    common = ["serve", "--classroom-root", "/srv/salle", "--classroom-address", "192.168.50.2",
+              "--classroom-interface", "eno1", "--classroom-subnet", "192.168.50.0/24"]  # fmt: skip
+    args = inventory_parser().parse_args(
+        [*common, "--classroom-address-pool", "192.168.50.100-192.168.50.199"]
+    )
+    conf = dnsmasq_conf(pxe_settings(args), Path("/srv/salle/tftp"))
+    assert "dhcp-range=192.168.50.100,192.168.50.199" in conf, conf
+    assert "proxy" not in conf.split("dhcp-range=", 1)[1].splitlines()[0]
+    proxy = dnsmasq_conf(pxe_settings(inventory_parser().parse_args(common)), Path("/t"))
+    assert "proxy" in proxy.split("dhcp-range=", 1)[1].splitlines()[0], proxy
+    off = inventory_parser().parse_args([*common, "--classroom-address-pool", "10.0.0.1-10.0.0.9"])
+    with pytest.raises(ConfigError) as refused:
+        pxe_settings(off)
+    assert "plage d'adresses invalide" in str(refused.value)
