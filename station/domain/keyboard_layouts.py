@@ -28,7 +28,8 @@ def _row(spec: str) -> tuple[Key, ...]:
     """'label=tok tok|label=...' ; a label ending in '*N' is N cells wide."""
     keys = []
     for item in spec.split("|"):
-        label, _, tokens = item.partition("=")
+        # "== +": the "=" key itself (label "=", sends "=" and "+"), not an empty label.
+        label, _, tokens = ("=", "", item[1:]) if item.startswith("==") else item.partition("=")
         wide = re.fullmatch(r"(.+)\*(\d)", label)
         label, width = (wide.group(1), int(wide.group(2))) if wide else (label, 1)
         sent = tokens.split()
