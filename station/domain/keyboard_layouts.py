@@ -114,7 +114,11 @@ class KeyboardTally:
         return found
 
     def key_for(self, token: str) -> Key | None:
-        return next((k for k in all_keys(self.layout) if token in k.sends), None)
+        """The key drawn with this label first: on AZERTY '^' is its own (dead) key, and
+        also AltGr+ç; the ç key must not light for it."""
+        keys = all_keys(self.layout)
+        labelled = next((k for k in keys if k.label == token and token in k.sends), None)
+        return labelled or next((k for k in keys if token in k.sends), None)
 
     def _light_modifier(self, name: str) -> None:
         modifier = self.key_for(name)

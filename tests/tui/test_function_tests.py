@@ -172,6 +172,8 @@ async def test_keyboard_map_lights_keys_and_lists_the_ones_never_pressed(
         assert {"F2", "F3", "F4", "="} <= keyboard.tally.seen
         assert "Pas encore appuyées (66)" in body_text(app)  # still in French
         assert not app.services.bench.high_contrast and not app.services.bench.large_text
+        await pilot.press("^")  # its own key, though AltGr+ç types it too
+        assert "^" in keyboard.tally.seen and "ç" not in keyboard.tally.seen
         await pilot.press(*["q"] * 30)  # a key that keeps coming on its own
         assert "Se répète toute seule (bloquée ?) : q" in body_text(app)
         await pilot.press("f10", "f10", "n")
