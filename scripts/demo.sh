@@ -152,4 +152,10 @@ if [ "${DEMO_NO_TUI:-0}" = 1 ]; then
   cat "$bench"
   exit 0
 fi
+# DEMO_TUI_DRIVER=MODULE (tests): the same app, on this same simulated bench, driven by
+# a Pilot script (keys only, 80x25) instead of a person at the terminal.
+if [ -n "${DEMO_TUI_DRIVER:-}" ]; then
+  "$PY" -m "$DEMO_TUI_DRIVER" --lang "$LANG_UI" --bench-profile "$bench"
+  exit 0
+fi
 "$PY" -m station tui --lang "$LANG_UI" --bench-profile "$bench"

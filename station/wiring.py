@@ -35,7 +35,7 @@ from station.devices.safety import TargetInspection, inspect_target
 from station.devices.udev import Action, DiskEvent, DiskWatcher, Selection
 from station.domain.bench_profile import BenchProfile, default_bench
 from station.domain.disk import SlotMap
-from station.domain.host import inventory_record
+from station.domain.host import HostFacts, inventory_record
 from station.domain.image_profile import ImageProfile
 from station.domain.record import Grade, HostInventory, HostRef, disk_ref_of
 from station.errors import CommandError, JournalError, StationError, UsageError
@@ -269,7 +269,28 @@ class Services:
     @cached_property
     def functions(self) -> FunctionSession:
         """The functional tests of the machine Station runs on (the Tests step)."""
-        return FunctionSession(self.journal, self.bench, self.runner, self.clock)
+        return FunctionSession(
+            self.journal, self.bench, self.runner, self.clock, host_facts=self.host_facts
+        )
+
+    def host_facts(self) -> HostFacts:
+        """The computer Station runs on, read from the real tools. On the simulated bench
+        of `make demo` its identity is the profile's made-up one (named by asset tag,
+        never as firmware), so its tests, its erased disks and its fiche name one machine
+        even where the firmware cannot be read (no root, a container)."""
+        facts = collect_host_facts(self.runner)
+        demo = self.bench.simulated_host
+        if demo is None or not simulated_bench():
+            return facts
+        host = HostRef(
+            manufacturer=demo.manufacturer,
+            product=demo.product,
+            asset_tag=demo.asset_tag,
+            identified_by="asset_tag",
+        )
+        # Its disks are the simulated ones erased here (recorded with it), never the
+        # developer's own, which the real tools just listed.
+        return facts.model_copy(update={"host": host, "disks": []})
 
     @cached_property
     def sync_state(self) -> SyncState:
@@ -425,7 +446,7 @@ class Services:
         disk = disk_ref_of(identity, identity.path)
         now = self.clock()
         if not self.bench.dock:
-            facts = collect_host_facts(self.runner)
+            facts = self.host_facts()
             host = facts.host
             if asset_tag:
                 host = host.model_copy(update={"asset_tag": asset_tag})

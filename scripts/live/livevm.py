@@ -4,7 +4,7 @@ NVMe disks beside it. Reuses the VM tier's harness (scripts/vm/harness.py: drive
 their QEMU options, image checks, QMP) and only changes how the machine boots.
 
 The console (ttyS0) is a unix socket logged to console.log: the test logs in there as
-the supervisor (root) to run commands. tty1 (Station) is driven with QMP `sendkey`,
+the supervisor (root) to run commands. tty1 (Station) is driven with QMP `send-key`,
 through the guest's French AZERTY keymap, and read back as text with `station-console`
 (it prints /dev/vcsu1 on the console).
 """
@@ -210,7 +210,7 @@ class LiveVM(VM):
     def send_keys(self, keys: list[str], pause_s: float = 0.15) -> None:
         with self.qmp() as qmp:
             for key in keys:
-                qmp.hmp(f"sendkey {key}")
+                qmp.send_key(key)
                 time.sleep(pause_s)
 
     def type_tty1(self, text: str) -> None:

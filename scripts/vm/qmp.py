@@ -1,4 +1,5 @@
-"""A minimal QMP client (QEMU's JSON monitor) for hot-plug: drive_add, device_add/del."""
+"""A minimal QMP client (QEMU's JSON monitor): hot-plug (drive_add, device_add/del) and
+key presses on the emulated keyboard (send-key)."""
 
 from __future__ import annotations
 
@@ -65,6 +66,13 @@ class QMP:
 
     def device_del(self, device_id: str) -> None:
         self.execute("device_del", id=device_id)
+
+    def send_key(self, chord: str, hold_ms: int = 100) -> None:
+        """Press and release one key or chord, spelt as HMP's sendkey does ('a', 'ret',
+        'shift-a', 'ctrl-c'; QEMU's qcode names) through QMP `send-key`: the event goes to
+        the guest's emulated keyboard like a finger on it."""
+        keys = [{"type": "qcode", "data": name} for name in chord.split("-")]
+        self.execute("send-key", keys=keys, **{"hold-time": hold_ms})
 
     def close(self) -> None:
         try:

@@ -50,6 +50,11 @@ PACKAGES = [
     "alsa-utils",
     "iw",
     "v4l-utils",
+    # the machine's firmware identity (SMBIOS) that names its fiche: `station tui` runs
+    # on the VM's console (tests/vm/test_functions_keyboard.py)
+    "dmidecode",
+    # the fiche and certificates the screen writes (fpdf2 embeds DejaVu)
+    "fonts-dejavu-core",
 ]
 # Modules for the emulated buses and the filesystems the tests use; their dependencies
 # are added from modules.dep. Names are normalised ('-' and '_' are the same to modprobe).
@@ -59,6 +64,8 @@ MODULES = [
     "snd_hda_codec_generic",
     "usbhid",
     "hid_generic",
+    # the keyboard's event node (/dev/input/eventN): the payload counts real key presses
+    "evdev",
     "ahci",
     "libahci",
     "libata",

@@ -8,11 +8,14 @@ import argparse
 import json
 import os
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from station.domain.bench_profile import BenchProfile
 from station.errors import UsageError
 from station.tui.i18n import LANGUAGES
+
+if TYPE_CHECKING:
+    from station.tui.app import StationApp
 
 LANG_ENV = "STATION_LANG"
 
@@ -49,12 +52,18 @@ def handle(args: argparse.Namespace) -> int:
     if args.print_bench_schema:
         print(json.dumps(bench_schema(), indent=2, ensure_ascii=False))
         return 0
+    bench_app(args.bench_profile, args.lang, args.operator).run(mouse=False)
+    return 0
+
+
+def bench_app(bench_profile: Path | None, lang: str | None, operator: str | None) -> StationApp:
+    """The bench screen as `station tui` makes it (`make demo` too): its services from
+    the bench profile and the environment. Tests drive this same app with Pilot."""
     from station.tui.app import StationApp
     from station.wiring import build_services
 
-    lang = args.lang or os.environ.get(LANG_ENV) or "fr"
-    if lang not in LANGUAGES:
-        raise UsageError(f"{LANG_ENV}={lang}: the screens exist in {', '.join(LANGUAGES)}")
-    services = build_services(bench_file=args.bench_profile)
-    StationApp(services, lang=lang, operator=args.operator).run(mouse=False)
-    return 0
+    chosen = lang or os.environ.get(LANG_ENV) or "fr"
+    if chosen not in LANGUAGES:
+        raise UsageError(f"{LANG_ENV}={chosen}: the screens exist in {', '.join(LANGUAGES)}")
+    services = build_services(bench_file=bench_profile)
+    return StationApp(services, lang=chosen, operator=operator)

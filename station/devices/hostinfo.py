@@ -15,6 +15,7 @@ from pathlib import Path
 
 from station.devices import sysfs
 from station.devices.runner import Runner, SubprocessRunner
+from station.devices.safety import current_boot_medium
 from station.domain.host import Battery, HostFacts, NetworkInterface, Processor, RamModule
 from station.domain.record import DiskRef, HostRef, disk_ref_of
 from station.errors import CommandError
@@ -256,10 +257,14 @@ def _read(path: Path) -> str:
 
 
 def _disks(sys_root: Path) -> list[DiskRef]:
+    """The machine's own disks: not virtual ones, and not Station's boot stick (plugged
+    in for the session, it is no part of the machine, and its fiche would otherwise
+    list it among the disks whose data removal is not established)."""
     skip = ("loop", "ram", "zram", "dm-", "md", "sr", "nbd")
+    station_stick = current_boot_medium(sys_root=sys_root).boot_disks
     found = []
     for name in sysfs.whole_disks(sys_root):
-        if name.startswith(skip):
+        if name.startswith(skip) or name in station_stick:
             continue
         raw = sysfs.raw_facts(name, sys_root)
         found.append(disk_ref_of(raw))

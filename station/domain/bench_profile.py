@@ -3,6 +3,9 @@
 
 `simulated_disks` exists only for the demo bench: loop devices and image files have no
 serial, so the demo gives each backing file a made-up identity, always shown as simulated.
+`simulated_host` is its twin for the computer: a demo runs on a developer's machine whose
+firmware identity is often unreadable (no root, a container), so the demo machine gets a
+made-up name that its tests, its erased disks and its fiche share.
 """
 
 from __future__ import annotations
@@ -77,6 +80,17 @@ class FunctionTestSettings(BaseModel):
         description="a full battery that would last less than this under the test's load "
         "fails the battery test",
     )
+
+
+class SimulatedHost(BaseModel):
+    """The made-up name of the computer on the demo bench (only with
+    STATION_SIMULATED_BENCH=1): recorded as named by its asset tag, never as firmware."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    asset_tag: str = Field(min_length=4, description="the demo machine's made-up asset tag")
+    manufacturer: str | None = None
+    product: str | None = None
 
 
 class BenchProfile(BaseModel):
@@ -157,6 +171,9 @@ class BenchProfile(BaseModel):
         description="grade levels (best first) and the rules that cap the grade",
     )
     simulated_disks: list[SimulatedDisk] = Field(default_factory=list)
+    simulated_host: SimulatedHost | None = Field(
+        None, description="demo bench only: the made-up identity of the computer tested"
+    )
 
     @field_validator("supervisor_secrets")
     @classmethod

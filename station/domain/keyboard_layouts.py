@@ -28,7 +28,8 @@ def _row(spec: str) -> tuple[Key, ...]:
     """'label=tok tok|label=...' ; a label ending in '*N' is N cells wide."""
     keys = []
     for item in spec.split("|"):
-        label, _, tokens = item.partition("=")
+        # "== +": the "=" key itself (label "=", sends "=" and "+"), not an empty label.
+        label, _, tokens = ("=", "", item[1:]) if item.startswith("==") else item.partition("=")
         wide = re.fullmatch(r"(.+)\*(\d)", label)
         label, width = (wide.group(1), int(wide.group(2))) if wide else (label, 1)
         sent = tokens.split()
@@ -113,7 +114,11 @@ class KeyboardTally:
         return found
 
     def key_for(self, token: str) -> Key | None:
-        return next((k for k in all_keys(self.layout) if token in k.sends), None)
+        """The key drawn with this label first: on AZERTY '^' is its own (dead) key, and
+        also AltGr+ç; the ç key must not light for it."""
+        keys = all_keys(self.layout)
+        labelled = next((k for k in keys if k.label == token and token in k.sends), None)
+        return labelled or next((k for k in keys if token in k.sends), None)
 
     def _light_modifier(self, name: str) -> None:
         modifier = self.key_for(name)

@@ -152,7 +152,17 @@ class FunctionSession:
         return f"plug{found[0].hw}" if found else None
 
     def play_sound(self, device: str) -> CommandEvidence:
-        """Both channels, once ('Front Left', 'Front Right' spoken by speaker-test)."""
+        """Both channels, once ('Front Left', 'Front Right' spoken by speaker-test).
+        The card's mixer is set to ALSA's defaults first (`alsactl init`): a live system
+        starts with the outputs muted, and the speakers would stay silent (seen in the
+        VM: speaker-test exited 0 and QEMU's speakers got only zeros)."""
+        card = device.removeprefix("plughw:").removeprefix("hw:").split(",")[0]
+        try:
+            init = self.runner.run(["alsactl", "init", card], timeout=15)
+            if init.returncode not in (0, 99):  # 99: generic settings, no card profile
+                log.warning("alsactl init %s exited %s: %s", card, init.returncode, init.stderr)
+        except CommandError as exc:
+            log.warning("mixer not set before the sound test: %s", exc.one_line())
         argv = ["speaker-test", "-D", device, "-c", "2", "-t", "wav", "-l", "1"]
         return self.runner.run(argv, timeout=30)
 

@@ -15,6 +15,7 @@ from station.errors import StationError
 from station.tui.i18n import _, language, set_language
 from station.tui.screens.dashboard import DashboardScreen
 from station.tui.screens.dialogs import QuitScreen
+from station.tui.screens.function_tests import FunctionTestsScreen
 from station.tui.screens.login import LoginScreen
 from station.wiring import Services
 
@@ -26,6 +27,9 @@ def stylesheets(term: str | None = None) -> list[str | PurePath]:
     if (term if term is not None else os.environ.get("TERM", "")) == "linux":
         sheets.append(here / "linux-console.tcss")
     return sheets
+
+
+SETTING_ACTIONS = ("switch_language", "large_text", "high_contrast")  # F2, F3, F4
 
 
 class StationApp(App[None]):
@@ -46,6 +50,14 @@ class StationApp(App[None]):
         services.hold_records = True  # the screen waits for a pulled stick, then writes
         self.quit_despite_held = False  # Ctrl+Q pressed once already while records were held
         self.operator = operator
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """While the keyboard test listens, F2, F3 and F4 are keys to light on its map,
+        not the language, font and contrast switches (the key then reaches the map)."""
+        screen = self.screen
+        if action in SETTING_ACTIONS and isinstance(screen, FunctionTestsScreen):
+            return not screen.listens_to_every_key
+        return True
 
     def on_mount(self) -> None:
         self.set_class(self.services.bench.high_contrast, "-high-contrast")

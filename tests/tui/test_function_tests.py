@@ -167,6 +167,13 @@ async def test_keyboard_map_lights_keys_and_lists_the_ones_never_pressed(
         await pilot.press("a", "z", "A", "ctrl+c", "enter", "space")
         assert {"a", "z", "Maj", "Ctrl", "c", "Entr", "Espace"} <= keyboard.tally.seen
         assert "Pas encore appuyées (70)" in body_text(app)
+        # F2, F3, F4 switch language, font and contrast elsewhere: here they are keys.
+        await pilot.press("f2", "f3", "f4", "=")
+        assert {"F2", "F3", "F4", "="} <= keyboard.tally.seen
+        assert "Pas encore appuyées (66)" in body_text(app)  # still in French
+        assert not app.services.bench.high_contrast and not app.services.bench.large_text
+        await pilot.press("^")  # its own key, though AltGr+ç types it too
+        assert "^" in keyboard.tally.seen and "ç" not in keyboard.tally.seen
         await pilot.press(*["q"] * 30)  # a key that keeps coming on its own
         assert "Se répète toute seule (bloquée ?) : q" in body_text(app)
         await pilot.press("f10", "f10", "n")

@@ -162,6 +162,11 @@ class FunctionTestsScreen(Screen[None]):
         )
 
     @property
+    def listens_to_every_key(self) -> bool:
+        """The keyboard map is up: every key, F2 to F4 included, is one to light."""
+        return self.mode == "keyboard"
+
+    @property
     def current(self) -> TestName:
         return PERSON_STEPS[self.step]
 
