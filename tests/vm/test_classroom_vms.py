@@ -64,7 +64,7 @@ TAG = f"stc{os.getpid() % 100000}"
 MASTER = 64 * MIB
 DISK = Drive("disk", "virtio", "STN-CLASS-DISK", size=256 * MIB)
 LAPTOPS = {1: "52:54:00:5a:7c:11", 2: "52:54:00:5a:7c:12", 3: "52:54:00:5a:7c:13"}
-CUT_S = 6
+CUT_S = 10  # longer than --retries-until-drop 8 (about a second each)
 IN_PROGRESS = {"joined", "receiving", "verifying"}
 
 
@@ -263,6 +263,8 @@ def test_three_laptops_boot_from_the_network_and_get_one_stream(
         assert how["frames_verified"] == how["frames_total"] == len(frames)
         over_http[index] = http_frames(how["fallback_ranges"], frames)
     assert over_http[1] < len(frames), "laptop 1 got nothing by multicast"
+    # Cut: dropped by the sender, it took the rest over HTTP ranges from where it was.
+    assert 0 < over_http[2] < len(frames), reports[2]["transport"]
     assert over_http[3] == len(frames), reports[3]["transport"]  # late: all by HTTP
     # Each laptop's signed journal, checked on the host against the laptop's own key.
     for index, got in payloads.items():
