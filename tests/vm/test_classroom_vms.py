@@ -122,18 +122,22 @@ class BoardWatch:
 
     def _loop(self) -> None:
         while not self.stop.is_set():
-            text = self.fetch("status.json")
-            if text:
-                rows: list[dict[str, Any]] = json.loads(text)
-                changed = rows != self.last
-                self.last = rows
-                for row in rows:
-                    states = self.seen.setdefault(row["laptop"], [])
-                    if not states or states[-1] != row["state"]:
-                        states.append(row["state"])
-                if changed:
-                    self.page = self.fetch("") or self.page
+            self.poll_once()
             self.stop.wait(0.5)
+
+    def poll_once(self) -> None:
+        text = self.fetch("status.json")
+        if not text:
+            return
+        rows: list[dict[str, Any]] = json.loads(text)
+        changed = rows != self.last
+        self.last = rows
+        for row in rows:
+            states = self.seen.setdefault(row["laptop"], [])
+            if not states or states[-1] != row["state"]:
+                states.append(row["state"])
+        if changed:
+            self.page = self.fetch("") or self.page
 
     def frames(self, laptop: str) -> int:
         row = next((r for r in self.last if r["laptop"] == laptop), {})
@@ -195,11 +199,14 @@ def test_three_laptops_boot_from_the_network_and_get_one_stream(
          f"--log-facility={tmp_path / 'school.log'}", "--log-dhcp"],
     )  # fmt: skip
     serve_log = tmp_path / "serve.log"
+    # Streams once 2 joined; --expect one more than the laptops keeps the server up once
+    # the three are done, so the board is read after they power off (then stopped, as
+    # the supervisor does with Ctrl+C). Without --expect it would end before laptop 3.
     serve = subprocess.Popen(
         ["ip", "netns", "exec", classroom_net["srv"], sys.executable, "-m", "station",
          "classroom", "serve", "--root", str(root), "--interface", "eth0",
          "--address", SERVER, "--subnet", f"{SUBNET}.0/24", "--port", str(PORT),
-         "--image", "classe", "--laptops", "2", "--expect", "3",
+         "--image", "classe", "--laptops", "2", "--expect", str(len(LAPTOPS) + 1),
          "--portbase", str(PORTBASE), "--max-bitrate", "20m", "--retries-until-drop", "8",
          "--append", "console=ttyS0,115200 panic=-1 loglevel=4"],
         cwd=REPO, stdout=serve_log.open("wb"), stderr=subprocess.STDOUT,
@@ -232,7 +239,9 @@ def test_three_laptops_boot_from_the_network_and_get_one_stream(
             time.sleep(CUT_S)
             qmp.execute("set_link", name="nic0", up=True)
         results = {index: vm.wait() for index, vm in vms.items()}
-        serve.wait(timeout=120)
+        board.stop.set()
+        board.thread.join(timeout=30)
+        board.poll_once()  # the board once every laptop powered off
     finally:
         board.stop.set()
         for vm in vms.values():
