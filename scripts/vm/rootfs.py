@@ -58,12 +58,11 @@ PACKAGES = [
     "fonts-dejavu-core",
     # the classroom tier (docs/classroom.md): a network-booted laptop configures its link
     # (busybox's udhcpc, iproute2), receives the multicast stream (udpcast), and its
-    # deploy reads the partition table (sfdisk) and names the machine (dmidecode)
+    # deploy reads the partition table (sfdisk)
     "iproute2",
     "busybox",
     "udpcast",
     "fdisk",
-    "dmidecode",
 ]
 # Modules for the emulated buses and the filesystems the tests use; their dependencies
 # are added from modules.dep. Names are normalised ('-' and '_' are the same to modprobe).
