@@ -459,3 +459,38 @@ def running(vm: VM, payload: str, *, config: dict[str, object] | None = None) ->
     except BaseException:
         vm.stop()
         raise
+
+
+IPXE_KERNEL = Path("/usr/lib/ipxe/ipxe.lkrn")
+
+
+@dataclass
+class NetbootVM(VM):
+    """A laptop with no stick that boots from the network: Debian's iPXE (`ipxe.lkrn`, the
+    iPXE a firmware's PXE chains to) as its only local code, its network card a tap on
+    the classroom bridge inside network namespace `netns`. What it boots (kernel, initrd,
+    command line) comes from the classroom server; `boot_netboot` starts it."""
+
+    netns: str = ""
+    tap: str = "tap0"
+    mac: str = "52:54:00:5a:7c:01"
+
+    def qemu_argv(self, initrd: Path | None = None) -> list[str]:
+        argv = super().qemu_argv(initrd or Path("/dev/null"))
+        # The drives, the serial ports, QMP stay; the kernel and initrd come over HTTP.
+        start = argv.index("-kernel")
+        del argv[start : start + 6]  # -kernel K -initrd I -append C
+        argv[start:start] = ["-kernel", str(IPXE_KERNEL)]
+        argv += [
+            "-netdev",
+            f"tap,id=n0,ifname={self.tap},script=no,downscript=no",
+            "-device",
+            f"virtio-net-pci,netdev=n0,id=nic0,mac={self.mac}",
+        ]
+        return ["ip", "netns", "exec", self.netns, *argv] if self.netns else argv
+
+    def boot_netboot(self) -> None:
+        """Start QEMU; the payload and its config are in the initrd the server serves."""
+        for stale in (self.console_log, self.channel_log, self.qmp_socket):
+            stale.unlink(missing_ok=True)
+        self.start_qemu(self.qemu_argv())

@@ -21,6 +21,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import time
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
@@ -55,6 +56,13 @@ PACKAGES = [
     "dmidecode",
     # the fiche and certificates the screen writes (fpdf2 embeds DejaVu)
     "fonts-dejavu-core",
+    # the classroom tier (docs/classroom.md): a network-booted laptop configures its link
+    # (busybox's udhcpc, iproute2), receives the multicast stream (udpcast), and its
+    # deploy reads the partition table (sfdisk)
+    "iproute2",
+    "busybox",
+    "udpcast",
+    "fdisk",
 ]
 # Modules for the emulated buses and the filesystems the tests use; their dependencies
 # are added from modules.dep. Names are normalised ('-' and '_' are the same to modprobe).
@@ -93,6 +101,8 @@ MODULES = [
     "nls_iso8859_1",
     "nls_utf8",
     "loop",
+    # the classroom tier's network card
+    "virtio_net",
 ]
 INIT = Path(__file__).with_name("init.sh")
 # Trimmed from the tree: nothing the tests run reads them, and every MiB costs boot time.
@@ -183,6 +193,7 @@ def cached(key: str) -> BuiltRootfs | None:
     if not manifest.is_file():
         return None
     data = json.loads(manifest.read_text())
+    os.utime(directory)  # in use: prune() keeps it
     return BuiltRootfs(
         directory, directory / "vmlinuz", directory / "rootfs.cpio", data["kernel_version"]
     )
@@ -325,10 +336,19 @@ def build(key: str, inputs: dict[str, object]) -> BuiltRootfs:
     return cached(key)  # type: ignore[return-value]
 
 
+# Another worktree on the same machine may still boot the build of other inputs: a build
+# is only dropped once nobody made or used it for this long.
+PRUNE_AFTER_S = 24 * 3600
+
+
 def prune(keep: str) -> None:
-    """Drop the builds of older inputs (each is ~300 MB); the kernel .debs stay."""
+    """Drop the builds of older inputs (each is ~300 MB) unused for a day; the kernel
+    .debs stay."""
+    now = time.time()
     for entry in CACHE_ROOT.iterdir():
-        if entry.name not in (keep, "debs") and not entry.name.startswith("build-"):
+        if entry.name in (keep, "debs") or entry.name.startswith("build-"):
+            continue
+        if now - entry.stat().st_mtime > PRUNE_AFTER_S:
             shutil.rmtree(entry, ignore_errors=True)
 
 

@@ -4,8 +4,10 @@
 `laptops` laptops said `joined` on the board (or starts at once with `start_now`), starts
 udp-sender for the image with that many receivers, then reports the board's counts until
 every laptop that joined is `done`, `failed` or `cancelled` (or the supervisor stops
-it). Laptops that join after the start are not waited for: they take the image over
-HTTP.
+it). Laptops that join after the start are not waited for by the stream: they take the
+image over HTTP. With `expected` (more laptops than the stream waits for, some of them
+still booting), the session also stays up until that many finished, so a laptop that
+arrives once the first ones are done still finds the server.
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ class SessionPlan:
     laptops: int
     start_now: bool = False
     join_wait_s: float = 600.0  # start anyway after this long, with who joined
+    expected: int = 0  # stay up until this many laptops finished (0: those who joined)
 
 
 def counts_line(server: ClassroomServer) -> str:
@@ -79,7 +82,7 @@ def conduct(
             last = line
         counts = server.board.counts()
         finished = counts["done"] + counts["failed"] + counts["cancelled"]
-        if finished and finished >= len(server.board.snapshot()):
+        if finished and finished >= max(len(server.board.snapshot()), plan.expected):
             break
         stop.wait(poll_s)
     code = sender.stop()

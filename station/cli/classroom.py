@@ -44,6 +44,12 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser.add_argument("--image", help="serve: the image folder's name under ROOT/images/")
     parser.add_argument("--laptops", type=int, default=1, help="serve: laptops to wait for")
     parser.add_argument(
+        "--expect",
+        type=int,
+        default=0,
+        help="serve: stay up until this many laptops finished (late ones take HTTP)",
+    )
+    parser.add_argument(
         "--start-now", action="store_true", help="serve: stream at once, without waiting"
     )
     parser.add_argument(
@@ -61,6 +67,12 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser.add_argument("--no-pxe", action="store_true", help="serve: no dnsmasq (boot sticks)")
     parser.add_argument("--portbase", type=int, default=DEFAULT_PORTBASE, help="udpcast port")
     parser.add_argument("--max-bitrate", help="udp-sender's limit, e.g. 600m")
+    parser.add_argument(
+        "--retries-until-drop",
+        type=int,
+        default=SenderSettings.retries_until_drop,
+        help="udp-sender: retries (about a second each) before a silent laptop is dropped",
+    )
     parser.set_defaults(func=run)
 
 
@@ -114,10 +126,16 @@ def run(args: argparse.Namespace) -> int:
             print(tr("supervisor's page: ", "page du superviseur : ") + server.url, file=sys.stderr)
             plan = SessionPlan(
                 image,
-                SenderSettings(args.interface, args.portbase, max_bitrate=args.max_bitrate),
+                SenderSettings(
+                    args.interface,
+                    args.portbase,
+                    max_bitrate=args.max_bitrate,
+                    retries_until_drop=args.retries_until_drop,
+                ),
                 args.laptops,
                 start_now=args.start_now,
                 join_wait_s=args.join_wait,
+                expected=args.expect,
             )
             counts = conduct(server, plan, say=lambda line: print(line, file=sys.stderr), stop=stop)
     finally:

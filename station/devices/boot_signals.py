@@ -3,7 +3,8 @@
 The judging is pure (station.domain.boot_medium); this module only reads the system:
 /run/live/medium in mountinfo, `station.marker=<uuid>` on the kernel command line matched
 against the filesystem/partition UUIDs of each disk (udev's database, else `blkid -p`),
-and the device of the running root (stat('/').st_dev, followed down dm/md slaves).
+the device of the running root (stat('/').st_dev, followed down dm/md slaves), and
+whether the system runs from RAM (`toram`, or `fetch=` for a network boot).
 """
 
 from __future__ import annotations
@@ -119,6 +120,11 @@ def gather_boot_signals(
     # toram: live-boot copies the medium into RAM (a tmpfs at /run/live/medium, or the
     # medium unmounted), which names no disk: the marker must then name the stick.
     in_ram = mounts.cmdline_flag(cmdline, "toram")
+    # fetch=URL: booted from the network (docs/classroom.md), live-boot downloaded the
+    # squashfs into RAM; there is no stick, and the marker the classroom server gives
+    # names no disk. As with toram, nothing running is then on a disk.
+    if mounts.cmdline_value(cmdline, "fetch"):
+        in_ram = True
     if medium_entries and medium_entries[-1].fs_type in RAM_FILESYSTEMS:
         in_ram = True
     elif medium_entries:

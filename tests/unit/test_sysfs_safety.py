@@ -189,6 +189,20 @@ def test_toram_with_the_stick_pulled_offers_the_other_disks(live: FakeHost) -> N
     assert inspect(live, "sdc", 8, 32).eligibility.eligible
 
 
+def test_network_boot_has_no_stick_and_offers_the_disks(live: FakeHost) -> None:
+    # Booted from the classroom server (docs/classroom.md): live-boot's fetch= put the
+    # squashfs in RAM, nothing is mounted from a disk, the marker names no disk.
+    live.mountinfo.pop()
+    live.cmdline = (
+        "boot=live fetch=http://192.168.50.2:8080/live/filesystem.squashfs "
+        "station.marker=0000-0000 station.classroom=http://192.168.50.2:8080/"
+    )
+    live.write()
+    for codes in all_codes(live):
+        assert RefusalCode.BOOT_MEDIUM_UNCLEAR not in codes, codes
+    assert inspect(live, "sda", 8, 0).eligibility.eligible
+
+
 def all_codes(host: FakeHost) -> list[list[RefusalCode]]:
     disks = [("sda", 8, 0), ("sdb", 8, 16), ("sdc", 8, 32)]
     return [inspect(host, *disk).eligibility.codes for disk in disks]
