@@ -22,17 +22,9 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from harness import NVME, SATA, VM, Drive, choose_accel
+from harness import NVME, SATA, TCG_CPU, VM, Drive, choose_accel
 
 LIVE_MARK = "@@STATION-LIVE"
-# Under TCG, QEMU emulates REP MOVSB/STOSB one byte per loop turn. With "max" advertising
-# ERMS/FSRM the guest kernel clears and copies every page with them (clear_page_erms,
-# memcpy_erms): sampled in the silent 30-45 s pause after /sbin/init, one vCPU sat on
-# clear_page_erms' `rep stosb` the whole time, the other idle (docs/live-image.md, "Boot
-# time"). Real laptops run those instructions at full speed, so the emulated CPU leaves
-# ERMS/FSRM out and the kernel uses its word-sized copies: the boot measured here is the
-# image's, not an emulator artefact's. The image itself is unchanged.
-TCG_CPU = "max,-erms,-fsrm"
 OVMF_DIR = Path("/usr/share/OVMF")
 # Secure Boot on: Microsoft's keys enrolled, so only Debian's signed shim can boot.
 OVMF_SB_CODE = OVMF_DIR / "OVMF_CODE_4M.secboot.fd"
