@@ -25,17 +25,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.block.netns_support import ip, netns_reason
-from tests.vm.conftest import vm_tier_reason
+from tests.vm.classroom_net import NETBOOT_MARKS, bridged_classroom, school_dhcp, served_live_folder
 
-pytestmark = [
-    pytest.mark.vm,
-    pytest.mark.skipif(bool(netns_reason()), reason=str(netns_reason())),
-    pytest.mark.skipif(
-        not Path("/usr/lib/ipxe/ipxe.lkrn").is_file(), reason="Debian's ipxe package is missing"
-    ),
-    pytest.mark.skipif(not Path("/dev/net/tun").exists(), reason="no /dev/net/tun for a tap"),
-]
+pytestmark = NETBOOT_MARKS
 
 REPO = Path(__file__).resolve().parents[2]
 SUBNET = f"10.233.{os.getpid() % 250}"
@@ -44,49 +36,16 @@ TAG = f"stv{os.getpid() % 100000}"
 
 @pytest.fixture
 def classroom_net() -> Iterator[dict[str, str]]:
-    names = {role: f"{TAG}-{role}" for role in ("sw", "srv", "school")}
-    for ns in names.values():
-        ip("netns", "del", ns, check=False)
-        ip("netns", "add", ns)
-    sw = names["sw"]
-    ip("-n", sw, "link", "add", "br0", "type", "bridge")
-    ip("-n", sw, "link", "set", "br0", "up")
-    for role, host in (("srv", 1), ("school", 254)):
-        ns = names[role]
-        ip("-n", ns, "link", "add", "eth0", "type", "veth", "peer", "name", role, "netns", sw)
-        ip("-n", sw, "link", "set", role, "master", "br0", "up")
-        ip("-n", ns, "addr", "add", f"{SUBNET}.{host}/24", "brd", "+", "dev", "eth0")
-        ip("-n", ns, "link", "set", "eth0", "up")
-    ip("-n", sw, "tuntap", "add", "tap0", "mode", "tap")
-    ip("-n", sw, "link", "set", "tap0", "master", "br0", "up")
-    try:
+    with bridged_classroom(TAG, SUBNET, ["tap0"]) as names:
         yield names
-    finally:
-        for ns in names.values():
-            ip("netns", "del", ns, check=False)
 
 
 def test_a_laptop_boots_linux_from_the_classroom_server(
     classroom_net: dict[str, str], tmp_path: Path
 ) -> None:
-    reason = vm_tier_reason()
-    if reason:
-        pytest.skip(reason)
-    sys.path.insert(0, str(REPO / "scripts" / "vm"))
-    from rootfs import ensure_rootfs
-
-    built = ensure_rootfs()
-    root = tmp_path / "srv"
-    (root / "live").mkdir(parents=True)
-    (root / "live" / "vmlinuz").symlink_to(built.kernel)
+    root, built = served_live_folder(tmp_path)
     (root / "live" / "initrd.img").symlink_to(built.initrd)
-    (root / "live" / "filesystem.squashfs").write_bytes(b"not used by the VM tier's init")
-    school = subprocess.Popen(
-        ["ip", "netns", "exec", classroom_net["school"], "dnsmasq", "--keep-in-foreground",
-         "--port=0", "--interface=eth0", "--bind-interfaces", "--pid-file=", "--user=root",
-         f"--dhcp-range={SUBNET}.100,{SUBNET}.150,255.255.255.0",
-         f"--log-facility={tmp_path / 'school.log'}", "--log-dhcp"],
-    )  # fmt: skip
+    school = school_dhcp(classroom_net["school"], SUBNET, tmp_path / "school.log")
     log = (tmp_path / "serve.log").open("wb")
     serve = subprocess.Popen(
         ["ip", "netns", "exec", classroom_net["srv"], sys.executable, "-m", "station",

@@ -29,7 +29,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.vm.conftest import vm_tier_reason
+from tests.vm.classroom_net import served_live_folder
 from tests.vm.test_classroom_boot import SUBNET, classroom_net  # noqa: F401 (fixture)
 
 OVMF_CODE = Path("/usr/share/OVMF/OVMF_CODE_4M.ms.fd")  # Secure Boot build (needs SMM)
@@ -101,18 +101,8 @@ def boot_uefi_laptop(
 ) -> tuple[str, str]:
     """Serve the classroom (addresses given by it), network-boot one OVMF Secure Boot VM;
     (console, dnsmasq's log)."""
-    reason = vm_tier_reason()
-    if reason:
-        pytest.skip(reason)
-    sys.path.insert(0, str(REPO / "scripts" / "vm"))
-    from rootfs import ensure_rootfs
-
-    built = ensure_rootfs()
-    root = tmp_path / "srv"
-    (root / "live").mkdir(parents=True)
-    (root / "live" / "vmlinuz").symlink_to(built.kernel)
+    root, _ = served_live_folder(tmp_path)
     small_initramfs(root / "live" / "initrd.img", tmp_path / "initramfs")
-    (root / "live" / "filesystem.squashfs").write_bytes(b"not used by the VM tier's init")
     argv = [
         sys.executable, "-m", "station", "classroom", "prepare", "--root", str(root),
         "--interface", "eth0", "--address", f"{SUBNET}.1", "--subnet", f"{SUBNET}.0/24",

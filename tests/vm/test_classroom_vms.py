@@ -42,18 +42,10 @@ from station.imaging.raw_create import create_raw_image
 from station.journal.chain import decode_payload
 from tests.block.imaging_support import write_profile
 from tests.block.net_support import make_master, sha256_of
-from tests.block.netns_support import ip, netns_reason
-from tests.vm.conftest import vm_tier_reason
+from tests.vm.classroom_net import NETBOOT_MARKS, bridged_classroom, school_dhcp, served_live_folder
 from tests.vm.vm_support import payload
 
-pytestmark = [
-    pytest.mark.vm,
-    pytest.mark.skipif(bool(netns_reason()), reason=str(netns_reason())),
-    pytest.mark.skipif(
-        not Path("/usr/lib/ipxe/ipxe.lkrn").is_file(), reason="Debian's ipxe package is missing"
-    ),
-    pytest.mark.skipif(not Path("/dev/net/tun").exists(), reason="no /dev/net/tun for a tap"),
-]
+pytestmark = NETBOOT_MARKS
 
 REPO = Path(__file__).resolve().parents[2]
 SUBNET = f"10.234.{os.getpid() % 250}"
@@ -70,30 +62,8 @@ IN_PROGRESS = {"joined", "receiving", "verifying"}
 
 @pytest.fixture
 def classroom_net() -> Iterator[dict[str, str]]:
-    names = {role: f"{TAG}-{role}" for role in ("sw", "srv", "school")}
-    for ns in names.values():
-        ip("netns", "del", ns, check=False)
-        ip("netns", "add", ns)
-    sw = names["sw"]
-    ip("-n", sw, "link", "add", "br0", "type", "bridge")
-    # Snooping off, as docs/classroom.md asks of a switch without an IGMP querier.
-    ip("-n", sw, "link", "set", "br0", "type", "bridge", "mcast_snooping", "0")
-    ip("-n", sw, "link", "set", "br0", "up")
-    for role, host in (("srv", 1), ("school", 254)):
-        ns = names[role]
-        ip("-n", ns, "link", "add", "eth0", "type", "veth", "peer", "name", role, "netns", sw)
-        ip("-n", sw, "link", "set", role, "master", "br0", "up")
-        ip("-n", ns, "addr", "add", f"{SUBNET}.{host}/24", "brd", "+", "dev", "eth0")
-        ip("-n", ns, "link", "set", "eth0", "up")
-        ip("-n", ns, "link", "set", "lo", "up")
-    for index in LAPTOPS:
-        ip("-n", sw, "tuntap", "add", f"tap{index}", "mode", "tap")
-        ip("-n", sw, "link", "set", f"tap{index}", "master", "br0", "up")
-    try:
+    with bridged_classroom(TAG, SUBNET, [f"tap{index}" for index in LAPTOPS]) as names:
         yield names
-    finally:
-        for ns in names.values():
-            ip("netns", "del", ns, check=False)
 
 
 class BoardWatch:
@@ -156,16 +126,9 @@ def wait_for(what: str, check: Callable[[], bool], limit: float, alive: Callable
 def test_three_laptops_boot_from_the_network_and_get_one_stream(
     classroom_net: dict[str, str], tmp_path: Path
 ) -> None:
-    reason = vm_tier_reason()
-    if reason:
-        pytest.skip(reason)
-    sys.path.insert(0, str(REPO / "scripts" / "vm"))
-    from rootfs import ensure_rootfs
-
-    built = ensure_rootfs()
+    root, built = served_live_folder(tmp_path)
     master = tmp_path / "master.img"
     make_master(master, MASTER)
-    root = tmp_path / "srv"
     made = create_raw_image(str(master), root / "images" / "classe")
     profile = write_profile(
         tmp_path, tmp_path, made.manifest, name="classe",
@@ -187,17 +150,9 @@ def test_three_laptops_boot_from_the_network_and_get_one_stream(
     boot_dir = tmp_path / "boot"
     boot_dir.mkdir()
     initrd = build_initrd(built, boot_dir, payload("classroom_laptop.py"), settings)
-    (root / "live").mkdir(parents=True)
-    (root / "live" / "vmlinuz").symlink_to(built.kernel)
     (root / "live" / "initrd.img").symlink_to(initrd)
-    (root / "live" / "filesystem.squashfs").write_bytes(b"not used by the VM tier's init")
 
-    school = subprocess.Popen(
-        ["ip", "netns", "exec", classroom_net["school"], "dnsmasq", "--keep-in-foreground",
-         "--port=0", "--interface=eth0", "--bind-interfaces", "--pid-file=", "--user=root",
-         f"--dhcp-range={SUBNET}.100,{SUBNET}.150,255.255.255.0",
-         f"--log-facility={tmp_path / 'school.log'}", "--log-dhcp"],
-    )  # fmt: skip
+    school = school_dhcp(classroom_net["school"], SUBNET, tmp_path / "school.log")
     serve_log = tmp_path / "serve.log"
     # Streams once 2 joined; --expect one more than the laptops keeps the server up once
     # the three are done, so the board is read after they power off (then stopped, as

@@ -1,0 +1,89 @@
+"""The classroom network of the VM tier's netboot tests, made of namespaces: a bridge
+(the switch, multicast snooping off as docs/classroom.md asks of a switch without an
+IGMP querier), the "school" DHCP server's namespace (.254), the classroom server's (.1),
+and one tap per VM laptop on the bridge."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pytest
+
+from tests.block.netns_support import ip, netns_reason
+from tests.vm.conftest import vm_tier_reason
+
+if TYPE_CHECKING:
+    from rootfs import BuiltRootfs
+
+REPO = Path(__file__).resolve().parents[2]
+
+NETBOOT_MARKS = [
+    pytest.mark.vm,
+    pytest.mark.skipif(bool(netns_reason()), reason=str(netns_reason())),
+    pytest.mark.skipif(
+        not Path("/usr/lib/ipxe/ipxe.lkrn").is_file(), reason="Debian's ipxe package is missing"
+    ),
+    pytest.mark.skipif(not Path("/dev/net/tun").exists(), reason="no /dev/net/tun for a tap"),
+]
+
+
+@contextmanager
+def bridged_classroom(tag: str, subnet: str, taps: Iterable[str]) -> Iterator[dict[str, str]]:
+    """Namespaces `{tag}-sw|srv|school` on `{subnet}.0/24`; yields role -> namespace."""
+    names = {role: f"{tag}-{role}" for role in ("sw", "srv", "school")}
+    for ns in names.values():
+        ip("netns", "del", ns, check=False)
+        ip("netns", "add", ns)
+    try:
+        sw = names["sw"]
+        ip("-n", sw, "link", "add", "br0", "type", "bridge")
+        ip("-n", sw, "link", "set", "br0", "type", "bridge", "mcast_snooping", "0")
+        ip("-n", sw, "link", "set", "br0", "up")
+        for role, host in (("srv", 1), ("school", 254)):
+            ns = names[role]
+            ip("-n", ns, "link", "add", "eth0", "type", "veth", "peer", "name", role, "netns", sw)
+            ip("-n", sw, "link", "set", role, "master", "br0", "up")
+            ip("-n", ns, "addr", "add", f"{subnet}.{host}/24", "brd", "+", "dev", "eth0")
+            ip("-n", ns, "link", "set", "eth0", "up")
+            ip("-n", ns, "link", "set", "lo", "up")
+        for tap in taps:
+            ip("-n", sw, "tuntap", "add", tap, "mode", "tap")
+            ip("-n", sw, "link", "set", tap, "master", "br0", "up")
+        yield names
+    finally:
+        for ns in names.values():
+            ip("netns", "del", ns, check=False)
+
+
+def served_live_folder(tmp_path: Path) -> tuple[Path, BuiltRootfs]:
+    """The classroom server's ROOT with `live/vmlinuz` (the VM tier's kernel, Debian's
+    signed one) and a placeholder squashfs, skipping without the VM tier; (ROOT, the VM
+    tier's build). The caller puts an initrd at ROOT/live/initrd.img."""
+    reason = vm_tier_reason()
+    if reason:
+        pytest.skip(reason)
+    sys.path.insert(0, str(REPO / "scripts" / "vm"))
+    from rootfs import ensure_rootfs
+
+    built = ensure_rootfs()
+    root = tmp_path / "srv"
+    (root / "live").mkdir(parents=True)
+    (root / "live" / "vmlinuz").symlink_to(built.kernel)
+    (root / "live" / "filesystem.squashfs").write_bytes(b"not used by the VM tier's init")
+    return root, built
+
+
+def school_dhcp(namespace: str, subnet: str, log: Path) -> subprocess.Popen[bytes]:
+    """The school's own DHCP server (a plain dnsmasq giving .100-.150, as the school's
+    box would), logging its answers to `log`. The caller stops it."""
+    return subprocess.Popen(
+        ["ip", "netns", "exec", namespace, "dnsmasq", "--keep-in-foreground",
+         "--port=0", "--interface=eth0", "--bind-interfaces", "--pid-file=", "--user=root",
+         f"--dhcp-range={subnet}.100,{subnet}.150,255.255.255.0",
+         f"--log-facility={log}", "--log-dhcp"],
+    )  # fmt: skip
