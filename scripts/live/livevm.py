@@ -238,6 +238,15 @@ class LiveVM(VM):
         self.console.close()
         return code
 
+    def throttle_writes(self, role: str, bytes_per_s: int) -> None:
+        """Slow a drive's writes from now on (QMP block_set_io_throttle; 0: no limit), so
+        a job on it lasts long enough to be interrupted on purpose."""
+        with self.qmp() as qmp:
+            qmp.execute(
+                "block_set_io_throttle", device=f"d-{role}", bps=0, bps_rd=0,
+                bps_wr=bytes_per_s, iops=0, iops_rd=0, iops_wr=0,
+            )  # fmt: skip
+
     def pull_stick(self) -> None:
         """Unplug the USB stick (QMP device_del), as a trainer pulls it after a toram boot."""
         with self.qmp() as qmp:

@@ -163,7 +163,8 @@ def enrol_on_the_inventory(vm: LiveVM, seen: Seen, approve: Callable[[str], str]
         f"station enrol --server {INVENTORY_URL} --name live-{seen['firmware']}",
         timeout_s=300,
     )[1]
-    found = re.search(r"bench (bench-[0-9a-f]+)", seen["enrol"])
+    # `station enrol` speaks the stick's language: « banc bench-… » on a French bench.
+    found = re.search(r"(?:bench|banc) (bench-[0-9a-f]+)", seen["enrol"])
     if found:
         seen["approved"] = approve(found.group(1))
 
@@ -386,6 +387,10 @@ def stick_back_then_pulled_mid_erase(vm: LiveVM, seen: Seen) -> None:
         1
     ]
     rows = [line for line in board.splitlines() if "STN-" in line]
+    # 268 MB erased unthrottled can be done before the screen, read over the serial
+    # console under TCG, shows it running (the 03:15 ISO's run pulled it too late):
+    # 2 MB/s keeps the overwrite running for about two minutes.
+    vm.throttle_writes(SATA.role, 2 * MIB)
     if not start_erase(vm, seen, rows, SATA.serial, "pause_"):
         return
     seen["screen_erasing"] = wait_screen(

@@ -311,7 +311,7 @@ def test_records_reach_the_inventory_over_the_network(uefi: Any) -> None:
     """The bench enrolled, the supervisor approved it at the server, the wipe's records
     went over the VM's NIC to the server on the host, and the badge says « en ligne »."""
     _, seen = uefi
-    assert "pending" in ok(seen, "enrol"), seen["enrol"]
+    assert "en attente d'approbation" in ok(seen, "enrol"), seen["enrol"]
     assert "approved" in ok(seen, "approved"), seen["approved"]
     kinds = ok(seen, "server_kinds")
     assert {"overwrite_pass", "verification"} <= set(kinds), kinds

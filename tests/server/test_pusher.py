@@ -273,3 +273,15 @@ def test_records_a_restored_server_lost_are_sent_again_from_the_journal(
             assert api.chain(files.key.bench_id) == journal.export_chain()
     finally:
         restored.stop()
+
+
+def test_a_bench_not_yet_approved_is_told_so_in_french(
+    sqlite_api: Api, files: BenchFiles, sqlite_server: ServerThread
+) -> None:
+    files.fill(2)
+    assert sqlite_api.post("/v1/benches", json=files.enrolment()).status_code == 201
+    with files.open() as journal:
+        pusher = Pusher(journal, InventoryClient(sqlite_server.url, timeout=FAST))
+        assert pusher.drain_once().sent == 0
+        badge = sync_text_in("fr", pusher.state.snapshot())
+    assert "poste pas encore approuvé : l'encadrant doit l'approuver" in badge, badge
