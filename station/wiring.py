@@ -427,7 +427,9 @@ class Services:
         )
         try:
             outcome = run_sequence(request, on_update, cancel)
-            if outcome.stage is Stage.DONE:
+            # An erased disk belongs on its machine's fiche even when a later step (the
+            # image deploy) failed: the fiche then shows the erasure and the failure.
+            if outcome.stage is Stage.DONE or (outcome.result is not None and outcome.result.ok):
                 try:
                     self.record_host(target, asset_tag, operator)
                 except StationError as exc:

@@ -9,10 +9,12 @@ from typing import Any
 import pytest
 from textual.widgets import DataTable, Static
 
+from station.domain.bench_profile import SimulatedHost
 from station.imaging.profiles import load_image_profile
 from station.imaging.raw_create import create_raw_image
 from station.jobs.bench_sequence import Stage
 from station.journal.store import Journal
+from station.reports.fiche import fiche_of
 from station.tui.app import StationApp
 from station.tui.screens.dashboard import DashboardScreen
 from station.tui.screens.dialogs import ConfirmScreen, PromptScreen
@@ -37,7 +39,11 @@ loops = imaging_support.loops
 
 
 def bench_with_image(
-    loops: LoopFactory, tmp_path: Path, cls: type[Services] = Services, **profile: Any
+    loops: LoopFactory,
+    tmp_path: Path,
+    cls: type[Services] = Services,
+    bench: dict[str, Any] | None = None,
+    **profile: Any,
 ) -> tuple[imaging_support.Master, str, Services]:
     """A master disk made into a Station image, a bench whose image profile it is, and
     the laptop disk that bench will recondition."""
@@ -47,7 +53,7 @@ def bench_with_image(
     target = loops(128 * MIB, name="laptop")
     services = cls(
         data_dir=tmp_path / "data",
-        bench=bench_profile_for([backing_file(target).name]),
+        bench=bench_profile_for([backing_file(target).name], **(bench or {})),
         clock=fixed_clock,
         image=load_image_profile(str(profile_file)),
     )
@@ -117,3 +123,41 @@ async def test_an_image_named_after_the_asset_tag_asks_for_the_tag_first(
     with Journal(services.journal.path, services.journal.key) as journal:
         seen = [r.body() for r in journal.records_between(*ALL_TIME) if r.kind == "disk_seen"]
     assert seen[-1]["asset_tag"] == "EPN-0042"
+
+
+async def test_a_failed_deploy_after_the_erasure_keeps_the_erasure_on_the_fiche(
+    loops: LoopFactory, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The image is damaged after the profile was read: the erasure succeeds, the deploy
+    fails. The machine's fiche must still show the disk's erasure (its host record names
+    the disk), and the row must say failed, never deployed."""
+    # The machine needs a name for its fiche: the simulated bench's (no firmware here).
+    monkeypatch.setenv("STATION_SIMULATED_BENCH", "1")
+    _, target, services = bench_with_image(
+        loops, tmp_path, bench={"simulated_host": SimulatedHost(asset_tag="EPN-0099")}
+    )
+    packed = tmp_path / "image" / "disk.img.zst"
+    data = bytearray(packed.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    packed.write_bytes(bytes(data))
+    app = StationApp(services, lang="fr", operator="stagiaire-01")
+    async with app.run_test(size=(80, 25)) as pilot:
+        await wait_for(pilot, lambda: isinstance(app.screen, DashboardScreen), "dashboard")
+        screen = app.screen
+        assert isinstance(screen, DashboardScreen)
+        await wait_for(pilot, lambda: target in screen.rows, "target listed")
+        serial = services.disks.inspect(target).identity.serial
+        assert serial is not None
+        await pilot.press("r", *serial[-4:], "enter")
+        await wait_for(pilot, lambda: screen.rows[target].stage.final, "the sequence ends")
+        row = screen.rows[target]
+        assert row.stage is Stage.FAILED, row.outcome
+        assert row.outcome is not None and row.outcome.deployed is not True
+        assert row.outcome.result is not None and row.outcome.result.ok
+    with Journal(services.journal.path, services.journal.key) as journal:
+        hosts = [r.body() for r in journal.records_between(*ALL_TIME) if r.kind == "host_inventory"]
+        assert hosts, "no host record: the fiche would not show the erasure"
+        assert hosts[-1]["host"]["asset_tag"] == "EPN-0099"
+        fiche = fiche_of(journal, "EPN-0099")
+    assert [e.serial for e in fiche.erasures] == [serial]
+    assert fiche.erasures[0].result in ("cleared", "purged")

@@ -116,7 +116,8 @@ async def test_a_disk_stopped_at_each_stage_is_recorded_as_stopped(
     # Not erased, not failed: the certificate and the supervisor's log say so.
     session = found[[b["kind"] for b in found].index("disk_seen") :]
     assert certificate_facts(session)["stopped"] is True
-    [line] = build_daily_log("bench", fixed_clock().date(), found).lines
+    lines = build_daily_log("bench", fixed_clock().date(), found).lines
+    [line] = [one for one in lines if one.disk]  # the other is the machine's record
     assert line.stopped and "work_cancelled" in line.steps
     assert any("arrêté à la demande" in reason.fr for reason in line.failures)
 
@@ -136,14 +137,16 @@ async def test_a_disk_stopped_during_its_image_is_erased_and_its_deploy_cancelle
         assert "PAS entièrement effacé" not in panel and "destruction" not in panel
     found = bodies(services)
     kinds = [b["kind"] for b in found]
-    assert kinds[-2:] == ["image_deploy", "work_cancelled"], kinds
-    deploy, stop = found[-2:]
+    # The erased disk is recorded with its machine (so the fiche shows the erasure).
+    assert kinds[-3:] == ["image_deploy", "work_cancelled", "host_inventory"], kinds
+    deploy, stop = found[-3:-1]
     assert deploy["outcome"] == "cancelled" and deploy["image_name"] == "test-image"
     assert (stop["stage"], stop["requested_by"]) == ("image_deploy", "stop_key")
     # The erase before it stands: the certificate says cleared, not stopped.
     facts = certificate_facts(found[kinds.index("disk_seen") :])
     assert (facts["result"], facts["stopped"]) == ("cleared", False)
-    [line] = build_daily_log("bench", fixed_clock().date(), found).lines
+    lines = build_daily_log("bench", fixed_clock().date(), found).lines
+    [line] = [one for one in lines if one.disk]  # the other is the machine's record
     assert line.stopped and line.result == "cleared"
     assert any("disque effacé, sans image" in reason.fr for reason in line.failures)
     i18n.set_language("fr")  # what the supervisor reads on opening the line
