@@ -18,6 +18,7 @@ from station.reports.fiche import fiche_of
 from station.tui.app import StationApp
 from station.tui.screens.dashboard import DashboardScreen
 from station.tui.screens.dialogs import ConfirmScreen, PromptScreen
+from station.tui.slots import DiskRow
 from station.wiring import Services
 from tests.block import imaging_support
 from tests.block.imaging_support import (
@@ -60,20 +61,28 @@ def bench_with_image(
     return master, target, services
 
 
+async def recondition_on_screen(
+    app: StationApp, pilot: Any, services: Services, target: str
+) -> tuple[DashboardScreen, DiskRow]:
+    """From the dashboard: the target listed, reconditioned with its serial's last four
+    characters typed, and waited for until its sequence ends."""
+    await wait_for(pilot, lambda: isinstance(app.screen, DashboardScreen), "dashboard")
+    screen = app.screen
+    assert isinstance(screen, DashboardScreen)
+    await wait_for(pilot, lambda: target in screen.rows, "target listed")
+    serial = services.disks.inspect(target).identity.serial
+    assert serial is not None
+    await pilot.press("r", *serial[-4:], "enter")
+    await wait_for(pilot, lambda: screen.rows[target].stage.final, "the sequence ends")
+    return screen, screen.rows[target]
+
+
 async def test_recondition_deploys_the_bench_image(loops: LoopFactory, tmp_path: Path) -> None:
     master, target, services = bench_with_image(loops, tmp_path)
     app = StationApp(services, lang="en", operator="stagiaire-01")
     async with app.run_test(size=(80, 25)) as pilot:
-        await wait_for(pilot, lambda: isinstance(app.screen, DashboardScreen), "dashboard")
-        screen = app.screen
-        assert isinstance(screen, DashboardScreen)
+        screen, row = await recondition_on_screen(app, pilot, services, target)
         assert "image: test-image" in str(screen.query_one("#sync", Static).content)
-        await wait_for(pilot, lambda: target in screen.rows, "target listed")
-        serial = services.disks.inspect(target).identity.serial
-        assert serial is not None
-        await pilot.press("r", *serial[-4:], "enter")
-        await wait_for(pilot, lambda: screen.rows[target].stage.final, "the sequence ends")
-        row = screen.rows[target]
         assert row.stage is Stage.DONE, row.outcome
         assert row.outcome is not None and row.outcome.deployed is True
     imaging_support.refresh(target)
@@ -142,15 +151,7 @@ async def test_a_failed_deploy_after_the_erasure_keeps_the_erasure_on_the_fiche(
     packed.write_bytes(bytes(data))
     app = StationApp(services, lang="fr", operator="stagiaire-01")
     async with app.run_test(size=(80, 25)) as pilot:
-        await wait_for(pilot, lambda: isinstance(app.screen, DashboardScreen), "dashboard")
-        screen = app.screen
-        assert isinstance(screen, DashboardScreen)
-        await wait_for(pilot, lambda: target in screen.rows, "target listed")
-        serial = services.disks.inspect(target).identity.serial
-        assert serial is not None
-        await pilot.press("r", *serial[-4:], "enter")
-        await wait_for(pilot, lambda: screen.rows[target].stage.final, "the sequence ends")
-        row = screen.rows[target]
+        _, row = await recondition_on_screen(app, pilot, services, target)
         assert row.stage is Stage.FAILED, row.outcome
         assert row.outcome is not None and row.outcome.deployed is not True
         assert row.outcome.result is not None and row.outcome.result.ok
@@ -159,5 +160,5 @@ async def test_a_failed_deploy_after_the_erasure_keeps_the_erasure_on_the_fiche(
         assert hosts, "no host record: the fiche would not show the erasure"
         assert hosts[-1]["host"]["asset_tag"] == "EPN-0099"
         fiche = fiche_of(journal, "EPN-0099")
-    assert [e.serial for e in fiche.erasures] == [serial]
+    assert [e.serial for e in fiche.erasures] == [services.disks.inspect(target).identity.serial]
     assert fiche.erasures[0].result in ("cleared", "purged")
