@@ -24,6 +24,7 @@ from typing import Any
 from station.domain.certificate import disk_key, erasure_result
 from station.inventory.database import Database
 from station.inventory.i18n import N_
+from station.inventory.image_transport import transport_kind, transport_text
 
 Body = Mapping[str, Any]
 KINDS = (
@@ -140,6 +141,15 @@ class Machine:
     @property
     def imaged(self) -> bool:
         return self.image_outcome == "deployed"
+
+    @property
+    def image_transport(self) -> str | None:
+        """How the image reached the disk, from its signed record (None: not said)."""
+        return transport_text(self.image_record.body if self.image_record else None)
+
+    @property
+    def image_transport_kind(self) -> str | None:
+        return transport_kind(self.image_record.body if self.image_record else None)
 
     @property
     def ready(self) -> bool:

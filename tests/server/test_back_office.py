@@ -4,6 +4,7 @@ Real server on 127.0.0.1, real SQLite, records signed by a real bench journal.""
 
 from __future__ import annotations
 
+import html
 import re
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -282,3 +283,38 @@ def test_benches_are_approved_and_revoked_from_the_page_by_admins_only(
         chain = journal.export_chain()
     refused = sqlite_api.post("/v1/records/batch", json={"envelopes": chain[-1:]})
     assert (refused.status_code, refused.json()["error"]) == (403, "key_revoked")
+
+
+def test_the_lot_and_the_machine_say_how_each_machine_was_imaged(
+    sqlite_api: Api, tmp_path: Path
+) -> None:
+    """Issue 21: a laptop imaged in the classroom (multicast, some ranges again over HTTP)
+    and one whose record says nothing of its transport (older benches): the pages say
+    what the signed record says, and nothing for the one that says nothing."""
+    claire = lot_with_machine(sqlite_api, tmp_path)  # TOT-0001: no transport recorded
+    records = machine_records("TOT-0002", "S2")
+    records[-1]["transport"] = {
+        "kind": "multicast", "source": "239.255.0.1:9000 (192.168.50.1)",
+        "frames_total": 6, "frames_verified": 6,
+        "fallback_ranges": [[8388608, 16777216], [16777216, 25165824]],
+        "http_requests": 2, "http_resumed": 1,
+    }  # fmt: skip
+    sync_bench(sqlite_api, BenchFiles(tmp_path / "bench"), records)
+    page = claire.page("/machines/TOT-0002")
+    shown = re.search(r'id="image-transport">([^<]*)<', page)
+    assert shown, "the machine page says how its image came"
+    assert html.unescape(shown.group(1)) == (
+        "flux multicast de la salle (239.255.0.1:9000 (192.168.50.1)) ; 6 blocs sur 6 "
+        "vérifiés ; 2 plage(s) reprise(s) par HTTP ; 1 reprise(s) après une coupure"
+    )
+    assert 'id="image-transport"' not in claire.page("/machines/TOT-0001")
+    claire.post("/lots/LOT-TOT-01/machines", {"asset_tags": "TOT-0002"})
+    lot = claire.page("/lots/LOT-TOT-01")
+    rows = {
+        tag: row
+        for row in re.findall(r"<tr>.*?</tr>", lot, re.DOTALL)
+        for tag in ("TOT-0001", "TOT-0002")
+        if f">{tag}<" in row
+    }
+    assert "(multicast)" in rows["TOT-0002"] and "installée" in rows["TOT-0002"]
+    assert "installée" in rows["TOT-0001"] and "(" not in rows["TOT-0001"].split("installée")[1]
