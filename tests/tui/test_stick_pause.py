@@ -7,7 +7,9 @@ held at the pull, on a new loop device with the same filesystem UUID.
 The erase finishes, its records wait in memory, the disk shows « en pause : clé
 retirée » (never « échec »); when the stick is back Station mounts it again, checks it is
 the same journal, writes the records in order, and the chain verifies. A stick with the
-same UUID but another bench's journal is refused with a French banner.
+same UUID but another bench's journal is refused with a French banner. A chain head file
+the pull emptied or left behind (the live tier's FAT lost it) is saved again at the
+return, from the journal just checked.
 
 This kernel has no vfat driver: the loop filesystem is ext4 (the live stick's FAT takes
 the same path with its own mount options)."""
@@ -18,6 +20,7 @@ import shutil
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -26,12 +29,14 @@ import pytest
 from station.devices.data_medium import DEVICE_ENV, UUID_ENV, DataMedium
 from station.devices.runner import SubprocessRunner
 from station.jobs.bench_sequence import SequenceOutcome, Stage, StageUpdate
+from station.journal.head import HEAD_FILE
 from station.journal.holding import HoldingJournal
 from station.journal.keys import load_or_create_bench_key
+from station.journal.samples import sample_body
 from station.journal.store import Journal
 from station.tui.app import StationApp
 from station.tui.screens.dashboard import DashboardScreen
-from station.wiring import Services
+from station.wiring import MediumState, Services
 from tests.tui.conftest import ALL_TIME, wait_for
 from tests.tui.test_flows import MARKER, dashboard, make_services, plant_data, serial_code, text_of
 
@@ -126,6 +131,29 @@ class GatedServices(Services):
         return super().recondition(target, operator, gated, *args, **kw)
 
 
+def bench_on_a_stick(
+    sticks: Sticks,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    devices: list[str] | None = None,
+    cls: type[Services] = Services,
+) -> tuple[Services, Path, str]:
+    """Services whose data folder is a new stick's partition, mounted as on the live
+    stick and named in the environment; with the stick's image and loop device."""
+    image = sticks.new("stick")
+    stick = sticks.attach(image)
+    data = tmp_path / "data"
+    data.mkdir()
+    sh("mount", "-o", "rw,noatime", stick, str(data))
+    monkeypatch.setenv(DEVICE_ENV, stick)
+    monkeypatch.setenv(UUID_ENV, UUID)
+    services = make_services(tmp_path, devices or [], cls=cls)
+    services.data_medium = DataMedium(
+        data, SubprocessRunner(), find=sticks.find, env_file=tmp_path / "env"
+    )
+    return services, image, stick
+
+
 def held_count(services: Services) -> int:
     journal = services.journal
     assert isinstance(journal, HoldingJournal), "the screen's journal holds records"
@@ -153,17 +181,10 @@ async def test_a_stick_pulled_mid_erase_pauses_then_its_records_reach_it(
 ) -> None:
     device = make_loop(8 * MIB, name="laptop")
     backing = plant_data(device)
-    image = sticks.new("stick")
-    stick = sticks.attach(image)
-    data = tmp_path / "data"
-    data.mkdir()
-    sh("mount", "-o", "rw,noatime", stick, str(data))
-    monkeypatch.setenv(DEVICE_ENV, stick)
-    monkeypatch.setenv(UUID_ENV, UUID)
-    services = make_services(tmp_path, [device], cls=GatedServices)
-    services.data_medium = DataMedium(
-        data, SubprocessRunner(), find=sticks.find, env_file=tmp_path / "env"
+    services, image, stick = bench_on_a_stick(
+        sticks, tmp_path, monkeypatch, [device], GatedServices
     )
+    data = services.data_dir
     GatedServices.erasing.clear()
     GatedServices.pulled.clear()
     app = StationApp(services, lang="fr")
@@ -225,3 +246,71 @@ async def test_a_stick_pulled_mid_erase_pauses_then_its_records_reach_it(
             [sys.executable, "-m", "station", *argv], env=env, capture_output=True, text=True
         )
         assert done.returncode == 0, done.stderr
+
+
+def damage_head_on(image: Path, tmp_path: Path, how: str, older: str) -> None:
+    """What a FAT stick pulled just after a head write can come back with: the live
+    tier's came back with keys/chain-head.json empty (the kernel's "lost async page
+    write", then fsck), or an older head when the rename never reached it."""
+    device = sh("losetup", "-f", "--show", str(image))
+    mnt = tmp_path / "damage-mnt"
+    mnt.mkdir(exist_ok=True)
+    sh("mount", device, str(mnt))
+    try:
+        head = mnt / "keys" / HEAD_FILE
+        head.write_text("" if how == "empty" else older, encoding="utf-8")
+    finally:
+        sh("umount", str(mnt))
+        sh("losetup", "-d", device)
+
+
+def station_journal(data: Path, *argv: str) -> subprocess.CompletedProcess[str]:
+    env = {"STATION_DATA_DIR": str(data), "STATION_LANG": "fr", "PATH": "/usr/sbin:/usr/bin:/bin"}
+    return subprocess.run(
+        [sys.executable, "-m", "station", "journal", *argv], env=env, capture_output=True,
+        text=True, timeout=120,
+    )  # fmt: skip
+
+
+def medium_back(services: Services) -> None:
+    """Ask as the screens do (each look starts the return in the background)."""
+    for _ in range(300):
+        if services.medium_state() is MediumState.PRESENT:
+            return
+        time.sleep(0.2)
+    raise AssertionError(f"the stick never came back: {services.medium_state()}")
+
+
+@pytest.mark.parametrize("how, held", [("empty", 2), ("empty", 0), ("stale", 0)])
+def test_the_chain_head_lost_at_the_pull_is_saved_again_at_the_return(
+    sticks: Sticks, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, how: str, held: int
+) -> None:
+    services, image, stick = bench_on_a_stick(sticks, tmp_path, monkeypatch)
+    services.hold_records = True  # as the screen does
+    data = services.data_dir
+    journal = services.journal
+    journal.append(sample_body("disk_seen"))
+    older = (data / "keys" / HEAD_FILE).read_text(encoding="utf-8")
+    journal.append_many([sample_body("smart_assessment"), sample_body("disk_seen")])
+    kept = sticks.pull(stick, image)
+    assert services.medium_state() is MediumState.MISSING
+    assert len(journal.append_many([sample_body("disk_seen")] * held)) == held
+    damage_head_on(kept, tmp_path, how, older)
+    sticks.attach(kept)
+    medium_back(services)
+    assert held_count(services) == 0 and journal.count() == 3 + held
+    journal.let_go()
+
+    done = station_journal(data, "check")
+    assert done.returncode == 0, done.stderr
+    assert f"seq 1 to {3 + held}" in done.stdout, done.stdout
+    # The head saved again still does its job: the newest record deleted is noticed.
+    with Journal(data / "journal.sqlite3", load_or_create_bench_key(data / "keys")) as journal:
+        db = journal._db()
+        db.execute("DELETE FROM outbox WHERE seq = ?", [3 + held])
+        db.execute("DELETE FROM records WHERE seq = ?", [3 + held])
+        db.conn.commit()
+    done = station_journal(data, "check")
+    assert done.returncode != 0 and "des enregistrements ont été supprimés" in done.stderr, (
+        done.stderr
+    )
