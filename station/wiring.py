@@ -51,6 +51,7 @@ from station.jobs.checkpoint import CheckpointStore
 from station.jobs.function_session import FunctionSession
 from station.jobs.profiles import load_wipe_profile
 from station.jobs.sanitize import UnfreezeChoice
+from station.journal.head import HEAD_FILE, HeadUnreadable, read_head
 from station.journal.holding import HoldingJournal, WrongStick
 from station.journal.keys import KEY_DIR_NAME, load_or_create_bench_key
 from station.journal.store import JOURNAL_FILE, Journal, StoredRecord
@@ -352,6 +353,18 @@ class Services:
         if self._medium_lost and self._recovering.acquire(blocking=False):
             threading.Thread(target=self._recover, name="stick-back", daemon=True).start()
         return self._medium_state
+
+    def chain_head_unreadable(self) -> bool:
+        """The chain head beside the key is there but cannot be read: the supervisor
+        must look (station.journal.head). Not asked of a stick that is out (every read
+        fails then)."""
+        if not self.data_medium_present():
+            return False
+        try:
+            read_head(self.data_dir / KEY_DIR_NAME / HEAD_FILE)
+        except HeadUnreadable:
+            return True
+        return False
 
     def held_count(self) -> int:
         """How many records wait in memory for the stick (lost if Station stops now)."""
