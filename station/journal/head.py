@@ -17,6 +17,7 @@ the supervisor's `station journal reseal-head` after checking the journal.
 
 from __future__ import annotations
 
+import errno
 import json
 import logging
 import os
@@ -111,6 +112,10 @@ def replace_durably(path: Path, text: str) -> None:
         descriptor = os.open(target, flags)
         try:
             os.fsync(descriptor)
+        except OSError as exc:
+            # Some filesystems refuse to sync a folder: the file's own sync still runs.
+            if target == path or exc.errno not in (errno.EINVAL, errno.EOPNOTSUPP):
+                raise
         finally:
             os.close(descriptor)
 
