@@ -19,6 +19,7 @@ import logging
 import threading
 from collections.abc import Callable
 from contextlib import suppress
+from dataclasses import replace
 from pathlib import Path
 from typing import BinaryIO, Protocol
 
@@ -112,9 +113,11 @@ class StickFrames:
 
 
 class StickDeploy:
-    """The writer of a local deploy from the stick that waits out a pull (StickFrames);
-    the screen is told while it waits, with the bytes written so far, and the record's
-    transport says the stick was pulled and how many frames were checked after."""
+    """The writer of a local deploy from the stick that waits out a pull (StickFrames).
+    Every progress event passed through `events` says whether it waits (the disks still
+    write the pieces decoded before the pull meanwhile: their ticks must not clear it);
+    the record's transport says the stick was pulled and how many frames were checked
+    after."""
 
     def __init__(
         self,
@@ -128,6 +131,7 @@ class StickDeploy:
         self.on_event = on_event
         self.label = ", ".join(targets)
         self.done = self.total = 0
+        self.is_waiting = False
         self.checked = checked
         self.cancel = cancel
         self.reader = StickFrames(folder / IMAGE_FILE, checked, stick, self.waiting, cancel)
@@ -157,12 +161,14 @@ class StickDeploy:
 
         return write
 
-    def waiting(self, flag: bool) -> None:
-        """Tell the screen the deploy waits for the stick (or no longer does)."""
+    def events(self, event: ProgressEvent) -> None:
+        """The deploy's progress sink: each event says whether the deploy waits."""
         if self.on_event is not None:
-            self.on_event(
-                ProgressEvent(
-                    "deploy", self.done, self.total, 0.0, None, 0.0, 1, 2, self.label,
-                    waiting_for_stick=flag,
-                )
-            )  # fmt: skip
+            self.on_event(replace(event, waiting_for_stick=self.is_waiting))
+
+    def waiting(self, flag: bool) -> None:
+        """The deploy waits for the stick (or no longer does): tell the screen now."""
+        self.is_waiting = flag
+        self.events(
+            ProgressEvent("deploy", self.done, self.total, 0.0, None, 0.0, 1, 2, self.label)
+        )

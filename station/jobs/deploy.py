@@ -338,7 +338,9 @@ def run_deploy(
                     folder, image.stick_frames, request.stick, on_event, request.targets, cancel
                 )
                 write = stick.writer(block_map, runs)
-                _write_and_verify(request, write, block_map, runs, reports, on_event, cancel, clock)
+                _write_and_verify(
+                    request, write, block_map, runs, reports, stick.events, cancel, clock
+                )
                 if stick.reader.pauses:
                     for report in reports:
                         report.transport = stick.transport.as_record()

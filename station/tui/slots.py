@@ -80,6 +80,11 @@ class DiskRow:
         return self.stage in (Stage.SMART, Stage.ERASING, Stage.VERIFYING, Stage.DEPLOYING)
 
     @property
+    def on_hold(self) -> bool:
+        """Waits for the Station stick: its records (ended), or its image (deploying)."""
+        return self.paused or (self.busy and self.waiting_for_stick)
+
+    @property
     def eligible(self) -> bool:
         return self.inspection.eligibility.eligible and not self.busy and not self.removed
 
@@ -214,8 +219,7 @@ def result_word(result: Result | str | None) -> str:
 
 
 def stage_word(row: DiskRow) -> str:
-    paused = row.paused or (row.busy and row.waiting_for_stick)
-    word = _("paused: stick removed") if paused else _stage_word(row)
+    word = _("paused: stick removed") if row.on_hold else _stage_word(row)
     if row.removed:
         word += " " + _("(unplugged)")
     return word

@@ -439,6 +439,9 @@ async def test_the_disk_row_says_paused_while_its_image_waits_for_the_stick(
         await wait_for(pilot, lambda: row.waiting_for_stick, "the deploy to wait")
         assert row.busy, row.stage
         assert "en pause : clé retirée" in stage_word(row)
+        summary = lambda: text_of(app, "#summary")  # noqa: E731
+        await wait_for(pilot, lambda: "1 disque en pause" in summary(), "paused in the summary")
+        assert "0 échec" in summary() and "0 en cours" in summary(), summary()
         await wait_for(pilot, lambda: text_of(app, "#medium") == REMOVED, "the banner")
         sticks.attach(kept[0])
         await wait_for(pilot, lambda: row.stage.final, "the sequence to end")
@@ -458,6 +461,8 @@ def test_a_deploy_from_the_pulled_stick_waits_and_goes_on_where_it_stopped(
     assert report.verified and not report.mismatched_ranges
     waits = [e.waiting_for_stick for e in events if e.phase == "deploy"]
     assert True in waits and waits[-1] is False, "the screen was told it waits, then not"
+    first, last = waits.index(True), len(waits) - waits[::-1].index(True)
+    assert all(waits[first:last]), "a tick said it no longer waited while it did"
     assert report.transport is not None and report.transport["frames_verified"] > 0
     assert "pulled 1 time(s)" in str(report.transport["note"])
     with open(target, "rb") as disk:

@@ -217,7 +217,7 @@ class DashboardScreen(Screen[None]):
                 )
 
     def summary(self) -> str:
-        rows = [r for r in self.rows.values() if not r.paused]
+        rows = [r for r in self.rows.values() if not r.on_hold]
         paused = len(self.rows) - len(rows)
         done = sum(r.stage is Stage.DONE for r in rows)
         parts = [
