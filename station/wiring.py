@@ -16,6 +16,7 @@ from __future__ import annotations
 import logging
 import os
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
@@ -51,6 +52,7 @@ from station.jobs.checkpoint import CheckpointStore
 from station.jobs.function_session import FunctionSession
 from station.jobs.profiles import load_wipe_profile
 from station.jobs.sanitize import UnfreezeChoice
+from station.journal.head import HEAD_FILE, HeadUnreadable, read_head
 from station.journal.holding import HoldingJournal, WrongStick
 from station.journal.keys import KEY_DIR_NAME, load_or_create_bench_key
 from station.journal.store import JOURNAL_FILE, Journal, StoredRecord
@@ -83,6 +85,32 @@ class MediumState(StrEnum):
     PRESENT = "present"
     MISSING = "missing"  # pulled (or its storage failed): records are held
     WRONG_STICK = "wrong_stick"  # a stick came back that is not this bench's
+
+
+@dataclass
+class StickWatch:
+    """The stick as a deploy reading its image from it sees it (StickWait of
+    station.imaging.stick_source), through the screens' own `medium_state`, which also
+    mounts the stick again and writes the held records when it is back."""
+
+    state: Callable[[], MediumState]
+    settle_s: float = 5.0  # a read can fail a moment before the stick's node goes
+
+    def gone(self) -> bool:
+        deadline = time.monotonic() + self.settle_s
+        while self.state() is MediumState.PRESENT:
+            if time.monotonic() >= deadline:
+                return False
+            time.sleep(0.5)
+        return True
+
+    def wait_back(self, cancel: threading.Event | None) -> bool:
+        while self.state() is not MediumState.PRESENT:
+            if cancel is None:
+                time.sleep(1.0)
+            elif cancel.wait(1.0):
+                return False
+        return True
 
 
 class DiskSource(Protocol):
@@ -353,6 +381,18 @@ class Services:
             threading.Thread(target=self._recover, name="stick-back", daemon=True).start()
         return self._medium_state
 
+    def chain_head_unreadable(self) -> bool:
+        """The chain head beside the key is there but cannot be read: the supervisor
+        must look (station.journal.head). Not asked of a stick that is out (every read
+        fails then)."""
+        if not self.data_medium_present():
+            return False
+        try:
+            read_head(self.data_dir / KEY_DIR_NAME / HEAD_FILE)
+        except HeadUnreadable:
+            return True
+        return False
+
     def held_count(self) -> int:
         """How many records wait in memory for the stick (lost if Station stops now)."""
         journal = self.__dict__.get("journal")
@@ -424,6 +464,7 @@ class Services:
             ask_unfreeze=ask_unfreeze,
             self_test=self.bench.smart_self_test,
             dock=self.bench.dock,
+            stick=StickWatch(self.medium_state) if self.hold_records else None,
         )
         try:
             outcome = run_sequence(request, on_update, cancel)

@@ -1,5 +1,5 @@
-"""`station journal export FILE`, `station journal key`, `station journal check`:
-the bench's own signed journal, from the command line."""
+"""`station journal export FILE`, `station journal key`, `station journal check`,
+`station journal reseal-head`: the bench's own signed journal, from the command line."""
 
 from __future__ import annotations
 
@@ -48,6 +48,17 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         help=f"also compare with what the inventory holds (default: ${URL_ENV} when set)",
     )
     check.set_defaults(func=run_check)
+    reseal = actions.add_parser(
+        "reseal-head",
+        help="after an unreadable chain head: check the whole journal, then save its tip "
+        "as the new head (supervisor)",
+    )
+    reseal.add_argument(
+        "--server",
+        metavar="URL",
+        help=f"also compare with what the inventory holds (default: ${URL_ENV} when set)",
+    )
+    reseal.set_defaults(func=run_reseal_head)
 
 
 def _open(args: argparse.Namespace) -> Journal:
@@ -129,4 +140,52 @@ def run_check(args: argparse.Namespace) -> int:
         f"valid chain: {report.count} records of {report.bench_id}, "
         f"seq {report.first_seq} to {report.last_seq}; {pending} waiting to be sent"
     )
+    return 0
+
+
+def run_reseal_head(args: argparse.Namespace) -> int:
+    """Save a new chain head once the journal checks (station.journal.head): what the
+    supervisor runs when `journal check` says the saved head is unreadable."""
+    with _open(args) as journal:
+        server = _server_head(journal, server_url(args.server))
+        head, written = journal.reseal_head(server)
+    checked = tr(
+        "journal checked (signatures, chain, index)",
+        "journal vérifié (signatures, chaîne, index)",
+    )
+    if written:
+        print(
+            checked
+            + tr(
+                f"; new chain head saved: seq {head.seq}",
+                f" ; nouvelle tête de chaîne enregistrée : n° {head.seq}",
+            )
+        )
+    else:
+        print(
+            checked
+            + tr(
+                f"; the saved chain head already says seq {head.seq}: nothing to change",
+                f" ; la tête de chaîne enregistrée dit déjà n° {head.seq} : rien à changer",
+            )
+        )
+    if server is not None:
+        print(
+            tr(
+                f"the inventory holds this bench up to seq {server.seq}: the journal is not "
+                "shorter",
+                f"l'inventaire a ce banc jusqu'au n° {server.seq} : le journal n'est pas plus "
+                "court",
+            )
+        )
+    else:
+        # Records deleted while the head was unreadable would not show in the journal.
+        print(
+            tr(
+                "not compared with the inventory: run it again with --server URL to be sure "
+                "no record was deleted before",
+                "pas de comparaison avec l'inventaire : relancez avec --server URL pour "
+                "vérifier qu'aucun enregistrement n'a été supprimé avant",
+            )
+        )
     return 0

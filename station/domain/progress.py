@@ -24,6 +24,9 @@ class ProgressEvent:
     # The drive's own purge is running: no host can stop it (it even resumes after a
     # power cycle), so screens say so instead of offering a stop that does nothing.
     unstoppable: bool = False
+    # The image's stick was pulled mid-deploy: the deploy waits for it, its disks
+    # untouched meanwhile (station.imaging.stick_source).
+    waiting_for_stick: bool = False
 
     @property
     def fraction(self) -> float:

@@ -124,6 +124,11 @@ def frame_pieces(
         yield hole_start, hole_end - hole_start, None
 
 
+def frames_with_data(frames: list[Frame], spans: list[tuple[int, int, str]]) -> int:
+    """How many frames hold mapped bytes (the others are holes, never read)."""
+    return sum(1 for _, _, fill in frame_pieces(lambda f: b"", frames, spans) if fill)
+
+
 def stream_raw_image(
     folder: Path,
     block_map: BlockMap,

@@ -40,6 +40,7 @@ from station.domain.text import LocalizedText
 from station.errors import JobCancelled, StationError, TargetRefused
 from station.imaging.licence import ACPI_TABLES
 from station.imaging.profiles import zero_basis
+from station.imaging.stick_source import StickWait
 from station.jobs.bench_smart import bench_self_test, self_test_record, smart_record
 from station.jobs.checkpoint import CheckpointStore
 from station.jobs.deploy import DeployRequest, run_deploy
@@ -98,6 +99,7 @@ class StageUpdate:
     pass_index: int = 0
     pass_count: int = 1
     unstoppable: bool = False  # the drive's own purge is running: no stop reaches it
+    waiting_for_stick: bool = False  # the image's stick was pulled: the deploy waits
 
 
 @dataclass
@@ -118,6 +120,8 @@ class SequenceRequest:
     self_test: Literal["none", "short", "long"] = "none"
     # The disk goes into another machine (the bench profile's dock): no OEM key check.
     dock: bool = False
+    # The image is read from the Station stick: how the deploy waits out a pull.
+    stick: StickWait | None = None
 
 
 @dataclass
@@ -208,6 +212,7 @@ def _run(
                 event.pass_index,
                 event.pass_count,
                 event.unstoppable,
+                event.waiting_for_stick,
             )
         )
 
@@ -505,6 +510,7 @@ def _image_step(
         runner=request.runner,
         inspect=request.inspect,
         acpi_tables=None if request.dock else ACPI_TABLES,
+        stick=request.stick,
     )
     try:
         reports = run_deploy(deploy, on_event=forward, cancel=cancel)

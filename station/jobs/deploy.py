@@ -25,13 +25,13 @@ from station.domain.image_profile import ImageFormat, ImageProfile, LicencePolic
 from station.domain.progress import ProgressSink
 from station.domain.record import DeployTransport, HostRef, ImageDeploy, disk_ref_of
 from station.errors import ImageError, JobCancelled
-from station.imaging import source
+from station.imaging import frame_list, source
 from station.imaging.bmap import BlockMap
 from station.imaging.clonezilla import ClonezillaImage, read_clonezilla, used_files
 from station.imaging.clonezilla_deploy import compressed_size, deploy_clonezilla
 from station.imaging.clonezilla_fit import FitPlan, plan_fit
 from station.imaging.deploy_report import DeployReport
-from station.imaging.frame_list import CheckedFrame
+from station.imaging.frame_list import FRAMES_FILE, CheckedFrame
 from station.imaging.http_range import answers_ranges
 from station.imaging.keystore import KeyStore
 from station.imaging.licence import ACPI_TABLES
@@ -42,7 +42,7 @@ from station.imaging.raw_deploy import (
     READBACK_CANCELLED,
     PackedReader,
     check_structure,
-    frame_pieces,
+    frames_with_data,
     load_block_map,
     stream_raw_image,
     verify_runs,
@@ -50,7 +50,8 @@ from station.imaging.raw_deploy import (
 )
 from station.imaging.records import command_record
 from station.imaging.seek_table import Frame
-from station.imaging.stream_writer import TargetRun
+from station.imaging.stick_source import StickDeploy, StickWait
+from station.imaging.stream_writer import CHUNK, TargetRun
 from station.imaging.windows_master import key_refusal
 from station.imaging.zeroing import zero_range
 from station.jobs.wipe import _Progress, ensure_eligible
@@ -89,6 +90,9 @@ class DeployRequest:
     # Where the frames come from instead (the classroom's multicast receiver), given the
     # frame list and the transport summary to fill in.
     frame_source: FrameSourceFactory | None = None
+    # The image folder is on the Station stick, which may be pulled: the deploy waits for
+    # it to come back (station.imaging.stick_source). None: a pull fails the deploy.
+    stick: StickWait | None = None
 
 
 Writer = Callable[[Callable[[int], None]], None]
@@ -128,8 +132,7 @@ def _network(
 ) -> _Network:
     """The frame reader of a streamed deploy: HTTP ranges, or the request's own source."""
     frames = [c.frame for c in checked]
-    spans = block_map.spans()
-    total = sum(1 for _, _, fill in frame_pieces(lambda f: b"", frames, spans) if fill)
+    total = frames_with_data(frames, block_map.spans())
     if request.frame_source is not None:
         transport = Transport("multicast", "", frames_total=total)
         reader, closer = request.frame_source(checked, transport, cancel)
@@ -149,6 +152,8 @@ class _Image:
     block_map: BlockMap | None = None
     saved: ClonezillaImage | None = None
     checked: list[CheckedFrame] | None = None  # frames to fetch from the network
+    # A local image whose frames can be checked again after the stick is put back.
+    stick_frames: list[CheckedFrame] | None = None
 
 
 def _streams(request: DeployRequest) -> bool:
@@ -185,10 +190,33 @@ def _load_image(request: DeployRequest) -> _Image:
     if profile.format is ImageFormat.STATION_RAW:
         block_map = load_block_map(folder)
         check_structure(folder, block_map)
-        return _Image(folder, block_map.image_size, block_map.mapped_bytes, block_map)
+        return _Image(
+            folder,
+            block_map.image_size,
+            block_map.mapped_bytes,
+            block_map,
+            stick_frames=_stick_frames(request, folder, block_map),
+        )
     saved = read_clonezilla(folder)
     source.check_listed(folder, profile.manifest, used_files(saved))
     return _Image(folder, saved.required_bytes, saved.partitions_bytes, saved=saved)
+
+
+def _stick_frames(
+    request: DeployRequest, folder: Path, block_map: BlockMap
+) -> list[CheckedFrame] | None:
+    """The frame list of an image read from a stick that may be pulled (checked with the
+    manifest already); None when the deploy cannot wait for the stick (no frame list: a
+    stick put back could not be checked frame by frame)."""
+    if request.stick is None or FRAMES_FILE not in request.profile.manifest:
+        return None
+    checked = frame_list.load(folder / FRAMES_FILE)
+    if sum(c.frame.size for c in checked) != block_map.image_size or any(
+        c.frame.size > CHUNK for c in checked
+    ):
+        log.warning("%s: its frame list does not fit the image: a pulled stick fails it", folder)
+        return None
+    return checked
 
 
 def _new_report(
@@ -304,7 +332,19 @@ def run_deploy(
         ]
         if block_map is not None:
             runs = [TargetRun(t, skip_zeros=t.path in request.zero_verified) for t in targets]
-            if image.checked is None:
+            if image.checked is None and image.stick_frames is not None:
+                assert request.stick is not None  # _stick_frames gave frames only then
+                stick = StickDeploy(
+                    folder, image.stick_frames, request.stick, on_event, request.targets, cancel
+                )
+                write = stick.writer(block_map, runs)
+                _write_and_verify(
+                    request, write, block_map, runs, reports, stick.events, cancel, clock
+                )
+                if stick.reader.pauses:
+                    for report in reports:
+                        report.transport = stick.transport.as_record()
+            elif image.checked is None:
                 write = _local_writer(folder, block_map, runs, cancel)
                 _write_and_verify(request, write, block_map, runs, reports, on_event, cancel, clock)
             else:

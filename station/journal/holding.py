@@ -5,8 +5,15 @@ A job running when the stick is pulled finishes its device work; each record it 
 is signed and chained after the last record the stick kept (the chain tip known here),
 and kept in RAM. `resume()` (called when the data partition is mounted again) reopens the
 journal, checks it is the same journal (this bench's, its chain reaching the record the
-held ones follow), writes the held records in order in one transaction and checkpoints
-the WAL. A different stick is refused (`WrongStick`) and the records stay held.
+held ones follow), saves the chain head beside the key again, writes the held records in
+order in one transaction and checkpoints the WAL. A different stick is refused
+(`WrongStick`) and the records stay held.
+
+The head file is saved again because the pull can lose its last write (on FAT the
+rename was still in dirty pages: the live tier saw it come back empty). It is replaced
+only from what this process vouches for: the head it saved itself (or found valid when
+it opened the journal), whose record the returned journal must hold; an unreadable head
+this process never got past is left for the supervisor (`station journal reseal-head`).
 
 Reads while records are held raise `JournalHeld`: the journal file is on the stick, and a
 dead filesystem would only answer with I/O errors.
@@ -28,6 +35,8 @@ from sqlite_utils import Database
 
 from station.domain.record import StepBody
 from station.errors import JournalError
+from station.journal.envelope import envelope_digest
+from station.journal.head import ChainHead, HeadUnreadable, read_head
 from station.journal.keys import BenchKey
 from station.journal.store import DEFAULT_BUSY_TIMEOUT_MS, Journal, StoredRecord
 
@@ -91,6 +100,7 @@ class HoldingJournal(Journal):
         self._resuming = False
         super().__init__(path, key, bench_id, busy_timeout_ms=busy_timeout_ms)
         self._known_tip = self.tip()  # what the held records would follow
+        self.vouched_head = self._head_found_valid()
 
     @property
     def holding(self) -> bool:
@@ -165,12 +175,12 @@ class HoldingJournal(Journal):
         base_digest = base.envelope_prev() if base else (
             self._known_tip.digest if self._known_tip else None
         )  # fmt: skip
-        found = self._one("WHERE seq = ?", [base_seq]) if base_seq else None
-        if (found.digest if found else None) != base_digest:
+        if not self._holds(base_seq, base_digest) or not self._holds_vouched_head():
             raise WrongStick(
                 "its journal does not hold this bench's last records",
                 "son journal n'a pas les derniers enregistrements du banc",
             )
+        self._save_head_again()
         todo = self._held[self._already_written() :]
         records = [record for _, record in todo]
         tip = self.tip()
@@ -185,6 +195,37 @@ class HoldingJournal(Journal):
         self.checkpoint()
         self._known_tip = self.tip()
         return len(records)
+
+    def _holds(self, seq: int, digest: str | None) -> bool:
+        """The journal's record at `seq` is the one whose envelope digest is `digest`
+        (computed from the envelope, not read from its index column); seq 0: nothing."""
+        found = self._one("WHERE seq = ?", [seq]) if seq else None
+        return (envelope_digest(found.envelope) if found else None) == digest
+
+    def _holds_vouched_head(self) -> bool:
+        head = self.vouched_head
+        return head is None or self._holds(head.seq, head.digest)
+
+    def _head_found_valid(self) -> ChainHead | None:
+        """The saved head, when it is readable, this bench's, and the journal holds its
+        record: this process can vouch for the chain up to it."""
+        try:
+            head = read_head(self.head_file)
+        except HeadUnreadable as exc:
+            log.warning("%s", exc.one_line())
+            return None
+        if head is None or head.bench_id != self.bench_id:
+            return None
+        return head if self._holds(head.seq, head.digest) else None
+
+    def _save_head_again(self) -> None:
+        """After the checks above: the journal holds the head this process vouches
+        for, so its tip is saved as the head again, replacing a head file the pull
+        emptied or left behind (never lowering a readable one)."""
+        tip = self.tip()
+        if tip is None or self.vouched_head is None:
+            return
+        self.save_head(tip, replace_unreadable=True)
 
     def _already_written(self) -> int:
         """How many held records the stick has already (a commit whose fsync failed can

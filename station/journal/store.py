@@ -33,7 +33,14 @@ from station.domain.record import StepBody, body_to_json, parse_body
 from station.errors import JournalError, RecordError
 from station.journal.chain import ChainReport, decode_payload, verify_chain
 from station.journal.envelope import compute_record_id, envelope_digest, sign_body
-from station.journal.head import ChainHead, check_against, head_path, read_head, write_head
+from station.journal.head import (
+    ChainHead,
+    HeadUnreadable,
+    check_against,
+    head_path,
+    read_head,
+    write_head,
+)
 from station.journal.keys import BenchKey
 from station.journal.migrations import journal_migrations
 from station.paths import data_dir
@@ -102,6 +109,8 @@ class Journal:
         # Called with the records just appended, after their transaction (a classroom
         # laptop pushes them to the inventory at once: its journal is only in RAM).
         self.after_append: Callable[[list[StoredRecord]], None] | None = None
+        # The last chain head this process saved beside the key (station.journal.head).
+        self.vouched_head: ChainHead | None = None
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
@@ -127,7 +136,7 @@ class Journal:
                     self._insert(db, tip)
                     stored.append(tip)
             if tip is not None:
-                write_head(self.head_file, ChainHead(self.bench_id, tip.seq, tip.digest))
+                self.save_head(tip)
         if stored and self.after_append is not None:
             self.after_append(stored)
         return stored
@@ -152,8 +161,7 @@ class Journal:
                     )
                 for record in records:
                     self._insert(db, record)
-            last = records[-1]
-            write_head(self.head_file, ChainHead(self.bench_id, last.seq, last.digest))
+            self.save_head(records[-1])
 
     def reopen(self) -> None:
         """Drop every connection (they may point into a filesystem that is gone: the
@@ -259,12 +267,59 @@ class Journal:
         """The chain head saved beside the bench key (station.journal.head)."""
         return head_path(self.key.path)
 
-    def verify(self, server_head: ChainHead | None = None) -> ChainReport:
+    def save_head(self, tip: StoredRecord, *, replace_unreadable: bool = False) -> bool:
+        """Save `tip` as the chain head beside the key (see write_head); True when saved."""
+        head = ChainHead(self.bench_id, tip.seq, tip.digest)
+        saved = write_head(self.head_file, head, replace_unreadable=replace_unreadable)
+        if saved:
+            self.vouched_head = head
+        return saved
+
+    def reseal_head(self, server_head: ChainHead | None = None) -> tuple[ChainHead, bool]:
+        """The supervisor's repair of a chain head file found unreadable: check the whole
+        chain (signatures, index, not shorter than `server_head` nor than a readable saved
+        head), then save its tip as the head. Returns the head and whether it was written
+        (False: the saved head already said so). JournalError, nothing written, when the
+        check fails or the journal is empty."""
+        try:
+            read_head(self.head_file)
+        except HeadUnreadable:
+            unreadable = True
+        else:
+            unreadable = False
+        if self.head_file is None:
+            raise JournalError(f"journal {self.path}: this bench key has no folder to keep a head")
+        if self.count() == 0:
+            self.check_not_shortened(server_head, saved_head=not unreadable)
+            raise JournalError(
+                f"journal {self.path} holds no record: there is no head to save",
+                french=f"le journal {self.path} ne contient aucun enregistrement : "
+                "il n'y a pas de tête de chaîne à enregistrer",
+            )
+        report = self.verify(server_head, saved_head=not unreadable)
+        tip = self._one("WHERE seq = ?", [report.last_seq])  # the tip just checked
+        if tip is None:  # emptied since
+            raise JournalError(f"journal {self.path}: seq {report.last_seq} is gone")
+        head = ChainHead(self.bench_id, tip.seq, tip.digest)
+        if self.save_head(tip, replace_unreadable=True):
+            return head, True
+        if read_head(self.head_file) == head:
+            return head, False
+        raise JournalError(
+            f"{self.head_file}: the chain head could not be written (see the log)",
+            french=f"{self.head_file} : la tête de chaîne n'a pas pu être écrite (voir le journal "
+            "des événements)",
+        )
+
+    def verify(
+        self, server_head: ChainHead | None = None, *, saved_head: bool = True
+    ) -> ChainReport:
         """Check the whole stored chain against this bench's key (ChainError if broken),
         every index column against the signed record it indexes, and that the chain is
-        not shorter than the head saved beside the key, or than `server_head` (what the
-        inventory holds of this bench). JournalError names what is wrong."""
-        self.check_not_shortened(server_head)
+        not shorter than the head saved beside the key (unless not `saved_head`), or than
+        `server_head` (what the inventory holds of this bench). JournalError names what is
+        wrong."""
+        self.check_not_shortened(server_head, saved_head=saved_head)
         chain = self.export_chain()
         if not chain:
             raise JournalError(f"journal {self.path} holds no record yet")
@@ -272,10 +327,15 @@ class Journal:
         self._check_index(report.bodies)
         return report
 
-    def check_not_shortened(self, server_head: ChainHead | None = None) -> None:
+    def check_not_shortened(
+        self, server_head: ChainHead | None = None, *, saved_head: bool = True
+    ) -> None:
         tip = self.tip()
-        for head, where in ((read_head(self.head_file), "the head saved beside the key"),
-                            (server_head, "the inventory server")):  # fmt: skip
+        saved = read_head(self.head_file) if saved_head else None
+        for head, where in ((saved, ("the head saved beside the key",
+                                     "la tête de chaîne enregistrée à côté de la clé")),
+                            (server_head, ("the inventory server",
+                                           "le serveur d'inventaire"))):  # fmt: skip
             at = None if head is None else self._one("WHERE seq = ?", [head.seq])
             check_against(
                 head, self.bench_id, tip.seq if tip else 0, at.digest if at else None, where

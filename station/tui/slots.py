@@ -61,6 +61,7 @@ class DiskRow:
     progress: float = 0.0  # of the whole sequence; never goes down while it runs
     unstoppable: bool = False  # the drive is purging itself: A cannot stop that
     paused: bool = False  # ended, its records held in memory until the stick is back
+    waiting_for_stick: bool = False  # its image's stick was pulled: the deploy waits
 
     def __post_init__(self) -> None:
         if not self.inspection.eligibility.eligible:
@@ -77,6 +78,11 @@ class DiskRow:
     @property
     def busy(self) -> bool:
         return self.stage in (Stage.SMART, Stage.ERASING, Stage.VERIFYING, Stage.DEPLOYING)
+
+    @property
+    def on_hold(self) -> bool:
+        """Waits for the Station stick: its records (ended), or its image (deploying)."""
+        return self.paused or (self.busy and self.waiting_for_stick)
 
     @property
     def eligible(self) -> bool:
@@ -102,11 +108,13 @@ class DiskRow:
         self.pass_count = update.pass_count
         self.progress = max(self.progress, overall_fraction(update, self.with_image))
         self.unstoppable = update.unstoppable
+        self.waiting_for_stick = update.waiting_for_stick
 
     def finish(self, outcome: SequenceOutcome) -> None:
         self.outcome = outcome
         self.stage = outcome.stage
         self.unstoppable = False
+        self.waiting_for_stick = False
         self.smart = outcome.smart or self.smart
         self.rate_bps = None
         self.eta_s = None
@@ -211,7 +219,7 @@ def result_word(result: Result | str | None) -> str:
 
 
 def stage_word(row: DiskRow) -> str:
-    word = _("paused: stick removed") if row.paused else _stage_word(row)
+    word = _("paused: stick removed") if row.on_hold else _stage_word(row)
     if row.removed:
         word += " " + _("(unplugged)")
     return word

@@ -65,6 +65,26 @@ class MediumBanner(Static):
         self.display = state is not MediumState.PRESENT
 
 
+class AlertLine(Static):
+    """A line that takes no room until `text()` has something to say (asked every
+    second), e.g. the journal's chain head found unreadable."""
+
+    def __init__(self, text: Callable[[], str | None], **kwargs: object) -> None:
+        super().__init__("", markup=False, **kwargs)  # type: ignore[arg-type]
+        self.text = text
+        self.display = False
+
+    def on_mount(self) -> None:
+        self.check()
+        self.set_interval(1.0, self.check)
+
+    def check(self) -> None:
+        text = self.text()
+        if text:
+            self.update(text)
+        self.display = bool(text)
+
+
 def medium_text(state: MediumState) -> str:
     if state is MediumState.WRONG_STICK:
         return _("This is not this bench's Station stick: put the original back, nothing is lost")

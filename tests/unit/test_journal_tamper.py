@@ -102,3 +102,54 @@ def test_verify_reports_the_index_problem_as_a_journal_error(
         pytest.raises(JournalError, match="edited index"),
     ):
         journal.verify()
+
+
+def station(key_dir: Path, path: Path, *action: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "station", "journal", "--journal", str(path),
+         "--key-dir", str(key_dir), *action],
+        capture_output=True, text=True, timeout=120,
+        env={"PATH": "/usr/bin:/bin", "STATION_LANG": "fr"},
+    )  # fmt: skip
+
+
+def test_an_unreadable_head_is_named_in_french_and_only_the_supervisor_reseals_it(
+    journal_files: tuple[Path, Path],
+) -> None:
+    """A head file emptied (a stick pulled mid-write) is not silently replaced by the next
+    record: it may be the only sign that the journal lost records too. `journal check`
+    says what to do; `journal reseal-head` checks the journal, then saves its tip."""
+    key_dir, path = journal_files
+    head = key_dir / "chain-head.json"
+    head.write_bytes(b"")
+    with Journal(path, load_or_create_bench_key(key_dir)) as journal:
+        stored = journal.append(sample_body("disk_seen"))  # recorded, not an error
+    assert stored.seq == 6 and head.read_bytes() == b"", "an append replaced it"
+    done = station(key_dir, path, "check")
+    assert done.returncode == JournalError.exit_code, done.stderr
+    assert "la tête de chaîne enregistrée est illisible" in done.stderr, done.stderr
+    assert "« station journal reseal-head »" in done.stderr, done.stderr
+
+    done = station(key_dir, path, "reseal-head")
+    assert done.returncode == 0, done.stderr
+    assert "nouvelle tête de chaîne enregistrée : n° 6" in done.stdout, done.stdout
+    assert "relancez avec --server URL" in done.stdout, done.stdout
+    assert station(key_dir, path, "check").returncode == 0
+    again = station(key_dir, path, "reseal-head")
+    assert "dit déjà n° 6 : rien à changer" in again.stdout, again.stdout
+    # The new head does its job.
+    edit(path, "DELETE FROM outbox WHERE seq = 6")
+    edit(path, "DELETE FROM records WHERE seq = 6")
+    assert "records were deleted" in check(key_dir, path).stderr
+
+
+def test_reseal_head_writes_nothing_when_the_journal_does_not_check(
+    journal_files: tuple[Path, Path],
+) -> None:
+    key_dir, path = journal_files
+    head = key_dir / "chain-head.json"
+    head.write_text("{", encoding="utf-8")
+    edit(path, "UPDATE records SET kind = 'self_test' WHERE seq = 2")
+    done = station(key_dir, path, "reseal-head")
+    assert done.returncode != 0 and "edited index" in done.stderr, done.stderr
+    assert head.read_text(encoding="utf-8") == "{"

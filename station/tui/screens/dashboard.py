@@ -48,7 +48,7 @@ from station.tui.slots import (
     smart_word,
     stage_word,
 )
-from station.tui.widgets import KeyBar, MediumBanner, sync_text
+from station.tui.widgets import AlertLine, KeyBar, MediumBanner, sync_text
 from station.wiring import Documents, Services
 
 COLUMNS = ("slot", "disk", "size", "smart", "state", "progress")
@@ -100,6 +100,7 @@ class DashboardScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         yield MediumBanner(self.services.medium_state, id="medium")
+        yield AlertLine(self.head_alert, id="head")
         yield Static("", id="title", markup=False)
         yield Static("", id="sync", markup=False)
         yield DataTable(id="disks", cursor_type="row", zebra_stripes=False)
@@ -122,6 +123,13 @@ class DashboardScreen(Screen[None]):
                 ("^Q", lambda: _("Quit")),
             ]
         )
+
+    def head_alert(self) -> str | None:
+        """Records are still kept, but deleting the last ones would go unseen until the
+        supervisor saves a new head (station.journal.head)."""
+        if not self.services.chain_head_unreadable():
+            return None
+        return _("Journal head unreadable: tell the supervisor (station journal reseal-head)")
 
     def on_mount(self) -> None:
         for inspection in self.services.disks.start(self.post_message_from_source):
@@ -209,7 +217,7 @@ class DashboardScreen(Screen[None]):
                 )
 
     def summary(self) -> str:
-        rows = [r for r in self.rows.values() if not r.paused]
+        rows = [r for r in self.rows.values() if not r.on_hold]
         paused = len(self.rows) - len(rows)
         done = sum(r.stage is Stage.DONE for r in rows)
         parts = [
