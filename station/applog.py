@@ -9,6 +9,7 @@ the terminal, and the CLI prints its own one-line messages.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import logging.handlers
 import os
@@ -47,7 +48,7 @@ def configure_logging(folder: Path | None = None) -> Path | None:
                 return target
             root.removeHandler(old)
             old.close()
-        handler = logging.handlers.RotatingFileHandler(
+        handler = _StickLogHandler(
             target, maxBytes=MAX_BYTES, backupCount=BACKUPS, encoding="utf-8"
         )
     except OSError:
@@ -58,6 +59,36 @@ def configure_logging(folder: Path | None = None) -> Path | None:
     root.setLevel(os.environ.get(LOG_ENV, "INFO").upper())
     root.propagate = False  # never to the terminal the TUI draws on
     return target
+
+
+class _StickLogHandler(logging.handlers.RotatingFileHandler):
+    """The rotating file on the stick. A pulled stick makes every write fail: those
+    lines are dropped quietly (logging's default prints a traceback on stderr, which is
+    the terminal the TUI draws on)."""
+
+    def handleError(self, record: logging.LogRecord) -> None:
+        pass
+
+
+def reopen_log_file() -> None:
+    """Open the log file again by its name: after the stick came back and was mounted
+    again, the open file still points at the old, dead mount, so nothing would reach
+    `logs/station.log` on the stick until Station restarts."""
+    for handler in logging.getLogger("station").handlers:
+        if not getattr(handler, _MARK, False) or not isinstance(handler, logging.FileHandler):
+            continue
+        handler.acquire()
+        try:
+            stale, handler.stream = handler.stream, None
+            if stale is not None:
+                with contextlib.suppress(OSError):  # its buffer was bound for the dead mount
+                    stale.close()
+            Path(handler.baseFilename).parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+            handler.stream = handler._open()
+        except OSError as exc:  # still not writable: the next write tries nothing worse
+            log.debug("log file not reopened: %s", exc)
+        finally:
+            handler.release()
 
 
 def log_files(folder: Path | None = None) -> list[Path]:

@@ -25,6 +25,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Literal, Protocol
 
+from station.applog import reopen_log_file
 from station.bench_file import set_top_level
 from station.devices import sysfs
 from station.devices.console_font import on_linux_console, set_console_font
@@ -420,6 +421,7 @@ class Services:
                     self.medium.refuse(device)
                 self._medium_state = MediumState.WRONG_STICK
                 return
+            reopen_log_file()  # the open log file was on the stick's old mount
             log.info("Station stick back (%s): %d held record(s) written", device, written)
             self._medium_lost = False
             self._medium_state = MediumState.PRESENT

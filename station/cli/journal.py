@@ -137,8 +137,12 @@ def run_check(args: argparse.Namespace) -> int:
         report = journal.verify(server)
         pending = journal.pending_count()
     print(
-        f"valid chain: {report.count} records of {report.bench_id}, "
-        f"seq {report.first_seq} to {report.last_seq}; {pending} waiting to be sent"
+        tr(
+            f"valid chain: {report.count} records of {report.bench_id}, "
+            f"seq {report.first_seq} to {report.last_seq}; {pending} waiting to be sent",
+            f"chaîne valide : {report.count} enregistrements de {report.bench_id}, "
+            f"n° {report.first_seq} à {report.last_seq} ; {pending} en attente d'envoi",
+        )
     )
     return 0
 

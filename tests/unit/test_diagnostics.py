@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import tarfile
 import threading
 from pathlib import Path
 
 import pytest
 
-from station.applog import LOG_NAME, configure_logging, log_dir
+from station.applog import LOG_NAME, configure_logging, log_dir, reopen_log_file
 from station.cli import EXIT_CRASH, main
 from station.devices.runner import SubprocessRunner
 from station.devices.safety import TargetInspection
@@ -43,6 +44,32 @@ def test_the_log_goes_to_a_file_in_the_data_folder_never_the_terminal(
     assert configure_logging() == path  # a second call adds no second handler
     marked = [h for h in logging.getLogger("station").handlers if hasattr(h, "baseFilename")]
     assert len(marked) == 1
+
+
+def test_the_log_follows_the_stick_when_it_comes_back(
+    data: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A pulled stick: the open log file's writes fail, and must not reach the terminal
+    the TUI draws on. Back and mounted again, the log file is opened again by its name,
+    so the lines of the return land in `logs/station.log` on the stick (the old handle
+    pointed at the old mount: here, a folder moved away)."""
+    path = configure_logging()
+    assert path is not None
+    station_log = logging.getLogger("station.wiring.test")
+    station_log.info("before the pull")
+    [handler] = [h for h in logging.getLogger("station").handlers if hasattr(h, "baseFilename")]
+    assert isinstance(handler, logging.FileHandler) and handler.stream is not None
+    os.close(handler.stream.fileno())  # the stick is gone: every write fails
+    station_log.info("while the stick is out")
+    for h in logging.getLogger("station").handlers:
+        h.flush()
+    assert capsys.readouterr().err == ""
+    (data / "logs").rename(data / "old-mount")  # the stick comes back: a new mount
+    reopen_log_file()
+    station_log.info("Station stick back")
+    assert "Station stick back" in _log_text(data)
+    assert "Station stick back" not in (data / "old-mount" / LOG_NAME).read_text("utf-8")
+    assert capsys.readouterr().err == ""
 
 
 def test_each_command_run_is_logged(data: Path) -> None:

@@ -33,11 +33,12 @@ def edit(path: Path, sql: str) -> None:
         db.execute(sql)
 
 
-def check(key_dir: Path, path: Path) -> subprocess.CompletedProcess[str]:
+def check(key_dir: Path, path: Path, lang: str = "C") -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "station", "journal", "--journal", str(path),
          "--key-dir", str(key_dir), "check"],
-        capture_output=True, text=True, timeout=120, env={"PATH": "/usr/bin:/bin"},
+        capture_output=True, text=True, timeout=120,
+        env={"PATH": "/usr/bin:/bin", "LANG": lang},
     )  # fmt: skip
 
 
@@ -45,6 +46,10 @@ def test_an_intact_journal_passes(journal_files: tuple[Path, Path]) -> None:
     done = check(*journal_files)
     assert done.returncode == 0, done.stderr
     assert "valid chain: 5 records" in done.stdout
+    # On a French bench (the stick's tty2), the same line in French.
+    french = check(*journal_files, lang="fr_FR.UTF-8")
+    assert french.returncode == 0, french.stderr
+    assert "chaîne valide : 5 enregistrements" in french.stdout, french.stdout
 
 
 @pytest.mark.parametrize(
