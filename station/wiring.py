@@ -59,12 +59,9 @@ from station.journal.keys import KEY_DIR_NAME, load_or_create_bench_key
 from station.journal.store import JOURNAL_FILE, Journal, StoredRecord
 from station.paths import bench_profile_path, data_dir
 from station.reports.certificate import all_records, build_certificate
-from station.reports.certificate_pdf import certificate_pdf
 from station.reports.daily_log import DailyLog
 from station.reports.daily_sources import journal_daily_log, prove_supervisor, sign_off
-from station.reports.fiche import fiche_of, fiche_pdf
 from station.reports.host_labels import host_key_of_disk, host_label
-from station.reports.labels import STOCKS, labels_pdf
 from station.reports.wording import PARIS
 from station.sync.client import InventoryClient
 from station.sync.pusher import Pusher
@@ -516,6 +513,12 @@ class Services:
         serial = self.disks.inspect(target).identity.serial or target
         folder = self.data_dir / "documents"
         folder.mkdir(parents=True, exist_ok=True)
+        # PDF making (fpdf, fontTools, PIL, segno) is imported here, not with the module:
+        # a tenth of Station's start under QEMU TCG, before the first screen, for
+        # documents made minutes later.
+        from station.reports.certificate_pdf import certificate_pdf
+        from station.reports.labels import STOCKS, labels_pdf
+
         made = Documents()
         certificate = build_certificate(self.journal, serial)
         records = all_records(self.journal)
@@ -556,6 +559,8 @@ class Services:
                 french="cet ordinateur n'a ni numéro de série, ni UUID, ni étiquette "
                 "pour nommer sa fiche",
             )
+        from station.reports.fiche import fiche_of, fiche_pdf  # PDF: see documents()
+
         folder = self.data_dir / "documents"
         folder.mkdir(parents=True, exist_ok=True)
         path = folder / f"fiche-{_file_part(key)}.pdf"

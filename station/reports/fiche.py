@@ -14,7 +14,6 @@ from station.errors import StationError, UsageError
 from station.journal.store import Journal
 from station.reports.certificate import all_records, build_certificate
 from station.reports.function_report import grade_line, test_detail
-from station.reports.pdf_kit import Document
 from station.reports.wording import WORDS, local_time
 
 Body = dict[str, Any]
@@ -127,6 +126,9 @@ def conclusion(fiche: Fiche, lang: str = "fr") -> str:
 
 
 def fiche_pdf(fiche: Fiche, lang: str = "fr") -> bytes:
+    # fpdf only when a sheet is made: the bench screen imports this module at start.
+    from station.reports.pdf_kit import Document
+
     fr = lang == "fr"
     pdf = Document(
         footer="Station — fiche de reconditionnement" if fr else "Station — refurbishing sheet"

@@ -4,8 +4,10 @@ machine's public record, on common label stock."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from station.reports.pdf_kit import FONT, Document
+if TYPE_CHECKING:
+    from station.reports.pdf_kit import Document
 
 
 @dataclass(frozen=True)
@@ -37,6 +39,9 @@ class AssetLabel:
 
 
 def labels_pdf(labels: list[AssetLabel], stock: LabelStock) -> bytes:
+    # fpdf only when a label is made: the bench screen imports this module at start.
+    from station.reports.pdf_kit import Document
+
     sheet = stock.columns > 1
     pdf = Document(page="A4" if sheet else (stock.width, stock.height))
     pdf.set_auto_page_break(False)
@@ -53,6 +58,8 @@ def labels_pdf(labels: list[AssetLabel], stock: LabelStock) -> bytes:
 
 
 def _draw(pdf: Document, label: AssetLabel, x: float, y: float, stock: LabelStock) -> None:
+    from station.reports.pdf_kit import FONT  # loaded already by labels_pdf
+
     pad = 2.0
     qr = stock.height - 2 * pad
     pdf.qr(label.qr, x + stock.width - qr - pad, y + pad, qr)
@@ -105,6 +112,8 @@ def _wrap(pdf: Document, text: str, width: float, most: int) -> list[str]:
 
 
 def _shrink_to_fit(pdf: Document, text: str, width: float, size: float, style: str) -> None:
+    from station.reports.pdf_kit import FONT  # loaded already by labels_pdf
+
     pdf.set_font(FONT, style, size)
     while size > 4 and pdf.get_string_width(text) > width:
         size -= 0.25
