@@ -84,6 +84,8 @@ def _layout(args: argparse.Namespace) -> tuple[ClassroomLayout, Path]:
         args.subnet,
         extra_append=args.append,
         address_pool=args.address_pool,
+        image=args.image or "",
+        portbase=args.portbase,
     )
     return netboot.prepare(args.root, settings, need_dnsmasq=not args.no_pxe)
 

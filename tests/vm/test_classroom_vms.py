@@ -26,7 +26,6 @@ import json
 import os
 import subprocess
 import sys
-import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -42,7 +41,13 @@ from station.imaging.raw_create import create_raw_image
 from station.journal.chain import decode_payload
 from tests.block.imaging_support import write_profile
 from tests.block.net_support import make_master, sha256_of
-from tests.vm.classroom_net import NETBOOT_MARKS, bridged_classroom, school_dhcp, served_live_folder
+from tests.vm.classroom_net import (
+    NETBOOT_MARKS,
+    BoardWatch,
+    bridged_classroom,
+    school_dhcp,
+    served_live_folder,
+)
 from tests.vm.vm_support import payload
 
 pytestmark = NETBOOT_MARKS
@@ -64,54 +69,6 @@ IN_PROGRESS = {"joined", "receiving", "verifying"}
 def classroom_net() -> Iterator[dict[str, str]]:
     with bridged_classroom(TAG, SUBNET, [f"tap{index}" for index in LAPTOPS]) as names:
         yield names
-
-
-class BoardWatch:
-    """Polls the supervisor's board (`/status.json`, from the server's namespace) and keeps
-    every state each laptop was seen in: the board keeps only the last word."""
-
-    def __init__(self, netns: str) -> None:
-        self.netns = netns
-        self.seen: dict[str, list[str]] = {}
-        self.last: list[dict[str, Any]] = []
-        self.page = ""  # the supervisor's page (/) as last read after a change
-        self.stop = threading.Event()
-        self.thread = threading.Thread(target=self._loop, daemon=True)
-
-    def fetch(self, path: str) -> str:
-        code = (
-            "import sys, urllib.request as u; "
-            "print(u.urlopen(sys.argv[1], timeout=5).read().decode())"
-        )
-        done = subprocess.run(
-            ["ip", "netns", "exec", self.netns, sys.executable, "-c", code,
-             f"http://{SERVER}:{PORT}/{path}"],
-            capture_output=True, text=True, check=False,
-        )  # fmt: skip
-        return done.stdout if done.returncode == 0 else ""
-
-    def _loop(self) -> None:
-        while not self.stop.is_set():
-            self.poll_once()
-            self.stop.wait(0.5)
-
-    def poll_once(self) -> None:
-        text = self.fetch("status.json")
-        if not text:
-            return
-        rows: list[dict[str, Any]] = json.loads(text)
-        changed = rows != self.last
-        self.last = rows
-        for row in rows:
-            states = self.seen.setdefault(row["laptop"], [])
-            if not states or states[-1] != row["state"]:
-                states.append(row["state"])
-        if changed:
-            self.page = self.fetch("") or self.page
-
-    def frames(self, laptop: str) -> int:
-        row = next((r for r in self.last if r["laptop"] == laptop), {})
-        return int(row.get("frames_verified", 0))
 
 
 def wait_for(what: str, check: Callable[[], bool], limit: float, alive: Callable[[], bool]) -> None:
@@ -166,7 +123,7 @@ def test_three_laptops_boot_from_the_network_and_get_one_stream(
          "--append", "console=ttyS0,115200 panic=-1 loglevel=4"],
         cwd=REPO, stdout=serve_log.open("wb"), stderr=subprocess.STDOUT,
     )  # fmt: skip
-    board = BoardWatch(classroom_net["srv"])
+    board = BoardWatch(classroom_net["srv"], f"http://{SERVER}:{PORT}/")
     board.thread.start()
     vms = {
         index: NetbootVM(
