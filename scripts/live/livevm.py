@@ -318,6 +318,9 @@ class LiveNetbootVM(ConsoleDriven, NetbootVM):
     supervisor and read tty1. `smbios_serial` is the serial number on its label."""
 
     smbios_serial: str = ""
+    # "bios": SeaBIOS runs the card's PXE ROM; "uefi": OVMF with Secure Boot (Microsoft's
+    # keys) and its own network driver (QEMU's iPXE ROM is not signed: romfile= empty).
+    firmware: str = "bios"
     console: SerialConsole | None = None
     started_at: float = 0.0
 
@@ -332,6 +335,16 @@ class LiveNetbootVM(ConsoleDriven, NetbootVM):
             f"socket,id=con,path={self.serial_socket},server=on,wait=off,logfile={self.console_log}"
         )
         argv += ["-vga", "std"]
+        if self.firmware == "uefi":
+            argv[argv.index("q35")] = "q35,smm=on"
+            card = next(i for i, a in enumerate(argv) if a.startswith(f"{self.nic},"))
+            argv[card] = argv[card].split(",romfile=")[0] + ",romfile=,bootindex=1"
+            vars_copy = self.workdir / "OVMF_VARS.fd"
+            if not vars_copy.exists():
+                shutil.copyfile(OVMF_SB_VARS, vars_copy)
+            argv += ["-global", "driver=cfi.pflash01,property=secure,value=on"]
+            argv += ["-drive", f"if=pflash,format=raw,unit=0,readonly=on,file={OVMF_SB_CODE}"]
+            argv += ["-drive", f"if=pflash,format=raw,unit=1,file={vars_copy}"]
         if self.smbios_serial:
             argv += ["-smbios", f"type=1,serial={self.smbios_serial}"]
         return argv

@@ -506,6 +506,9 @@ class NetbootVM(VM):
         card = f"{self.nic},netdev=n0,id=nic0,mac={self.mac}"
         if self.firmware_pxe:
             card += f",romfile={PXE_ROMS[self.nic]},bootindex=1"
+            # SeaBIOS's own log (QEMU's debug port 0x402): which boot entries it saw.
+            argv += ["-chardev", f"file,id=bios,path={self.workdir / 'seabios.log'}"]
+            argv += ["-device", "isa-debugcon,iobase=0x402,chardev=bios"]
         else:
             argv[start:start] = ["-kernel", str(IPXE_KERNEL)]
         argv += [

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
+from station.imaging import frame_list
 from tests.block.netns_support import ip, netns_reason
 from tests.vm.conftest import vm_tier_reason
 
@@ -80,6 +81,19 @@ def served_live_folder(tmp_path: Path) -> tuple[Path, BuiltRootfs]:
     return root, built
 
 
+def classroom_serve(
+    namespace: str, root: Path, subnet: str, log: Path, *options: str
+) -> subprocess.Popen[bytes]:
+    """`station classroom serve` on the server's namespace ({subnet}.1, eth0) with
+    `options` (port, image, laptops...), its output in `log`. The caller stops it."""
+    return subprocess.Popen(
+        ["ip", "netns", "exec", namespace, sys.executable, "-m", "station", "classroom",
+         "serve", "--root", str(root), "--interface", "eth0", "--address", f"{subnet}.1",
+         "--subnet", f"{subnet}.0/24", *options],
+        cwd=REPO, stdout=log.open("wb"), stderr=subprocess.STDOUT,
+    )  # fmt: skip
+
+
 def school_dhcp(namespace: str, subnet: str, log: Path) -> subprocess.Popen[bytes]:
     """The school's own DHCP server (a plain dnsmasq giving .100-.150, as the school's
     box would), logging its answers to `log`. The caller stops it."""
@@ -137,3 +151,9 @@ class BoardWatch:
     def frames(self, laptop: str) -> int:
         row = next((r for r in self.last if r["laptop"] == laptop), {})
         return int(row.get("frames_verified", 0))
+
+
+def http_frames(ranges: list[list[int]], frames: list[frame_list.CheckedFrame]) -> int:
+    """How many frames lie inside the HTTP fallback ranges."""
+    spans = [(c.frame.packed_offset, c.frame.packed_offset + c.frame.packed_size) for c in frames]
+    return sum(1 for a, b in spans if any(s <= a and b <= e for s, e in ranges))

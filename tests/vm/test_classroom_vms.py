@@ -45,6 +45,8 @@ from tests.vm.classroom_net import (
     NETBOOT_MARKS,
     BoardWatch,
     bridged_classroom,
+    classroom_serve,
+    http_frames,
     school_dhcp,
     served_live_folder,
 )
@@ -114,14 +116,12 @@ def test_three_laptops_boot_from_the_network_and_get_one_stream(
     # Streams once 2 joined; --expect one more than the laptops keeps the server up once
     # the three are done, so the board is read after they power off (then stopped, as
     # the supervisor does with Ctrl+C). Without --expect it would end before laptop 3.
-    serve = subprocess.Popen(
-        ["ip", "netns", "exec", classroom_net["srv"], sys.executable, "-m", "station",
-         "classroom", "serve", "--root", str(root), "--interface", "eth0",
-         "--address", SERVER, "--subnet", f"{SUBNET}.0/24", "--port", str(PORT),
-         "--image", "classe", "--laptops", "2", "--expect", str(len(LAPTOPS) + 1),
-         "--portbase", str(PORTBASE), "--max-bitrate", "20m", "--retries-until-drop", "8",
-         "--append", "console=ttyS0,115200 panic=-1 loglevel=4"],
-        cwd=REPO, stdout=serve_log.open("wb"), stderr=subprocess.STDOUT,
+    serve = classroom_serve(
+        classroom_net["srv"], root, SUBNET, serve_log,
+        "--port", str(PORT), "--image", "classe", "--laptops", "2",
+        "--expect", str(len(LAPTOPS) + 1), "--portbase", str(PORTBASE),
+        "--max-bitrate", "20m", "--retries-until-drop", "8",
+        "--append", "console=ttyS0,115200 panic=-1 loglevel=4",
     )  # fmt: skip
     board = BoardWatch(classroom_net["srv"], f"http://{SERVER}:{PORT}/")
     board.thread.start()
@@ -217,9 +217,3 @@ def test_three_laptops_boot_from_the_network_and_get_one_stream(
         "bootfile name: boot.ipxe" in proxy
         and "DHCPACK(eth0)" in (tmp_path / "school.log").read_text()
     )
-
-
-def http_frames(ranges: list[list[int]], frames: list[frame_list.CheckedFrame]) -> int:
-    """How many frames lie inside the HTTP fallback ranges."""
-    spans = [(c.frame.packed_offset, c.frame.packed_offset + c.frame.packed_size) for c in frames]
-    return sum(1 for a, b in spans if any(s <= a and b <= e for s, e in ranges))
