@@ -41,6 +41,19 @@ def ovmf_missing_reason() -> str | None:
     return None
 
 
+def secure_boot_firmware(workdir: Path) -> list[str]:
+    """QEMU options for OVMF with Secure Boot on, its variables (Microsoft's keys) copied
+    into `workdir` on first use so a boot can change them."""
+    vars_copy = workdir / "OVMF_VARS.fd"
+    if not vars_copy.exists():
+        shutil.copyfile(OVMF_SB_VARS, vars_copy)
+    return [
+        "-global", "driver=cfi.pflash01,property=secure,value=on",
+        "-drive", f"if=pflash,format=raw,unit=0,readonly=on,file={OVMF_SB_CODE}",
+        "-drive", f"if=pflash,format=raw,unit=1,file={vars_copy}",
+    ]  # fmt: skip
+
+
 class SerialConsole:
     """The guest's ttyS0 through QEMU's socket chardev: what it printed, and typing."""
 
@@ -206,12 +219,7 @@ class LiveVM(ConsoleDriven, VM):
         argv += ["-smp", str(self.cpus), "-m", str(self.memory_mib), "-nodefaults"]
         argv += ["-display", "none", "-vga", "std"]
         if self.firmware == "uefi":
-            vars_copy = self.workdir / "OVMF_VARS.fd"
-            if not vars_copy.exists():
-                shutil.copyfile(OVMF_SB_VARS, vars_copy)
-            argv += ["-global", "driver=cfi.pflash01,property=secure,value=on"]
-            argv += ["-drive", f"if=pflash,format=raw,unit=0,readonly=on,file={OVMF_SB_CODE}"]
-            argv += ["-drive", f"if=pflash,format=raw,unit=1,file={vars_copy}"]
+            argv += secure_boot_firmware(self.workdir)
         argv += [
             "-chardev",
             f"socket,id=con,path={self.serial_socket},server=on,wait=off,"
@@ -339,12 +347,7 @@ class LiveNetbootVM(ConsoleDriven, NetbootVM):
             argv[argv.index("q35")] = "q35,smm=on"
             card = next(i for i, a in enumerate(argv) if a.startswith(f"{self.nic},"))
             argv[card] = argv[card].split(",romfile=")[0] + ",romfile=,bootindex=1"
-            vars_copy = self.workdir / "OVMF_VARS.fd"
-            if not vars_copy.exists():
-                shutil.copyfile(OVMF_SB_VARS, vars_copy)
-            argv += ["-global", "driver=cfi.pflash01,property=secure,value=on"]
-            argv += ["-drive", f"if=pflash,format=raw,unit=0,readonly=on,file={OVMF_SB_CODE}"]
-            argv += ["-drive", f"if=pflash,format=raw,unit=1,file={vars_copy}"]
+            argv += secure_boot_firmware(self.workdir)
         if self.smbios_serial:
             argv += ["-smbios", f"type=1,serial={self.smbios_serial}"]
         return argv

@@ -315,7 +315,8 @@ class VM:
             "-display",
             "none",
             "-kernel",
-            str(self.rootfs.kernel),
+            # NetbootVM replaces it: a laptop booted from the network has no rootfs here.
+            str(self.rootfs.kernel) if self.rootfs is not None else "/dev/null",
             "-initrd",
             str(initrd),
             "-append",
