@@ -479,7 +479,9 @@ IPXE_KERNEL = Path("/usr/lib/ipxe/ipxe.lkrn")
 # The network card's boot ROM for the firmware's own PXE: Debian's ipxe-qemu builds of
 # iPXE, what QEMU's cards carry (a laptop's card carries its maker's PXE ROM instead).
 PXE_ROMS = {
-    "virtio-net-pci": Path("/usr/lib/ipxe/qemu/pxe-virtio.rom"),
+    # QEMU's own default for the card (BIOS + UEFI): SeaBIOS runs it. With the BIOS-only
+    # pxe-virtio.rom it mapped the ROM and never ran it ("Booting from Hard Disk...").
+    "virtio-net-pci": Path("/usr/lib/ipxe/qemu/efi-virtio.rom"),
     "e1000": Path("/usr/lib/ipxe/qemu/pxe-e1000.rom"),
 }
 
