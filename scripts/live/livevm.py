@@ -346,7 +346,8 @@ class LiveNetbootVM(ConsoleDriven, NetbootVM):
         if self.firmware == "uefi":
             argv[argv.index("q35")] = "q35,smm=on"
             card = next(i for i, a in enumerate(argv) if a.startswith(f"{self.nic},"))
-            argv[card] = argv[card].split(",romfile=")[0] + ",romfile=,bootindex=1"
+            kept = [part for part in argv[card].split(",") if not part.startswith("romfile=")]
+            argv[card] = ",".join(kept).replace(",bootindex=1", "") + ",romfile=,bootindex=1"
             argv += secure_boot_firmware(self.workdir)
         if self.smbios_serial:
             argv += ["-smbios", f"type=1,serial={self.smbios_serial}"]

@@ -478,10 +478,12 @@ IPXE_KERNEL = Path("/usr/lib/ipxe/ipxe.lkrn")
 
 # The network card's boot ROM for the firmware's own PXE: Debian's ipxe-qemu builds of
 # iPXE, what QEMU's cards carry (a laptop's card carries its maker's PXE ROM instead).
-PXE_ROMS = {
-    # QEMU's own default for the card (BIOS + UEFI): SeaBIOS runs it. With the BIOS-only
-    # pxe-virtio.rom it mapped the ROM and never ran it ("Booting from Hard Disk...").
-    "virtio-net-pci": Path("/usr/lib/ipxe/qemu/efi-virtio.rom"),
+# None: QEMU's default for the card. Seen under QEMU 7.2 + SeaBIOS 1.16.2 (q35): a
+# virtio card given romfile= explicitly (pxe-virtio.rom, or even efi-virtio.rom, its
+# default) had its ROM BAR mapped and never run ("Booting from Hard Disk..." in
+# SeaBIOS's log); left to its default, SeaBIOS ran it ("Booting from ROM...").
+PXE_ROMS: dict[str, Path | None] = {
+    "virtio-net-pci": None,
     "e1000": Path("/usr/lib/ipxe/qemu/pxe-e1000.rom"),
 }
 
@@ -508,7 +510,8 @@ class NetbootVM(VM):
         del argv[start : start + 6]  # -kernel K -initrd I -append C
         card = f"{self.nic},netdev=n0,id=nic0,mac={self.mac}"
         if self.firmware_pxe:
-            card += f",romfile={PXE_ROMS[self.nic]},bootindex=1"
+            rom = PXE_ROMS[self.nic]
+            card += (f",romfile={rom}" if rom else "") + ",bootindex=1"
             # SeaBIOS's own log (QEMU's debug port 0x402): which boot entries it saw.
             argv += ["-chardev", f"file,id=bios,path={self.workdir / 'seabios.log'}"]
             argv += ["-device", "isa-debugcon,iobase=0x402,chardev=bios"]
