@@ -85,14 +85,6 @@ pytestmark = [
 ]
 
 
-# Written, not yet seen to pass here (docs/classroom.md, "Not done yet"): the UEFI boot
-# of the live build and the three live laptops run only when asked.
-UNTRIED = pytest.mark.skipif(
-    os.environ.get("STATION_CLASSROOM_UNTRIED") != "1",
-    reason="not yet run green here: STATION_CLASSROOM_UNTRIED=1 runs it (docs/classroom.md)",
-)
-
-
 @pytest.fixture
 def classroom_net() -> Iterator[dict[str, str]]:
     with bridged_classroom(TAG, SUBNET, [f"tap{index}" for index in LAPTOPS]) as names:
@@ -209,7 +201,7 @@ def stop_all(vms: list[LiveNetbootVM], processes: list[subprocess.Popen[bytes]])
             process.wait(timeout=30)
 
 
-@pytest.mark.parametrize("firmware", ["bios", pytest.param("uefi", marks=UNTRIED)])
+@pytest.mark.parametrize("firmware", ["bios", "uefi"])
 def test_live_laptop_boots_by_firmware_pxe_and_images_its_disk(
     classroom_net: dict[str, str], tmp_path: Path, firmware: str
 ) -> None:
@@ -272,7 +264,6 @@ def test_live_laptop_boots_by_firmware_pxe_and_images_its_disk(
     assert record["transport"]["kind"] == "multicast", record["transport"]
 
 
-@UNTRIED
 def test_three_live_laptops_get_one_stream(classroom_net: dict[str, str], tmp_path: Path) -> None:
     """The issue's classroom with the live system: three laptops boot it from the network
     (firmware PXE), laptops 1 and 2 join and the server streams once both did; laptop 3

@@ -16,8 +16,8 @@ checks every disk file against the master, each laptop's signed journal with
 `station verify`, and that the board showed each laptop's progress.
 
 The initrd is the VM tier's (scripts/vm/rootfs.py), not the live system's network-boot
-build: the live system under TCG is too slow for three VMs on this machine's two cores
-within the tier's budget (docs/classroom.md, "Tests").
+build; test_classroom_live.py does the same classroom with the live system (`make
+classroom-test`), this stand-in stays in `make vm-test`.
 """
 
 from __future__ import annotations
