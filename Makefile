@@ -62,8 +62,8 @@ bench: $(STAMP) system-deps ## measure Station against dd and nwipe; writes docs
 	$(PY) bench/deploy.py --write-doc docs/performance.md
 	$(PY) bench/classroom.py --write-doc docs/performance.md
 
-classroom-test: $(STAMP) system-deps ## the classroom tier (docs/classroom.md): 3 QEMU laptops boot from the network and get one multicast stream (one late, one cut); namespaces, PXE answers, UEFI Secure Boot
-	$(PY) -m pytest tests/block/test_classroom_multicast.py tests/block/test_classroom_pxe.py tests/vm/test_classroom_vms.py tests/vm/test_classroom_uefi_boot.py
+classroom-test: $(STAMP) system-deps ## the classroom tier (docs/classroom.md): 3 QEMU laptops boot the live system from the network (make live-netboot first) and get one multicast stream (one late, one cut); BIOS and UEFI Secure Boot; namespaces, PXE answers
+	STATION_NETBOOT_DIR=$(STATION_NETBOOT_DIR) $(PY) -m pytest -rs tests/block/test_classroom_multicast.py tests/block/test_classroom_pxe.py tests/vm/test_classroom_uefi_boot.py tests/vm/test_classroom_live.py
 
 vm-test: $(STAMP) system-deps ## the VM tier alone (QEMU with emulated drives)
 	$(PY) -m pytest tests/vm
@@ -77,10 +77,18 @@ back-office-screenshots: $(STAMP) system-deps ## PNGs of the inventory's back of
 clean: ## remove the virtualenv and caches
 	rm -rf $(VENV) .venv-lock .pytest_cache .mypy_cache .ruff_cache
 
-.PHONY: live-image vm-boot
+.PHONY: live-image live-netboot vm-boot
 live-image: $(STAMP) ## build the live USB ISO with Debian live-build (root; see docs/live-image.md)
 	@scripts/live/install-build-tools live-build xorriso squashfs-tools mtools dosfstools fdisk
 	PYTHON=$(PY) scripts/live/build-image
+
+# The classroom's network-boot build: its live/ folder (vmlinuz, initrd.img,
+# filesystem.squashfs) is what `station classroom serve` serves and `make classroom-test`
+# boots (docs/classroom.md). STATION_NETBOOT_DIR is where the tests look for it.
+STATION_NETBOOT_DIR ?= /var/tmp/station-live-netboot
+live-netboot: $(STAMP) ## build the live system for network boot (root; its live/ folder in $STATION_NETBOOT_DIR, docs/classroom.md)
+	@scripts/live/install-build-tools live-build xorriso squashfs-tools mtools dosfstools fdisk
+	STATION_NETBOOT=1 STATION_LIVE_DIR=$(STATION_NETBOOT_DIR) PYTHON=$(PY) scripts/live/build-image
 
 vm-boot: $(STAMP) ## boot the built live ISO under QEMU (UEFI and BIOS) and drive tty1
 	@scripts/live/install-build-tools ovmf qemu-system-x86 qemu-utils mtools dosfstools

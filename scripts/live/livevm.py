@@ -19,10 +19,11 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from harness import NVME, SATA, TCG_CPU, VM, Drive, choose_accel
+from harness import NVME, SATA, TCG_CPU, VM, Drive, NetbootVM, choose_accel
 
 LIVE_MARK = "@@STATION-LIVE"
 OVMF_DIR = Path("/usr/share/OVMF")
@@ -38,6 +39,19 @@ def ovmf_missing_reason() -> str | None:
         if not path.is_file():
             return f"{path} missing (Debian package ovmf; `make vm-boot` installs it)"
     return None
+
+
+def secure_boot_firmware(workdir: Path) -> list[str]:
+    """QEMU options for OVMF with Secure Boot on, its variables (Microsoft's keys) copied
+    into `workdir` on first use so a boot can change them."""
+    vars_copy = workdir / "OVMF_VARS.fd"
+    if not vars_copy.exists():
+        shutil.copyfile(OVMF_SB_VARS, vars_copy)
+    return [
+        "-global", "driver=cfi.pflash01,property=secure,value=on",
+        "-drive", f"if=pflash,format=raw,unit=0,readonly=on,file={OVMF_SB_CODE}",
+        "-drive", f"if=pflash,format=raw,unit=1,file={vars_copy}",
+    ]  # fmt: skip
 
 
 class SerialConsole:
@@ -144,8 +158,43 @@ def azerty_keys(text: str) -> list[str]:
     return keys
 
 
+class ConsoleDriven:
+    """What the tests do through the logged-in serial console (LiveVM, LiveNetbootVM):
+    read tty1, power off from inside."""
+
+    console: SerialConsole | None
+    started_at: float
+    _process: subprocess.Popen[bytes] | None
+    stop: Callable[[], None]  # VM.stop
+
+    def seconds(self) -> float:
+        return time.monotonic() - self.started_at
+
+    def screen(self) -> str:
+        """What tty1 shows now, as text (needs a logged-in console)."""
+        assert self.console is not None
+        since = self.console.mark()
+        self.console.type("station-console\n")
+        match = self.console.wait_for(
+            rf"{LIVE_MARK} begin (\d+)\n(.*?){LIVE_MARK} end \1", 60, since
+        )
+        return match.group(2)
+
+    def shutdown(self, timeout_s: float = 180) -> int:
+        """Power off from inside (sync, unmount the data partition), wait for QEMU."""
+        assert self.console is not None and self._process is not None
+        self.console.type("systemctl poweroff\n")
+        try:
+            code = self._process.wait(timeout=timeout_s)
+        except subprocess.TimeoutExpired:
+            self.stop()
+            code = self._process.wait()
+        self.console.close()
+        return code
+
+
 @dataclass
-class LiveVM(VM):
+class LiveVM(ConsoleDriven, VM):
     """One machine booting the stick image `stick` with `firmware` 'uefi' or 'bios'."""
 
     stick: Path = field(default_factory=lambda: Path("stick.img"))
@@ -170,12 +219,7 @@ class LiveVM(VM):
         argv += ["-smp", str(self.cpus), "-m", str(self.memory_mib), "-nodefaults"]
         argv += ["-display", "none", "-vga", "std"]
         if self.firmware == "uefi":
-            vars_copy = self.workdir / "OVMF_VARS.fd"
-            if not vars_copy.exists():
-                shutil.copyfile(OVMF_SB_VARS, vars_copy)
-            argv += ["-global", "driver=cfi.pflash01,property=secure,value=on"]
-            argv += ["-drive", f"if=pflash,format=raw,unit=0,readonly=on,file={OVMF_SB_CODE}"]
-            argv += ["-drive", f"if=pflash,format=raw,unit=1,file={vars_copy}"]
+            argv += secure_boot_firmware(self.workdir)
         argv += [
             "-chardev",
             f"socket,id=con,path={self.serial_socket},server=on,wait=off,"
@@ -204,9 +248,6 @@ class LiveVM(VM):
         self.started_at = self._started
         self.console = SerialConsole(self.serial_socket)
 
-    def seconds(self) -> float:
-        return time.monotonic() - self.started_at
-
     def send_keys(self, keys: list[str], pause_s: float = 0.15) -> None:
         with self.qmp() as qmp:
             for key in keys:
@@ -215,28 +256,6 @@ class LiveVM(VM):
 
     def type_tty1(self, text: str) -> None:
         self.send_keys(azerty_keys(text))
-
-    def screen(self) -> str:
-        """What tty1 shows now, as text (needs a logged-in console)."""
-        assert self.console is not None
-        since = self.console.mark()
-        self.console.type("station-console\n")
-        match = self.console.wait_for(
-            rf"{LIVE_MARK} begin (\d+)\n(.*?){LIVE_MARK} end \1", 60, since
-        )
-        return match.group(2)
-
-    def shutdown(self, timeout_s: float = 180) -> int:
-        """Power off from inside (sync, unmount the data partition), wait for QEMU."""
-        assert self.console is not None and self._process is not None
-        self.console.type("systemctl poweroff\n")
-        try:
-            code = self._process.wait(timeout=timeout_s)
-        except subprocess.TimeoutExpired:
-            self.stop()
-            code = self._process.wait()
-        self.console.close()
-        return code
 
     def throttle_writes(self, role: str, bytes_per_s: int) -> None:
         """Slow a drive's writes from now on (QMP block_set_io_throttle; 0: no limit), so
@@ -297,3 +316,45 @@ def make_live_vm(
         firmware=firmware,
         netdev=netdev,
     )
+
+
+@dataclass
+class LiveNetbootVM(ConsoleDriven, NetbootVM):
+    """A laptop with no stick booting the live system's network build from the classroom
+    server (NetbootVM: the firmware's PXE or iPXE, a tap on the classroom bridge), with
+    a screen (tty1) and its serial console on a socket, as LiveVM, to log in as the
+    supervisor and read tty1. `smbios_serial` is the serial number on its label."""
+
+    smbios_serial: str = ""
+    # "bios": SeaBIOS runs the card's PXE ROM; "uefi": OVMF with Secure Boot (Microsoft's
+    # keys) and its own network driver (QEMU's iPXE ROM is not signed: romfile= empty).
+    firmware: str = "bios"
+    console: SerialConsole | None = None
+    started_at: float = 0.0
+
+    @property
+    def serial_socket(self) -> Path:
+        return self.workdir / "serial.sock"
+
+    def qemu_argv(self, initrd: Path | None = None) -> list[str]:
+        argv = super().qemu_argv(initrd)
+        con = argv.index(f"file,id=con,path={self.console_log}")
+        argv[con] = (
+            f"socket,id=con,path={self.serial_socket},server=on,wait=off,logfile={self.console_log}"
+        )
+        argv += ["-vga", "std"]
+        if self.firmware == "uefi":
+            argv[argv.index("q35")] = "q35,smm=on"
+            card = next(i for i, a in enumerate(argv) if a.startswith(f"{self.nic},"))
+            kept = [part for part in argv[card].split(",") if not part.startswith("romfile=")]
+            argv[card] = ",".join(kept).replace(",bootindex=1", "") + ",romfile=,bootindex=1"
+            argv += secure_boot_firmware(self.workdir)
+        if self.smbios_serial:
+            argv += ["-smbios", f"type=1,serial={self.smbios_serial}"]
+        return argv
+
+    def power_on(self) -> None:
+        self.serial_socket.unlink(missing_ok=True)
+        self.boot_netboot()
+        self.started_at = self._started
+        self.console = SerialConsole(self.serial_socket)

@@ -315,7 +315,8 @@ class VM:
             "-display",
             "none",
             "-kernel",
-            str(self.rootfs.kernel),
+            # NetbootVM replaces it: a laptop booted from the network has no rootfs here.
+            str(self.rootfs.kernel) if self.rootfs is not None else "/dev/null",
             "-initrd",
             str(initrd),
             "-append",
@@ -475,28 +476,52 @@ def running(vm: VM, payload: str, *, config: dict[str, object] | None = None) ->
 IPXE_KERNEL = Path("/usr/lib/ipxe/ipxe.lkrn")
 
 
+# The network card's boot ROM for the firmware's own PXE: Debian's ipxe-qemu builds of
+# iPXE, what QEMU's cards carry (a laptop's card carries its maker's PXE ROM instead).
+# None: QEMU's default for the card. Seen under QEMU 7.2 + SeaBIOS 1.16.2 (q35): a
+# virtio card given romfile= explicitly (pxe-virtio.rom, or even efi-virtio.rom, its
+# default) had its ROM BAR mapped and never run ("Booting from Hard Disk..." in
+# SeaBIOS's log); left to its default, SeaBIOS ran it ("Booting from ROM...").
+PXE_ROMS: dict[str, Path | None] = {
+    "virtio-net-pci": None,
+    "e1000": Path("/usr/lib/ipxe/qemu/pxe-e1000.rom"),
+}
+
+
 @dataclass
 class NetbootVM(VM):
-    """A laptop with no stick that boots from the network: Debian's iPXE (`ipxe.lkrn`, the
-    iPXE a firmware's PXE chains to) as its only local code, its network card a tap on
-    the classroom bridge inside network namespace `netns`. What it boots (kernel, initrd,
+    """A laptop with no stick that boots from the network, its network card a tap on the
+    classroom bridge inside network namespace `netns`. With `firmware_pxe` the machine's
+    firmware (SeaBIOS) runs the card's PXE ROM (`bootindex=1` on the card: without it
+    SeaBIOS maps the ROM and boots the disk); else Debian's iPXE (`ipxe.lkrn`, the iPXE
+    a firmware's PXE chains to) is given with -kernel. What it boots (kernel, initrd,
     command line) comes from the classroom server; `boot_netboot` starts it."""
 
     netns: str = ""
     tap: str = "tap0"
     mac: str = "52:54:00:5a:7c:01"
+    firmware_pxe: bool = False
+    nic: str = "virtio-net-pci"
 
     def qemu_argv(self, initrd: Path | None = None) -> list[str]:
         argv = super().qemu_argv(initrd or Path("/dev/null"))
         # The drives, the serial ports, QMP stay; the kernel and initrd come over HTTP.
         start = argv.index("-kernel")
         del argv[start : start + 6]  # -kernel K -initrd I -append C
-        argv[start:start] = ["-kernel", str(IPXE_KERNEL)]
+        card = f"{self.nic},netdev=n0,id=nic0,mac={self.mac}"
+        if self.firmware_pxe:
+            rom = PXE_ROMS[self.nic]
+            card += (f",romfile={rom}" if rom else "") + ",bootindex=1"
+            # SeaBIOS's own log (QEMU's debug port 0x402): which boot entries it saw.
+            argv += ["-chardev", f"file,id=bios,path={self.workdir / 'seabios.log'}"]
+            argv += ["-device", "isa-debugcon,iobase=0x402,chardev=bios"]
+        else:
+            argv[start:start] = ["-kernel", str(IPXE_KERNEL)]
         argv += [
             "-netdev",
             f"tap,id=n0,ifname={self.tap},script=no,downscript=no",
             "-device",
-            f"virtio-net-pci,netdev=n0,id=nic0,mac={self.mac}",
+            card,
         ]
         return ["ip", "netns", "exec", self.netns, *argv] if self.netns else argv
 

@@ -33,6 +33,11 @@ BIOS_LOADER = "undionly.kpxe"
 UEFI_LOADER = SHIM_NAME  # Secure Boot: Debian's signed shim -> signed GRUB (uefi.py)
 LIVE_FILES = ("vmlinuz", "initrd.img", "filesystem.squashfs")
 INVENTORY_PARAMETER = "station.inventory"
+# What a network-booted live system reads at boot to run the session by itself
+# (station/classroom/laptop.py, the live image's station-classroom.service).
+CLASSROOM_PARAMETER = "station.classroom"
+IMAGE_PARAMETER = "station.image"
+PORTBASE_PARAMETER = "station.portbase"
 # The live image's own boot line, minus what only a stick needs (see live-image/auto/config).
 LIVE_APPEND = "boot=live live-config.components=hostname quiet loglevel=3"
 
@@ -51,6 +56,11 @@ class PxeSettings:
     # "FIRST-LAST": dnsmasq gives these addresses itself, on a classroom network with no
     # other DHCP server (UEFI + Secure Boot needs it: docs/classroom.md). Empty: proxy.
     address_pool: str = ""
+    # The session's image (a folder of ROOT/images/) and udpcast port base, for the
+    # laptops to receive it by themselves; "" / None: not given at boot (the inventory's
+    # session names its image when the laptop joins).
+    image: str = ""
+    portbase: int | None = None
 
     def __post_init__(self) -> None:
         try:
@@ -71,6 +81,10 @@ class PxeSettings:
             r"https?://[A-Za-z0-9.:\[\]-]+(/[A-Za-z0-9._~/-]*)?", self.inventory_url
         ):
             raise ConfigError(f"adresse du serveur d'inventaire invalide : {self.inventory_url!r}")
+        if self.image and not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}", self.image):
+            raise ConfigError(f"nom d'image invalide : {self.image!r}")
+        if self.portbase is not None and not 0 < self.portbase < 65535:
+            raise ConfigError(f"port udpcast invalide : {self.portbase}")
         if self.address_pool:
             pool_bounds(self.address_pool, self.subnet, self.server_ip)
 
@@ -165,7 +179,9 @@ def live_append(settings: PxeSettings, loader_part: str = "") -> str:
         LIVE_APPEND,
         f"fetch={base}/live/filesystem.squashfs",
         f"station.marker={settings.marker}",
-        f"station.classroom={base}/",
+        f"{CLASSROOM_PARAMETER}={base}/",
+        f"{IMAGE_PARAMETER}={settings.image}" if settings.image else "",
+        f"{PORTBASE_PARAMETER}={settings.portbase}" if settings.portbase is not None else "",
         loader_part,
         f"{INVENTORY_PARAMETER}={settings.inventory_url}" if settings.inventory_url else "",
         settings.extra_append,

@@ -31,6 +31,7 @@ COMMANDS = [
     "station.cli.deploy",
     "station.cli.classroom",
     "station.cli.classroom_join",
+    "station.cli.classroom_laptop",
     "station.cli.image",
     "station.cli.keys",
     "station.cli.certificate",

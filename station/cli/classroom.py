@@ -84,6 +84,8 @@ def _layout(args: argparse.Namespace) -> tuple[ClassroomLayout, Path]:
         args.subnet,
         extra_append=args.append,
         address_pool=args.address_pool,
+        image=args.image or "",
+        portbase=args.portbase,
     )
     return netboot.prepare(args.root, settings, need_dnsmasq=not args.no_pxe)
 
@@ -112,6 +114,15 @@ def run(args: argparse.Namespace) -> int:
                "serve : donnez --image (un dossier de ROOT/images/)")
         )  # fmt: skip
     image = layout.root / "images" / args.image
+    if not args.no_pxe and not (layout.root / "images" / f"{args.image}.yaml").is_file():
+        # A network-booted laptop learns what to write from this file (classroom-laptop).
+        print(
+            tr(f"warning: images/{args.image}.yaml missing: laptops booted from the network "
+               "will not know the image's profile",
+               f"attention : images/{args.image}.yaml manque : les portables démarrés par "
+               "le réseau ne sauront pas quel profil d'image écrire"),
+            file=sys.stderr,
+        )  # fmt: skip
     stop = threading.Event()
 
     def on_signal(signum: int, frame: FrameType | None) -> None:

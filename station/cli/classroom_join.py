@@ -16,6 +16,7 @@ import argparse
 import socket
 import sys
 from pathlib import Path
+from typing import Any
 
 from station.classroom.pxe import INVENTORY_PARAMETER
 from station.cli.lang import tr
@@ -69,12 +70,21 @@ def run(args: argparse.Namespace) -> int:
             french=f"pas de serveur d'inventaire : donnez --server URL, {URL_ENV}, ou "
             f"{INVENTORY_PARAMETER}=URL au démarrage",
         )
+    answer = join_session(url, args.sys_root, args.wait)
+    if answer.get("status_url"):
+        print(answer["status_url"])
+    return 0
+
+
+def join_session(url: str, sys_root: Path, wait_s: float) -> dict[str, Any]:
+    """Join the open session at inventory `url`, wait for the approval, write banc.yaml;
+    the inventory's answer (image, status_url). Says each step on stderr."""
     folder = data_dir()
     key = load_or_create_bench_key(folder / KEY_DIR_NAME)
     client = InventoryClient(url, key=key.private_key)
     try:
         answer = join_and_wait(
-            client, key, dmi_identity(args.sys_root), socket.gethostname(), wait_s=args.wait,
+            client, key, dmi_identity(sys_root), socket.gethostname(), wait_s=wait_s,
             say=lambda line: print(line, file=sys.stderr),
         )  # fmt: skip
     finally:
@@ -85,6 +95,4 @@ def run(args: argparse.Namespace) -> int:
            f"profil du banc : {profile} (chaque enregistrement part aussitôt vers {url})"),
         file=sys.stderr,
     )  # fmt: skip
-    if answer.get("status_url"):
-        print(answer["status_url"])
-    return 0
+    return answer

@@ -90,6 +90,10 @@ def register(subparsers: Any) -> None:
         "--status-url",
         help="the classroom server's status board: this laptop reports its progress there",
     )
+    classroom.add_argument(
+        "--board-name",
+        help="this laptop's name on the status board (default: the asset tag, else the hostname)",
+    )
     parser.add_argument(
         "--http-cache",
         action="store_true",
@@ -200,12 +204,12 @@ def handle(args: argparse.Namespace) -> int:
 def _reporter(
     args: argparse.Namespace, hosts: DeployHosts, bench_id: str | None
 ) -> StatusReporter | None:
-    """The classroom status board's client, named by the asset tag (else the hostname),
-    with the bench id of this laptop's journal (the supervisor's page matches it with the
-    laptop's approval)."""
+    """The classroom status board's client, named by --board-name, else the asset tag,
+    else the hostname, with the bench id of this laptop's journal (the supervisor's page
+    matches it with the laptop's approval)."""
     if not args.status_url:
         return None
-    laptop = args.asset_tag[0] if args.asset_tag else socket.gethostname()
+    laptop = args.board_name or (args.asset_tag[0] if args.asset_tag else socket.gethostname())
     reporter = StatusReporter(args.status_url, laptop, bench_id)
     reporter.say("joined")
     return reporter

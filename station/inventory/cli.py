@@ -165,7 +165,8 @@ def pxe_settings(args: argparse.Namespace) -> PxeSettings:
     return PxeSettings(args.classroom_interface, args.classroom_address,
                        args.classroom_port, args.classroom_subnet,
                        extra_append=args.append, inventory_url=url,
-                       address_pool=args.classroom_address_pool)  # fmt: skip
+                       address_pool=args.classroom_address_pool,
+                       portbase=args.portbase)  # fmt: skip
 
 
 def _classroom(args: argparse.Namespace) -> SessionControl | None:

@@ -5,15 +5,18 @@ and one tap per VM laptop on the bridge."""
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
+import threading
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
+from station.imaging import frame_list
 from tests.block.netns_support import ip, netns_reason
 from tests.vm.conftest import vm_tier_reason
 
@@ -78,6 +81,19 @@ def served_live_folder(tmp_path: Path) -> tuple[Path, BuiltRootfs]:
     return root, built
 
 
+def classroom_serve(
+    namespace: str, root: Path, subnet: str, log: Path, *options: str
+) -> subprocess.Popen[bytes]:
+    """`station classroom serve` on the server's namespace ({subnet}.1, eth0) with
+    `options` (port, image, laptops...), its output in `log`. The caller stops it."""
+    return subprocess.Popen(
+        ["ip", "netns", "exec", namespace, sys.executable, "-m", "station", "classroom",
+         "serve", "--root", str(root), "--interface", "eth0", "--address", f"{subnet}.1",
+         "--subnet", f"{subnet}.0/24", *options],
+        cwd=REPO, stdout=log.open("wb"), stderr=subprocess.STDOUT,
+    )  # fmt: skip
+
+
 def school_dhcp(namespace: str, subnet: str, log: Path) -> subprocess.Popen[bytes]:
     """The school's own DHCP server (a plain dnsmasq giving .100-.150, as the school's
     box would), logging its answers to `log`. The caller stops it."""
@@ -87,3 +103,57 @@ def school_dhcp(namespace: str, subnet: str, log: Path) -> subprocess.Popen[byte
          f"--dhcp-range={subnet}.100,{subnet}.150,255.255.255.0",
          f"--log-facility={log}", "--log-dhcp"],
     )  # fmt: skip
+
+
+class BoardWatch:
+    """Polls the supervisor's board (`/status.json`, from the server's namespace) and keeps
+    every state each laptop was seen in: the board keeps only the last word."""
+
+    def __init__(self, netns: str, base_url: str) -> None:
+        self.netns, self.base_url = netns, base_url
+        self.seen: dict[str, list[str]] = {}
+        self.last: list[dict[str, Any]] = []
+        self.page = ""  # the supervisor's page (/) as last read after a change
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self._loop, daemon=True)
+
+    def fetch(self, path: str) -> str:
+        code = (
+            "import sys, urllib.request as u; "
+            "print(u.urlopen(sys.argv[1], timeout=5).read().decode())"
+        )
+        done = subprocess.run(
+            ["ip", "netns", "exec", self.netns, sys.executable, "-c", code,
+             f"{self.base_url}{path}"],
+            capture_output=True, text=True, check=False,
+        )  # fmt: skip
+        return done.stdout if done.returncode == 0 else ""
+
+    def _loop(self) -> None:
+        while not self.stop.is_set():
+            self.poll_once()
+            self.stop.wait(0.5)
+
+    def poll_once(self) -> None:
+        text = self.fetch("status.json")
+        if not text:
+            return
+        rows: list[dict[str, Any]] = json.loads(text)
+        changed = rows != self.last
+        self.last = rows
+        for row in rows:
+            states = self.seen.setdefault(row["laptop"], [])
+            if not states or states[-1] != row["state"]:
+                states.append(row["state"])
+        if changed:
+            self.page = self.fetch("") or self.page
+
+    def frames(self, laptop: str) -> int:
+        row = next((r for r in self.last if r["laptop"] == laptop), {})
+        return int(row.get("frames_verified", 0))
+
+
+def http_frames(ranges: list[list[int]], frames: list[frame_list.CheckedFrame]) -> int:
+    """How many frames lie inside the HTTP fallback ranges."""
+    spans = [(c.frame.packed_offset, c.frame.packed_offset + c.frame.packed_size) for c in frames]
+    return sum(1 for a, b in spans if any(s <= a and b <= e for s, e in ranges))
