@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from station.cli.lang import tr
 from station.devices.runner import Runner, SubprocessRunner
 from station.domain.record import HostRef
 from station.errors import UsageError
@@ -32,25 +33,42 @@ class DeployHosts:
 
     def describe(self) -> list[str]:
         if self.this_machine is not None:
-            lines = [f"host: this machine, {_describe(self.this_machine.host)}"]
+            described = _describe(self.this_machine.host)
+            lines = [tr(f"host: this machine, {described}", f"machine : celle-ci, {described}")]
             if self.this_machine.note:
                 lines.append(f"  {self.this_machine.note}")
             return lines
         if not self.per_disk:
-            return ["host: not named (disks for other machines, no --asset-tag)"]
-        return [f"host of {d}: {_describe(h)}" for d, h in self.per_disk.items()]
+            return [
+                tr(
+                    "host: not named (disks for other machines, no --asset-tag)",
+                    "machine : non nommée (disques pour d'autres machines, sans --asset-tag)",
+                )
+            ]
+        return [
+            tr(f"host of {d}: {_describe(h)}", f"machine de {d} : {_describe(h)}")
+            for d, h in self.per_disk.items()
+        ]
 
 
 def _describe(host: HostRef) -> str:
     parts = [" ".join(p for p in (host.manufacturer, host.product) if p)]
     parts += [
-        f"serial {host.serial}" if host.serial else "",
+        tr(f"serial {host.serial}", f"n° de série {host.serial}") if host.serial else "",
         f"UUID {host.uuid}" if host.uuid else "",
     ]
-    parts.append(f"asset tag {host.asset_tag}" if host.asset_tag else "")
-    named = ", ".join(p for p in parts if p) or "unknown machine"
-    how = {"smbios": "SMBIOS", "asset_tag": "asset tag only", "none": "not identified"}
-    return f"{named} (named by: {how.get(host.identified_by or 'none')})"
+    parts.append(
+        tr(f"asset tag {host.asset_tag}", f"étiquette {host.asset_tag}") if host.asset_tag else ""
+    )
+    named = ", ".join(p for p in parts if p) or tr("unknown machine", "machine inconnue")
+    how = {
+        "smbios": "SMBIOS",
+        "asset_tag": tr("asset tag only", "étiquette seule"),
+        "none": tr("not identified", "non identifiée"),
+    }
+    return tr("{named} (named by: {how})", "{named} (nommée par : {how})").format(
+        named=named, how=how.get(host.identified_by or "none")
+    )
 
 
 def deploy_hosts(
@@ -59,10 +77,15 @@ def deploy_hosts(
     if len(devices) > 1 and len(asset_tags) not in (0, len(devices)):
         raise UsageError(
             "several devices go into several machines: give one --asset-tag per device, "
-            "in the same order"
+            "in the same order",
+            french="plusieurs disques vont dans plusieurs machines : donnez un --asset-tag "
+            "par disque, dans le même ordre",
         )
     if len(devices) == 1 and len(asset_tags) > 1:
-        raise UsageError("one device, one machine: give --asset-tag once")
+        raise UsageError(
+            "one device, one machine: give --asset-tag once",
+            french="un disque, une machine : donnez --asset-tag une seule fois",
+        )
     if len(devices) == 1 and not dock:
         tag = asset_tags[0] if asset_tags else None
         return DeployHosts(this_machine=this_machine(tag, runner or SubprocessRunner()))

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from station.cli.deploy_hosts import deploy_hosts
+from station.cli.lang import set_cli_language
 from station.devices.runner import CommandEvidence
 from station.domain.image_profile import ImageProfile
 from station.domain.record import HostRef, parse_body
@@ -159,4 +160,14 @@ def test_batch_disks_go_to_machines_named_by_their_own_asset_tags() -> None:
     alone = deploy_hosts(["/dev/sdb"], [], dock=False, runner=runner)
     assert alone.this_machine is not None and alone.names_machine("/dev/sdb")
     assert alone.describe()[0].endswith("(named by: SMBIOS)")
+    # On a French bench (the classroom laptop's tty1, tty2), the same lines in French.
+    set_cli_language("fr")
+    try:
+        assert alone.describe()[0].startswith("machine : celle-ci, ")
+        assert alone.describe()[0].endswith("(nommée par : SMBIOS)")
+        assert docked.describe() == [
+            "machine de /dev/sdb : étiquette PC-3 (nommée par : étiquette seule)"
+        ]
+    finally:
+        set_cli_language("en")
     assert not deploy_hosts(["/dev/sdb", "/dev/sdc"], [], dock=False).names_machine("/dev/sdb")
