@@ -9,10 +9,11 @@ what is here: the session read from the command line, the image profile fetched 
 server (ROOT/images/NAME.yaml), the disk to image, and the network interface that
 reaches the server (for `--multicast`).
 
-Never the wrong disk: the disk is chosen only when exactly **one internal disk** (SATA,
-NVMe, virtio, eMMC; not USB, not removable, not an SD card) passes Station's safety
-checks. No eligible internal disk, or more than one, and nothing is written: the laptop
-says why in French on its screen and on the supervisor's board.
+Never the wrong disk: the disk is chosen only when the laptop has exactly **one internal
+disk** (SATA, NVMe, virtio, eMMC; not USB, not removable, not an SD card) and it passes
+Station's safety checks. No internal disk, more than one (even if all but one are
+refused), or the one refused, and nothing is written: the laptop says why in French on
+its screen and on the supervisor's board.
 """
 
 from __future__ import annotations
@@ -107,26 +108,27 @@ def _named(inspection: TargetInspection) -> str:
 
 
 def choose_disk(inspections: Sequence[TargetInspection]) -> DiskChoice:
-    """The disk only when exactly one internal disk passes Station's safety checks."""
+    """The disk only when the laptop has exactly one internal disk and it passes Station's
+    safety checks. Two internal disks write nothing even when one of them is refused:
+    which one the workshop meant cannot be told from here (a refused disk may be the one
+    that was meant, busy for a reason the supervisor should see)."""
     internal = [i for i in inspections if is_internal(i.identity)]
-    eligible = [i for i in internal if i.eligibility.eligible]
-    if len(eligible) == 1:
-        return DiskChoice(eligible[0].identity.path)
-    if len(eligible) > 1:
-        names = ", ".join(_named(i) for i in eligible)
+    if len(internal) > 1:
+        names = ", ".join(_named(i) for i in internal)
         return DiskChoice(
             None,
-            f"plusieurs disques internes possibles ({names}) : rien n'a été écrit. "
+            f"plusieurs disques internes ({names}) : rien n'a été écrit. "
             "L'encadrant choisit le disque et lance station deploy sur la console (Ctrl+Alt+F2)",
         )
     if not internal:
         return DiskChoice(None, "aucun disque interne trouvé : rien n'a été écrit")
-    refused = "; ".join(
-        f"{_named(i)} : {', '.join(i.eligibility.reason_texts('fr')) or 'refusé'}" for i in internal
-    )
+    [only] = internal
+    if only.eligibility.eligible:
+        return DiskChoice(only.identity.path)
+    refused = ", ".join(only.eligibility.reason_texts("fr")) or "refusé"
     return DiskChoice(
-        None, f"aucun disque interne n'a passé les contrôles de Station ({refused}) : "
-        "rien n'a été écrit",
+        None, f"le disque interne n'a pas passé les contrôles de Station ({_named(only)} : "
+        f"{refused}) : rien n'a été écrit",
     )  # fmt: skip
 
 

@@ -59,7 +59,7 @@ def test_two_internal_disks_write_nothing_and_say_why(laptop: FakeHost) -> None:
     laptop.disk("sdc", 8, 32, chain=ATA_CHAIN.format(n=1))
     choice = choose_disk(inspections(laptop, [("sda", 8, 0), ("sdb", 8, 16), ("sdc", 8, 32)]))
     assert choice.path is None
-    assert "plusieurs disques internes possibles" in choice.why_fr
+    assert "plusieurs disques internes" in choice.why_fr
     assert (
         "sda" in choice.why_fr and "sdc" in choice.why_fr and "rien n'a été écrit" in choice.why_fr
     )
@@ -70,8 +70,20 @@ def test_a_refused_internal_disk_is_not_imaged(laptop: FakeHost) -> None:
     laptop.mount(8, 1, "/mnt/windows")  # mounted: Station's checks refuse it
     choice = choose_disk(inspections(laptop, [("sda", 8, 0), ("sdb", 8, 16)]))
     assert choice.path is None
-    assert "aucun disque interne n'a passé les contrôles" in choice.why_fr
+    assert "le disque interne n'a pas passé les contrôles" in choice.why_fr
     assert "monté" in choice.why_fr  # Station's own reason, in French
+
+
+def test_two_internal_disks_one_refused_still_write_nothing(laptop: FakeHost) -> None:
+    """The refused one may be the disk the workshop meant: the session does not guess."""
+    laptop.disk("sdc", 8, 32, chain=ATA_CHAIN.format(n=1))
+    laptop.partition("sdc", 1, 8, 33)
+    laptop.mount(8, 33, "/mnt/data")  # mounted: Station's checks refuse it
+    found = inspections(laptop, [("sda", 8, 0), ("sdb", 8, 16), ("sdc", 8, 32)])
+    assert [i.eligibility.eligible for i in found] == [True, True, False]
+    choice = choose_disk(found)
+    assert choice.path is None
+    assert "plusieurs disques internes" in choice.why_fr and "sdc" in choice.why_fr
 
 
 def test_no_internal_disk(laptop: FakeHost) -> None:
