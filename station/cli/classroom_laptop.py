@@ -5,10 +5,11 @@ has `station.classroom=URL` (boot.ipxe and grub.cfg put it there). In order: wai
 classroom server; join the inventory's session when `station.inventory=URL` is given
 (the supervisor approves the laptop, its records then go to the inventory as they are
 signed); fetch the image profile from the server (ROOT/images/IMAGE.yaml); choose the
-disk: only when exactly one internal disk passes Station's safety checks (else nothing
-is written, the reason goes on the screen and the board); then `station deploy DISK
---multicast IFACE --status-url URL`, the laptop named on the board by its DMI serial
-number (the label the supervisor reads), else its hostname. docs/classroom.md.
+disk: only when the laptop has exactly one internal disk and it passes Station's safety
+checks (else nothing is written, the reason goes on the screen and the board); then
+`station deploy DISK --multicast IFACE --status-url URL`, the laptop named on the board
+by its DMI serial number (the label the supervisor reads), else its hostname.
+docs/classroom.md.
 """
 
 from __future__ import annotations
@@ -42,8 +43,8 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "classroom-laptop",
         help="a network-booted laptop joins the classroom session and receives its image",
         description="Read the session from the kernel command line (station.classroom=, "
-        "station.image=, station.inventory=), join it, choose the only internal disk that "
-        "passes the safety checks and receive the image by multicast. Run at boot by the "
+        "station.image=, station.inventory=), join it, take the laptop's only internal disk "
+        "when it passes the safety checks and receive the image by multicast. Run at boot by the "
         "live system; see docs/classroom.md.",
     )
     parser.add_argument(
