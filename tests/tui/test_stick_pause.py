@@ -320,7 +320,7 @@ def test_the_chain_head_lost_at_the_pull_is_saved_again_at_the_return(
 
     done = station_journal(data, "check")
     assert done.returncode == 0, done.stderr
-    assert f"seq 1 to {3 + held}" in done.stdout, done.stdout
+    assert f"n° 1 à {3 + held}" in done.stdout, done.stdout  # French: STATION_LANG=fr
     # The head saved again still does its job: the newest record deleted is noticed.
     with Journal(data / "journal.sqlite3", load_or_create_bench_key(data / "keys")) as journal:
         db = journal._db()
