@@ -18,6 +18,7 @@ from station.errors import CommandError
 from station.imaging import clonezilla_finish as finish
 from station.imaging.clonezilla import FS_CHECK, ClonezillaImage, partition_node, table_for
 from station.imaging.clonezilla_fit import FitPlan, Staged, copy_staged, stage_shrunk
+from station.imaging.kernel_table import refresh_kernel_table
 from station.imaging.partclone_feed import restore_partition
 
 TIMEOUT = 600.0
@@ -44,13 +45,6 @@ class Outcome:
         if not result.ok and self.error is None:
             self.error = f"{what}: {result.describe()}"
         return result.ok
-
-
-def refresh_kernel_table(runner: Runner, device: str) -> list[CommandEvidence]:
-    """Drop every partition the kernel holds for `device`, then add those of its table
-    (some kernels parse no table themselves, and `partx -u` keeps stale entries)."""
-    dropped = runner.run(["partx", "-d", device], timeout=TIMEOUT)  # fails when none: fine
-    return [dropped, runner.run(["partx", "-a", device], timeout=TIMEOUT)]
 
 
 def _write_table(image: ClonezillaImage, outcome: Outcome, runner: Runner) -> None:

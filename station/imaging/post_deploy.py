@@ -16,7 +16,7 @@ from pathlib import Path
 from station.devices.runner import CommandEvidence, Runner
 from station.domain.image_profile import ImageProfile
 from station.errors import CommandError
-from station.imaging.clonezilla_deploy import refresh_kernel_table
+from station.imaging.kernel_table import refresh_kernel_table
 
 TIMEOUT = 600.0
 
