@@ -63,7 +63,7 @@ bench: $(STAMP) system-deps ## measure Station against dd and nwipe; writes docs
 	$(PY) bench/classroom.py --write-doc docs/performance.md
 
 classroom-test: $(STAMP) system-deps ## the classroom tier (docs/classroom.md): 3 QEMU laptops boot the live system from the network (make live-netboot first) and get one multicast stream (one late, one cut); BIOS and UEFI Secure Boot; namespaces, PXE answers
-	STATION_NETBOOT_DIR=$(STATION_NETBOOT_DIR) $(PY) -m pytest -rs tests/block/test_classroom_multicast.py tests/block/test_classroom_pxe.py tests/vm/test_classroom_uefi_boot.py tests/vm/test_classroom_live.py
+	STATION_NETBOOT_DIR=$(STATION_NETBOOT_DIR) $(PY) -m pytest -rs tests/block/test_classroom_multicast.py tests/block/test_classroom_pxe.py tests/vm/test_classroom_uefi_boot.py tests/vm/test_classroom_live.py tests/vm/test_classroom_live_inventory.py
 
 vm-test: $(STAMP) system-deps ## the VM tier alone (QEMU with emulated drives)
 	$(PY) -m pytest tests/vm

@@ -144,15 +144,21 @@ def session_seen(vm: LiveNetbootVM, limit_s: float) -> Seen:
 def verified_records(seen: Seen, folder: Path, name: str) -> list[dict[str, Any]]:
     """The laptop's exported journal, checked on the host against its own public key."""
     assert seen.chain_rc == 0, seen.chain
+    return verified_chain(seen.chain.strip() + "\n", seen.key.strip() + "\n", folder, name)
+
+
+def verified_chain(chain_text: str, key_pem: str, folder: Path, name: str) -> list[dict[str, Any]]:
+    """A chain (JSON lines of envelopes) checked offline with `station verify --key`, as a
+    reviewer would; the records' bodies."""
     chain, key = folder / f"{name}-chain.jsonl", folder / f"{name}.pub.pem"
-    chain.write_text(seen.chain.strip() + "\n")
-    key.write_text(seen.key.strip() + "\n")
+    chain.write_text(chain_text)
+    key.write_text(key_pem)
     verified = subprocess.run(
         [sys.executable, "-m", "station", "verify", str(chain), "--key", str(key)],
         cwd=REPO, capture_output=True, text=True, check=False,
     )  # fmt: skip
     assert verified.returncode == 0, verified.stdout + verified.stderr
-    return [decode_payload(json.loads(line)) for line in seen.chain.strip().splitlines()]
+    return [decode_payload(json.loads(line)) for line in chain_text.splitlines()]
 
 
 def stop_all(vms: list[LiveNetbootVM], processes: list[subprocess.Popen[bytes]]) -> None:

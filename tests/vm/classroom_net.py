@@ -36,18 +36,34 @@ NETBOOT_MARKS = [
 
 
 @contextmanager
-def bridged_classroom(tag: str, subnet: str, taps: Iterable[str]) -> Iterator[dict[str, str]]:
-    """Namespaces `{tag}-sw|srv|school` on `{subnet}.0/24`; yields role -> namespace."""
-    names = {role: f"{tag}-{role}" for role in ("sw", "srv", "school")}
+def bridged_classroom(
+    tag: str, subnet: str, taps: Iterable[str], *, server_on_host: bool = False
+) -> Iterator[dict[str, str]]:
+    """Namespaces `{tag}-sw|srv|school` on `{subnet}.0/24`; yields role -> namespace, and
+    "srv_if", the server's interface. With `server_on_host` the server side is the host's
+    own namespace (interface `{tag}h`, role "srv" -> ""), as a workshop's server plugged
+    into the classroom switch: processes on the host (the inventory server, the test as
+    the supervisor's browser) reach it without `ip netns exec`."""
+    roles = ("sw", "school") if server_on_host else ("sw", "srv", "school")
+    names = {role: f"{tag}-{role}" for role in roles}
+    host_if = f"{tag}h"
     for ns in names.values():
         ip("netns", "del", ns, check=False)
         ip("netns", "add", ns)
+    ip("link", "del", host_if, check=False)
     try:
         sw = names["sw"]
         ip("-n", sw, "link", "add", "br0", "type", "bridge")
         ip("-n", sw, "link", "set", "br0", "type", "bridge", "mcast_snooping", "0")
         ip("-n", sw, "link", "set", "br0", "up")
         for role, host in (("srv", 1), ("school", 254)):
+            # `brd +`: udpcast finds its peers through the interface's broadcast address.
+            if role not in names:  # the server on the host
+                ip("link", "add", host_if, "type", "veth", "peer", "name", role, "netns", sw)
+                ip("-n", sw, "link", "set", role, "master", "br0", "up")
+                ip("addr", "add", f"{subnet}.{host}/24", "brd", "+", "dev", host_if)
+                ip("link", "set", host_if, "up")
+                continue
             ns = names[role]
             ip("-n", ns, "link", "add", "eth0", "type", "veth", "peer", "name", role, "netns", sw)
             ip("-n", sw, "link", "set", role, "master", "br0", "up")
@@ -57,8 +73,10 @@ def bridged_classroom(tag: str, subnet: str, taps: Iterable[str]) -> Iterator[di
         for tap in taps:
             ip("-n", sw, "tuntap", "add", tap, "mode", "tap")
             ip("-n", sw, "link", "set", tap, "master", "br0", "up")
-        yield names
+        yield {**names, "srv": names.get("srv", ""),
+               "srv_if": host_if if server_on_host else "eth0"}  # fmt: skip
     finally:
+        ip("link", "del", host_if, check=False)
         for ns in names.values():
             ip("netns", "del", ns, check=False)
 
