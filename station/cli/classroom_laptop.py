@@ -32,10 +32,15 @@ from station.devices.hostinfo import dmi_identity
 from station.devices.mounts import read_cmdline
 from station.devices.udev import Selection, list_disks
 from station.errors import ConfigError, UsageError
+from station.journal.keys import load_or_create_bench_key
+from station.journal.store import Journal, default_journal_path
 from station.paths import data_dir
+from station.sync.classroom_join import records_left_fr
 from station.sync.classroom_status import StatusReporter
+from station.sync.client import InventoryClient
 
 EXIT_NO_DISK = 5  # as `station deploy` refusing a disk: nothing was written
+EXIT_RECORDS_LEFT = 6  # imaged, but signed records did not reach the inventory
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -119,4 +124,20 @@ def run(args: argparse.Namespace) -> int:
          "--status-url", status_url, "--board-name", name]
     )  # fmt: skip
     code: int = deploy_args.func(deploy_args)
+    if code == 0 and session.inventory_url:
+        left = records_left(session.inventory_url)
+        if left is not None:
+            say(left)
+            return EXIT_RECORDS_LEFT
     return code
+
+
+def records_left(inventory_url: str) -> str | None:
+    """Why this laptop must not be switched off yet (its records still in its RAM, not at
+    the inventory), or None."""
+    with Journal(default_journal_path(), load_or_create_bench_key()) as journal:
+        client = InventoryClient(inventory_url)
+        try:
+            return records_left_fr(journal, client)
+        finally:
+            client.close()

@@ -19,8 +19,10 @@ import yaml
 
 from station.errors import SyncError
 from station.journal.keys import BenchKey
+from station.journal.store import Journal
 from station.paths import LIVE_BENCH_FILE
 from station.sync.client import InventoryClient, RecordRefused
+from station.sync.pusher import Pusher
 
 REFUSALS_FR = {
     "unknown_key": "clé inconnue du serveur : ce portable n'a pas (ou plus) rejoint la séance",
@@ -87,3 +89,22 @@ def write_bench_profile(folder: Path, server: str, given: dict[str, Any] | None)
     path = folder / LIVE_BENCH_FILE
     path.write_text(yaml.safe_dump(profile, allow_unicode=True, sort_keys=False), "utf-8")
     return path
+
+
+def records_left_fr(journal: Journal, client: InventoryClient) -> str | None:
+    """After the deploy of a laptop in an inventory session: None when every record it
+    signed reached the inventory (those still waiting are pushed once more first), else
+    why it must not be switched off yet, in French. Its records are only in its RAM: the
+    screen must not say « peut être éteint » while one of them waits (a refused push, a
+    cut network)."""
+    if journal.pending_count() == 0:
+        return None
+    summary = Pusher(journal, client).drain_once()
+    if summary.pending == 0:
+        return None
+    why = summary.error or journal.last_error() or "raison inconnue"
+    return (
+        f"{summary.pending} enregistrement(s) signé(s) de ce portable ne sont pas arrivés au "
+        f"serveur d'inventaire ({why}) : ne l'éteignez pas. L'encadrant les envoie "
+        "(station sync) ou les exporte (station journal export) sur la console (Ctrl+Alt+F2)"
+    )

@@ -285,3 +285,26 @@ def test_a_bench_not_yet_approved_is_told_so_in_french(
         assert pusher.drain_once().sent == 0
         badge = sync_text_in("fr", pusher.state.snapshot())
     assert "poste pas encore approuvé : l'encadrant doit l'approuver" in badge, badge
+
+
+def test_a_classroom_laptop_is_not_said_done_while_its_records_wait(
+    sqlite_server: ServerThread, sqlite_api: Api, files: BenchFiles
+) -> None:
+    """`station classroom-laptop` after the deploy (records_left_fr): seen in the live VM
+    test with the laptop's key left unapproved on the server, tty1 said « peut être
+    éteint » while its only record waited in RAM, refused. Now the records are pushed once
+    more and, still waiting, the laptop says so in French (and exits non-zero)."""
+    from station.sync.classroom_join import records_left_fr
+
+    assert sqlite_api.post("/v1/benches", json=files.enrolment()).status_code == 201
+    files.fill(2)
+    with files.open() as journal:
+        client = InventoryClient(sqlite_server.url, timeout=FAST)
+        said = records_left_fr(journal, client)
+        assert said is not None and said.startswith("2 enregistrement(s) signé(s)"), said
+        assert "key_not_approved" in said and "ne l'éteignez pas" in said, said
+        sqlite_api.admin(f"/v1/admin/benches/{files.key.bench_id}/approve")
+        assert records_left_fr(journal, client) is None  # pushed once more: all there
+        assert journal.pending_count() == 0
+        assert records_left_fr(journal, client) is None  # nothing waits: no request
+    assert sqlite_api.record_count() == 2

@@ -155,6 +155,7 @@ def server_chain(office: Browserless, bench_id: str, folder: Path) -> list[dict[
     answer = office.session.get(f"{office.url}/v1/benches/{bench_id}/chain", timeout=30)
     assert answer.status_code == 200, answer.text
     export = answer.json()
+    assert export["envelopes"], f"no record of {bench_id} reached the inventory"
     lines = "".join(json.dumps(envelope) + "\n" for envelope in export["envelopes"])
     return verified_chain(lines, export["public_key_pem"], folder, "server")
 
