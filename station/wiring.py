@@ -23,7 +23,7 @@ from datetime import UTC, date, datetime
 from enum import StrEnum
 from functools import cached_property
 from pathlib import Path
-from typing import Literal, Protocol
+from typing import TYPE_CHECKING, Literal, Protocol
 
 from station.applog import reopen_log_file
 from station.bench_file import set_top_level
@@ -42,31 +42,24 @@ from station.domain.image_profile import ImageProfile
 from station.domain.record import Grade, HostInventory, HostRef, disk_ref_of
 from station.errors import CommandError, JournalError, StationError, UsageError
 from station.imaging.profiles import load_image_profile
-from station.jobs.bench_sequence import (
-    SequenceOutcome,
-    SequenceRequest,
-    Stage,
-    StageUpdate,
-    run_sequence,
-)
 from station.jobs.checkpoint import CheckpointStore
-from station.jobs.function_session import FunctionSession
-from station.jobs.profiles import load_wipe_profile
-from station.jobs.sanitize import UnfreezeChoice
-from station.journal.head import HEAD_FILE, HeadUnreadable, read_head
-from station.journal.holding import HoldingJournal, WrongStick
-from station.journal.keys import KEY_DIR_NAME, load_or_create_bench_key
-from station.journal.store import JOURNAL_FILE, Journal, StoredRecord
 from station.paths import bench_profile_path, data_dir
-from station.reports.certificate import all_records, build_certificate
-from station.reports.daily_log import DailyLog
-from station.reports.daily_sources import journal_daily_log, prove_supervisor, sign_off
-from station.reports.host_labels import host_key_of_disk, host_label
 from station.reports.wording import PARIS
-from station.sync.client import InventoryClient
-from station.sync.pusher import Pusher
 from station.sync.state import SyncState
 from station.yamlfile import load_model
+
+if TYPE_CHECKING:
+    # Imported where used: the sequence (deploy, imaging, HTTP), reports, sync and
+    # journal (SQLite, cryptography) modules are a third of Station's start under QEMU
+    # TCG, and the first screen (who is working) needs none of them
+    # (docs/live-image.md, "Boot time", fifth pass).
+    from station.jobs.bench_sequence import SequenceOutcome, StageUpdate
+    from station.jobs.function_session import FunctionSession
+    from station.jobs.sanitize import UnfreezeChoice
+    from station.journal.holding import HoldingJournal
+    from station.journal.store import Journal, StoredRecord
+    from station.reports.daily_log import DailyLog
+    from station.sync.pusher import Pusher
 
 FontChange = Literal["done", "not_console", "too_small"]
 
@@ -267,6 +260,10 @@ class Services:
     def journal(self) -> Journal:
         """The bench journal; the bench key is created on first use. Its records wait
         in memory while the stick is out (station.journal.holding)."""
+        from station.journal.holding import HoldingJournal  # see TYPE_CHECKING
+        from station.journal.keys import KEY_DIR_NAME, load_or_create_bench_key
+        from station.journal.store import JOURNAL_FILE, Journal
+
         key = load_or_create_bench_key(self.data_dir / KEY_DIR_NAME)
         path = self.data_dir / JOURNAL_FILE
         journal = (
@@ -298,6 +295,8 @@ class Services:
     @cached_property
     def functions(self) -> FunctionSession:
         """The functional tests of the machine Station runs on (the Tests step)."""
+        from station.jobs.function_session import FunctionSession  # see TYPE_CHECKING
+
         return FunctionSession(
             self.journal, self.bench, self.runner, self.clock, host_facts=self.host_facts
         )
@@ -330,6 +329,9 @@ class Services:
         url = self.bench.inventory_url
         if not url:
             return None
+        from station.sync.client import InventoryClient  # HTTP: see TYPE_CHECKING
+        from station.sync.pusher import Pusher
+
         client = InventoryClient(url, key=self.journal.key.private_key, ca_file=self.inventory_ca)
         return Pusher(self.journal, client, self.sync_state)
 
@@ -368,8 +370,7 @@ class Services:
         """Where the stick holding the journal is (the screens ask every second). Once
         it went missing, each call tries in the background to put it back to use: mount
         it again, check it is this bench's, write the held records."""
-        journal = self.__dict__.get("journal")
-        journal = journal if isinstance(journal, HoldingJournal) else None
+        journal = self._holding_journal()
         out = not self.medium.present() or (journal is not None and journal.holding)
         if out and not self._medium_lost:
             log.warning("Station stick out: new work waits, records are held")
@@ -388,23 +389,37 @@ class Services:
         fails then)."""
         if not self.data_medium_present():
             return False
+        from station.journal.head import HEAD_FILE, HeadUnreadable, read_head
+        from station.journal.keys import KEY_DIR_NAME
+
         try:
             read_head(self.data_dir / KEY_DIR_NAME / HEAD_FILE)
         except HeadUnreadable:
             return True
         return False
 
+    def _holding_journal(self) -> HoldingJournal | None:
+        """The journal this session opened, when it can hold records for the stick."""
+        journal = self.__dict__.get("journal")
+        if journal is None:  # not opened yet: its modules need not be imported either
+            return None
+        from station.journal.holding import HoldingJournal  # see TYPE_CHECKING
+
+        return journal if isinstance(journal, HoldingJournal) else None
+
     def held_count(self) -> int:
         """How many records wait in memory for the stick (lost if Station stops now)."""
-        journal = self.__dict__.get("journal")
-        return journal.held_count() if isinstance(journal, HoldingJournal) else 0
+        journal = self._holding_journal()
+        return journal.held_count() if journal is not None else 0
 
     def held_records(self, record_ids: list[str]) -> bool:
         """Some of these records wait in memory for the stick."""
-        journal = self.__dict__.get("journal")
-        return isinstance(journal, HoldingJournal) and not journal.held_ids().isdisjoint(record_ids)
+        journal = self._holding_journal()
+        return journal is not None and not journal.held_ids().isdisjoint(record_ids)
 
     def _recover(self) -> None:
+        from station.journal.holding import HoldingJournal, WrongStick  # see TYPE_CHECKING
+
         try:
             if self.medium.still_refused():
                 return
@@ -451,6 +466,9 @@ class Services:
 
         The wipe profile follows the disk's media kind (bench_profile.wipe_by_media):
         flash gets the drive's own Purge, a hard disk the overwrite Clear."""
+        from station.jobs.bench_sequence import SequenceRequest, Stage, run_sequence
+        from station.jobs.profiles import load_wipe_profile
+
         kind = self.disks.inspect(target).identity.media_kind
         request = SequenceRequest(
             target,
@@ -519,7 +537,9 @@ class Services:
         # PDF making (fpdf, fontTools, PIL, segno) is imported here, not with the module:
         # a tenth of Station's start under QEMU TCG, before the first screen, for
         # documents made minutes later.
+        from station.reports.certificate import all_records, build_certificate
         from station.reports.certificate_pdf import certificate_pdf
+        from station.reports.host_labels import host_key_of_disk, host_label
         from station.reports.labels import STOCKS, labels_pdf
 
         made = Documents()
@@ -548,6 +568,8 @@ class Services:
     def override_grade(self, grade: str, who: str, secret: str, reason: str) -> Grade:
         """Another grade than the rules gave, by a supervisor who proves who they are
         (the same check as signing the day); a signed grade record naming them."""
+        from station.reports.daily_sources import prove_supervisor
+
         supervisor = prove_supervisor(self.bench, who, secret)
         return self.functions.grade(supervisor, override=(grade, supervisor, reason))
 
@@ -596,6 +618,8 @@ class Services:
             log.warning("journal checkpoint failed: %s", exc.one_line())
 
     def daily_log(self, day: date | None = None) -> DailyLog:
+        from station.reports.daily_sources import journal_daily_log
+
         return journal_daily_log(self.journal, day or self.today())
 
     def sign_off(
@@ -603,6 +627,8 @@ class Services:
     ) -> StoredRecord:
         """The day signed by the supervisor `code` (id or badge) names, once their secret
         matched the bench profile's hash; NotProven, and nothing written, otherwise."""
+        from station.reports.daily_sources import prove_supervisor, sign_off
+
         supervisor = prove_supervisor(self.bench, code, secret)
         record = sign_off(self.journal, day or self.today(), supervisor, comment=comment)
         self.wake_sync()

@@ -3,9 +3,10 @@ never builds adapters itself; long work runs in worker threads that post message
 
 from __future__ import annotations
 
+import importlib
 import os
 from pathlib import Path, PurePath
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from textual import work
 from textual.app import App
@@ -13,11 +14,17 @@ from textual.binding import Binding, BindingType
 
 from station.errors import StationError
 from station.tui.i18n import _, language, set_language
-from station.tui.screens.dashboard import DashboardScreen
-from station.tui.screens.dialogs import QuitScreen
-from station.tui.screens.function_tests import FunctionTestsScreen
 from station.tui.screens.login import LoginScreen
 from station.wiring import Services
+
+if TYPE_CHECKING:
+    from station.tui.screens.dashboard import DashboardScreen
+
+# The bench screen and what it pulls in (the sequence, deploy, imaging, dialogs, the
+# tests screen): ~450 modules, seconds under QEMU TCG. The first screen (who is
+# working) needs none of them: they are imported once it is drawn, while the trainee
+# reads it (docs/live-image.md, "Boot time", fifth pass).
+DASHBOARD_MODULE = "station.tui.screens.dashboard"
 
 
 def stylesheets(term: str | None = None) -> list[str | PurePath]:
@@ -54,31 +61,48 @@ class StationApp(App[None]):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """While the keyboard test listens, F2, F3 and F4 are keys to light on its map,
         not the language, font and contrast switches (the key then reaches the map)."""
-        screen = self.screen
-        if action in SETTING_ACTIONS and isinstance(screen, FunctionTestsScreen):
-            return not screen.listens_to_every_key
-        return True
+        # Duck-typed, not isinstance: the tests screen's module is not imported before
+        # the first screen is drawn (DASHBOARD_MODULE).
+        listening = bool(getattr(self.screen, "listens_to_every_key", False))
+        return not (action in SETTING_ACTIONS and listening)
 
     def on_mount(self) -> None:
         self.set_class(self.services.bench.high_contrast, "-high-contrast")
         if self.services.bench.large_text:
             self.apply_font(True)
-        self.services.start_sync()
         if self.operator is not None:
-            self.push_screen(DashboardScreen(self.services, self.operator))
+            self.services.start_sync()
+            self.push_screen(self.bench_screen(self.operator))
             return
 
         def identified(operator: str | None) -> None:
             self.operator = operator or "?"
-            self.push_screen(DashboardScreen(self.services, self.operator))
+            self.push_screen(self.bench_screen(self.operator))
 
         login = LoginScreen(self.services.bench, self.services.medium_state)
         self.push_screen(login, identified)
+        # Once the first screen is drawn: the journal (bench key, SQLite) and the
+        # bench screen's modules, while the trainee reads it. Keys typed meanwhile wait
+        # in the input queue; nothing is shown before it is true.
+        self.call_after_refresh(self.after_first_screen)
+
+    def after_first_screen(self) -> None:
+        """The work the first screen does not need: the sync's start (it opens the
+        journal) and the import of the bench screen's modules."""
+        self.services.start_sync()
+        importlib.import_module(DASHBOARD_MODULE)
+
+    def bench_screen(self, operator: str) -> DashboardScreen:
+        from station.tui.screens.dashboard import DashboardScreen  # see DASHBOARD_MODULE
+
+        return DashboardScreen(self.services, operator)
 
     def on_unmount(self) -> None:
         self.services.stop_sync()
 
     def dashboard(self) -> DashboardScreen | None:
+        from station.tui.screens.dashboard import DashboardScreen  # see DASHBOARD_MODULE
+
         return next((s for s in self.screen_stack if isinstance(s, DashboardScreen)), None)
 
     async def action_quit(self) -> None:
@@ -99,6 +123,8 @@ class StationApp(App[None]):
                 self.notify(warning)
             self.bell()
             return
+        from station.tui.screens.dialogs import QuitScreen  # see DASHBOARD_MODULE
+
         if bench is None or not bench.cancels:
             await super().action_quit()
             return
